@@ -1,0 +1,174 @@
+// Typed rows of the Messages store: what every other layer reads. Plain data only.
+
+/** The transport a message or chat used. Messages.app also writes other strings on some systems. */
+export type Service = "iMessage" | "SMS" | "RCS" | (string & {});
+
+/** A row of `handle`: one phone number or email address on one service. */
+export interface Handle {
+  rowid: number;
+  /** Phone number (often E.164) or email address exactly as Messages stored it. */
+  id: string;
+  service: Service;
+}
+
+export interface Chat {
+  rowid: number;
+  guid: string;
+  /** `chat.chat_identifier`: the handle for one-to-one chats, `chatNNNN` for groups. */
+  identifier: string;
+  /** Name the user gave a group chat, if any. */
+  displayName: string | null;
+  isGroup: boolean;
+  service: Service;
+  participants: Handle[];
+}
+
+export interface Attachment {
+  rowid: number;
+  guid: string;
+  /** Absolute path on the Mac (leading `~` expanded), or null when Messages never downloaded it. */
+  path: string | null;
+  /** Original file name as sent. */
+  name: string | null;
+  mimeType: string | null;
+  uti: string | null;
+  sizeBytes: number;
+  isSticker: boolean;
+  createdAt: Date | null;
+}
+
+/** Classic tapbacks (2000–2005), emoji (2006) and sticker (2007) reactions. */
+export type TapbackKind = "love" | "like" | "dislike" | "laugh" | "emphasize" | "question" | "emoji" | "sticker";
+
+export interface Tapback {
+  kind: TapbackKind;
+  /** The emoji for kind "emoji". */
+  emoji: string | null;
+  isFromMe: boolean;
+  /** Who reacted; null when it was me. */
+  handle: Handle | null;
+  date: Date;
+  /** Which part of a multi-part message it targets (the `p:N/` prefix), 0 when absent. */
+  part: number;
+}
+
+export interface EditRecord {
+  date: Date;
+  /** The text of that version; null when the blob could not be decoded. */
+  text: string | null;
+}
+
+export interface EditInfo {
+  /** Message parts (0-based) that were edited. */
+  editedParts: number[];
+  /** Message parts that were unsent (retracted). */
+  unsentParts: number[];
+  /** Versions of each edited part, oldest first. Keyed by part index. */
+  history: Record<number, EditRecord[]>;
+}
+
+export interface Message {
+  rowid: number;
+  guid: string;
+  /** Best available text: `message.text`, else decoded `attributedBody`; null for none (e.g. attachment only). */
+  text: string | null;
+  textSource: "text" | "attributedBody" | "none";
+  date: Date;
+  dateRead: Date | null;
+  dateEdited: Date | null;
+  isFromMe: boolean;
+  isRead: boolean;
+  /** The other party for incoming messages (and for my messages in one-to-one chats when known). */
+  handle: Handle | null;
+  service: Service;
+  chatRowid: number | null;
+  attachments: Attachment[];
+  tapbacks: Tapback[];
+  isEdited: boolean;
+  isUnsent: boolean;
+  edit: EditInfo | null;
+  /** guid of the message this one replies to (thread), if any. */
+  replyToGuid: string | null;
+  /** Subject line (SMS/MMS), rarely used. */
+  subject: string | null;
+  /** Non-zero for group events: rename, member added/removed, etc. */
+  itemType: number;
+  /** New group name for a rename event. */
+  groupTitle: string | null;
+  /** Messages "expressive send" style id, if any. */
+  expressiveSendStyle: string | null;
+}
+
+/** A chat with the figures a chat list shows. */
+export interface ChatSummary extends Chat {
+  lastMessage: Message | null;
+  lastActivity: Date | null;
+  messageCount: number;
+  unreadCount: number;
+}
+
+export interface MessageQuery {
+  /** Only messages at or after this time. */
+  since?: Date;
+  /** Only messages before this time. */
+  until?: Date;
+  /** Only these chats (chat ROWIDs). */
+  chatRowids?: number[];
+  /** Only messages whose `handle_id` is one of these handle ROWIDs (i.e. sent by / to them). */
+  handleRowids?: number[];
+  /** Only incoming messages not yet read. */
+  unreadOnly?: boolean;
+  /** Pagination: only messages with ROWID below this (newest-first pages). */
+  beforeRowid?: number;
+  /** Only messages with ROWID above this (for "what is new since"). */
+  afterRowid?: number;
+  /** Maximum number of messages (tapbacks are attached, never counted). */
+  limit: number;
+  /** Default "desc" (newest first). */
+  order?: "asc" | "desc";
+}
+
+export interface SearchQuery extends Omit<MessageQuery, "unreadOnly"> {
+  /** Text to look for; matched case-insensitively as a substring. */
+  text: string;
+}
+
+export interface AttachmentQuery {
+  since?: Date;
+  until?: Date;
+  chatRowids?: number[];
+  handleRowids?: number[];
+  /** e.g. "image/" or "application/pdf". */
+  mimePrefix?: string;
+  beforeRowid?: number;
+  limit: number;
+}
+
+export interface AttachmentWithMessage extends Attachment {
+  messageRowid: number;
+  messageDate: Date;
+  isFromMe: boolean;
+  handle: Handle | null;
+  chatRowid: number | null;
+}
+
+/** What the rest of the program may ask of chat.db. Read-only by construction. */
+export interface MessagesReader {
+  readonly path: string;
+  close(): void;
+  /** Highest message ROWID: a watermark for "new since". */
+  maxRowid(): number;
+  listHandles(): Handle[];
+  getChat(ref: number | string): Chat | null;
+  listChats(options: { limit: number; offset?: number; unreadOnly?: boolean; since?: Date }): ChatSummary[];
+  /** Chats where any of these handles takes part. */
+  chatsWithHandles(handleRowids: number[]): Chat[];
+  getMessages(query: MessageQuery): Message[];
+  getMessage(ref: number | string): Message | null;
+  /** Correct (but linear) search over every message's decoded text, attributedBody included. */
+  searchMessages(query: SearchQuery): Message[];
+  getAttachment(rowid: number): AttachmentWithMessage | null;
+  searchAttachments(query: AttachmentQuery): AttachmentWithMessage[];
+  /** How a handle has been reached: services seen and the last time for each. */
+  serviceHistory(handleId: string): { service: Service; lastUsed: Date | null; messageCount: number }[];
+}
