@@ -38,7 +38,15 @@ export interface Attachment {
 }
 
 /** Classic tapbacks (2000–2005), emoji (2006) and sticker (2007) reactions. */
-export type TapbackKind = "love" | "like" | "dislike" | "laugh" | "emphasize" | "question" | "emoji" | "sticker";
+export type TapbackKind =
+  | "love"
+  | "like"
+  | "dislike"
+  | "laugh"
+  | "emphasize"
+  | "question"
+  | "emoji"
+  | "sticker";
 
 export interface Tapback {
   kind: TapbackKind;
@@ -129,8 +137,13 @@ export interface MessageQuery {
 }
 
 export interface SearchQuery extends Omit<MessageQuery, "unreadOnly"> {
-  /** Text to look for; matched case-insensitively as a substring. */
+  /** Text to look for, case-insensitively. */
   text: string;
+  /**
+   * "substring" (default): the text appears as is. "fuzzy": every word of the query matches a word of
+   * the message allowing small typos (edit distance 1 for words of 4+ letters, 2 for 8+).
+   */
+  mode?: "substring" | "fuzzy";
 }
 
 export interface AttachmentQuery {

@@ -1,0 +1,705 @@
+// Read-only access to chat.db. Thin adapter: SQL built from the detected schema, rows mapped by
+// small pure functions. The connection is opened read-only (never writes, so Messages is never
+// disturbed) without `immutable`, so rows still in chat.db-wal are visible.
+import { accessSync, constants, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
+import { appleNanosToDate, dateToAppleNanos } from "./apple-time.js";
+import {
+  classifyOpenError,
+  MessagesDbError,
+  notFoundError,
+  notMessagesDbError,
+  permissionDeniedError,
+} from "./errors.js";
+import { columnOrNull, hasColumn, missingTables, readSchema, type SchemaInfo } from "./schema.js";
+import { parseMessageSummaryInfo } from "./summary-info.js";
+import {
+  associatedGuidForms,
+  foldTapbacks,
+  isTapbackType,
+  parseAssociatedGuid,
+  TAPBACK_ADD_MIN,
+  TAPBACK_REMOVE_MAX,
+  type TapbackEvent,
+} from "./tapbacks.js";
+import { createTextMatcher, normalizeForSearch } from "./text-match.js";
+import { attributedBodyText } from "./typedstream.js";
+import type {
+  Attachment,
+  AttachmentQuery,
+  AttachmentWithMessage,
+  Chat,
+  ChatSummary,
+  Handle,
+  Message,
+  MessageQuery,
+  MessagesReader,
+  SearchQuery,
+  Service,
+} from "./types.js";
+
+const GROUP_STYLE = 43;
+
+/** Raw message row as selected by `messageColumns`. */
+interface MessageRow {
+  ROWID: number;
+  guid: string;
+  text: string | null;
+  attributedBody: Buffer | null;
+  handle_id: number | null;
+  service: string | null;
+  date: number | bigint | null;
+  date_read: number | bigint | null;
+  date_edited: number | bigint | null;
+  date_retracted: number | bigint | null;
+  is_from_me: number;
+  is_read: number;
+  subject: string | null;
+  item_type: number | null;
+  group_title: string | null;
+  expressive_send_style_id: string | null;
+  thread_originator_guid: string | null;
+  message_summary_info: Buffer | null;
+  associated_message_guid: string | null;
+  associated_message_type: number | null;
+  associated_message_emoji: string | null;
+  part_count: number | null;
+  cache_has_attachments: number | null;
+  chat_id: number | null;
+}
+
+interface ChatRow {
+  ROWID: number;
+  guid: string;
+  chat_identifier: string | null;
+  display_name: string | null;
+  style: number | null;
+  service_name: string | null;
+}
+
+interface AttachmentRow {
+  ROWID: number;
+  guid: string;
+  filename: string | null;
+  transfer_name: string | null;
+  mime_type: string | null;
+  uti: string | null;
+  total_bytes: number | null;
+  is_sticker: number | null;
+  created_date: number | bigint | null;
+}
+
+/**
+ * Attachment paths are stored as `~/Library/Messages/...`. They are resolved against the folder that
+ * holds this chat.db when it lives in a `Messages` folder (a copy, or the demo), else the user's home.
+ */
+export function resolveAttachmentPath(stored: string | null, dbPath: string): string | null {
+  if (!stored) return null;
+  const prefix = "~/Library/Messages/";
+  if (stored.startsWith(prefix)) {
+    const messagesDir = dirname(dbPath);
+    if (basename(messagesDir) === "Messages") return join(messagesDir, stored.slice(prefix.length));
+    return join(homedir(), stored.slice(2));
+  }
+  if (stored.startsWith("~/")) return join(homedir(), stored.slice(2));
+  return stored;
+}
+
+export interface OpenOptions {
+  /** The path came from the user (--db / env), so a missing file is their typo, not "no Mac here". */
+  explicit?: boolean;
+}
+
+export function openMessagesStore(path: string, options: OpenOptions = {}): MessagesStore {
+  try {
+    statSync(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") throw notFoundError(path, options.explicit ?? true);
+    throw classifyOpenError(path, error);
+  }
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw permissionDeniedError(path);
+  }
+  let db: Database;
+  try {
+    db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+    db.pragma("query_only = ON");
+    // Messages.app writes while we read; wait briefly on a lock instead of failing.
+    db.pragma("busy_timeout = 2000");
+  } catch (error) {
+    throw classifyOpenError(path, error);
+  }
+  let schema: SchemaInfo;
+  try {
+    schema = readSchema(db);
+  } catch (error) {
+    db.close();
+    throw classifyOpenError(path, error);
+  }
+  const missing = missingTables(schema);
+  if (missing.length > 0) {
+    db.close();
+    throw notMessagesDbError(path, `missing table${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  }
+  return new MessagesStore(path, db, schema);
+}
+
+export class MessagesStore implements MessagesReader {
+  private readonly handles = new Map<number, Handle>();
+  private readonly statements = new Map<string, Statement>();
+  private readonly messageSelect: string;
+  private readonly notTapback: string;
+
+  constructor(
+    readonly path: string,
+    private readonly db: Database,
+    readonly schema: SchemaInfo,
+  ) {
+    const col = (c: string) => columnOrNull(schema, "message", "m", c);
+    this.messageSelect = [
+      "m.ROWID AS ROWID",
+      "m.guid AS guid",
+      "m.text AS text",
+      col("attributedBody"),
+      "m.handle_id AS handle_id",
+      col("service"),
+      "m.date AS date",
+      col("date_read"),
+      col("date_edited"),
+      col("date_retracted"),
+      "m.is_from_me AS is_from_me",
+      col("is_read"),
+      col("subject"),
+      col("item_type"),
+      col("group_title"),
+      col("expressive_send_style_id"),
+      col("thread_originator_guid"),
+      col("message_summary_info"),
+      col("associated_message_guid"),
+      col("associated_message_type"),
+      col("associated_message_emoji"),
+      col("part_count"),
+      col("cache_has_attachments"),
+      "(SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id",
+    ].join(", ");
+    this.notTapback = hasColumn(schema, "message", "associated_message_type")
+      ? `(m.associated_message_type IS NULL OR m.associated_message_type NOT BETWEEN ${TAPBACK_ADD_MIN} AND ${TAPBACK_REMOVE_MAX})`
+      : "1";
+    this.loadHandles();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Wraps SQLite failures at query time (file vanished, permission revoked) in the same clear errors. */
+  private run<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof MessagesDbError) throw error;
+      const code = (error as { code?: string }).code;
+      if (typeof code === "string" && code.startsWith("SQLITE_")) throw classifyOpenError(this.path, error);
+      throw error;
+    }
+  }
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private loadHandles(): void {
+    const rows = this.db.prepare("SELECT ROWID, id, service FROM handle").all() as {
+      ROWID: number;
+      id: string;
+      service: string;
+    }[];
+    this.handles.clear();
+    for (const r of rows) this.handles.set(r.ROWID, { rowid: r.ROWID, id: r.id, service: r.service });
+  }
+
+  private handle(rowid: number | null | undefined): Handle | null {
+    if (!rowid) return null;
+    let found = this.handles.get(rowid);
+    if (!found) {
+      // New conversations add handles while we run; refresh once rather than caching a miss.
+      this.loadHandles();
+      found = this.handles.get(rowid);
+    }
+    return found ?? null;
+  }
+
+  maxRowid(): number {
+    return this.run(() => {
+      const row = this.statement("SELECT MAX(ROWID) AS max FROM message").get() as { max: number | null };
+      return row.max ?? 0;
+    });
+  }
+
+  listHandles(): Handle[] {
+    return this.run(() => {
+      this.loadHandles();
+      return [...this.handles.values()];
+    });
+  }
+
+  // ---- chats ---------------------------------------------------------------------------------
+
+  private chatFromRow(row: ChatRow): Chat {
+    const participants = (
+      this.statement("SELECT handle_id FROM chat_handle_join WHERE chat_id = ? ORDER BY handle_id").all(
+        row.ROWID,
+      ) as { handle_id: number }[]
+    )
+      .map((r) => this.handle(r.handle_id))
+      .filter((h): h is Handle => h !== null);
+    const identifier = row.chat_identifier ?? "";
+    return {
+      rowid: row.ROWID,
+      guid: row.guid,
+      identifier,
+      displayName: row.display_name ? row.display_name : null,
+      isGroup: row.style === GROUP_STYLE || (row.style == null && participants.length > 1),
+      service: row.service_name ?? "iMessage",
+      participants,
+    };
+  }
+
+  private get chatColumns(): string {
+    return "ROWID, guid, chat_identifier, display_name, style, service_name";
+  }
+
+  getChat(ref: number | string): Chat | null {
+    return this.run(() => {
+      let row: ChatRow | undefined;
+      if (typeof ref === "number") {
+        row = this.statement(`SELECT ${this.chatColumns} FROM chat WHERE ROWID = ?`).get(ref) as
+          | ChatRow
+          | undefined;
+      } else {
+        row = this.statement(
+          `SELECT ${this.chatColumns} FROM chat WHERE guid = ? OR chat_identifier = ? ORDER BY ROWID LIMIT 1`,
+        ).get(ref, ref) as ChatRow | undefined;
+      }
+      return row ? this.chatFromRow(row) : null;
+    });
+  }
+
+  chatsWithHandles(handleRowids: number[]): Chat[] {
+    if (handleRowids.length === 0) return [];
+    return this.run(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT ${this.chatColumns} FROM chat WHERE ROWID IN (SELECT chat_id FROM chat_handle_join WHERE handle_id IN (${placeholders(handleRowids)}))`,
+        )
+        .all(...handleRowids) as ChatRow[];
+      return rows.map((r) => this.chatFromRow(r));
+    });
+  }
+
+  listChats(options: { limit: number; offset?: number; unreadOnly?: boolean; since?: Date }): ChatSummary[] {
+    return this.run(() => {
+      const unread = this.unreadCountsByChat();
+      const params: unknown[] = [];
+      let where = "1";
+      if (options.unreadOnly) {
+        const ids = [...unread.keys()];
+        if (ids.length === 0) return [];
+        where += ` AND c.ROWID IN (${placeholders(ids)})`;
+        params.push(...ids);
+      }
+      // Old databases lack chat_message_join.message_date; fall back to the messages' own dates.
+      const lastDate = hasColumn(this.schema, "chat_message_join", "message_date")
+        ? "(SELECT MAX(message_date) FROM chat_message_join WHERE chat_id = c.ROWID)"
+        : "(SELECT MAX(m.date) FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id WHERE j.chat_id = c.ROWID)";
+      let having = "";
+      if (options.since) {
+        having = "WHERE last_date >= ?";
+        params.push(dateToAppleNanos(options.since));
+      }
+      params.push(options.limit, options.offset ?? 0);
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM (
+             SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
+                    ${lastDate} AS last_date
+             FROM chat c WHERE ${where}
+           ) ${having}
+           ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ? OFFSET ?`,
+        )
+        .all(...params) as (ChatRow & { last_date: number | null })[];
+      return rows.map((row) => {
+        const chat = this.chatFromRow(row);
+        const last = this.getMessages({ chatRowids: [row.ROWID], limit: 1 })[0] ?? null;
+        const count = this.statement("SELECT COUNT(*) AS n FROM chat_message_join WHERE chat_id = ?").get(
+          row.ROWID,
+        ) as { n: number };
+        return {
+          ...chat,
+          lastMessage: last,
+          lastActivity: appleNanosToDate(row.last_date) ?? last?.date ?? null,
+          messageCount: count.n,
+          unreadCount: unread.get(row.ROWID) ?? 0,
+        };
+      });
+    });
+  }
+
+  /** Unread incoming messages per chat; uses Messages' own (is_read, is_from_me, …) index. */
+  private unreadCountsByChat(): Map<number, number> {
+    if (!hasColumn(this.schema, "message", "is_read")) return new Map();
+    const itemType = hasColumn(this.schema, "message", "item_type") ? "AND m.item_type = 0" : "";
+    const rows = this.statement(
+      `SELECT cmj.chat_id AS chat_id, COUNT(*) AS n FROM message m
+       JOIN chat_message_join cmj ON cmj.message_id = m.ROWID
+       WHERE m.is_read = 0 AND m.is_from_me = 0 ${itemType} AND ${this.notTapback}
+       GROUP BY cmj.chat_id`,
+    ).all() as { chat_id: number; n: number }[];
+    return new Map(rows.map((r) => [r.chat_id, r.n]));
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  private buildMessageFilter(query: MessageQuery | SearchQuery, unreadOnly: boolean) {
+    const clauses = [this.notTapback];
+    const params: unknown[] = [];
+    if (query.since) {
+      clauses.push("m.date >= ?");
+      params.push(dateToAppleNanos(query.since));
+    }
+    if (query.until) {
+      clauses.push("m.date < ?");
+      params.push(dateToAppleNanos(query.until));
+    }
+    if (query.beforeRowid !== undefined) {
+      clauses.push("m.ROWID < ?");
+      params.push(query.beforeRowid);
+    }
+    if (query.afterRowid !== undefined) {
+      clauses.push("m.ROWID > ?");
+      params.push(query.afterRowid);
+    }
+    if (query.chatRowids && query.chatRowids.length > 0) {
+      clauses.push(
+        `m.ROWID IN (SELECT message_id FROM chat_message_join WHERE chat_id IN (${placeholders(query.chatRowids)}))`,
+      );
+      params.push(...query.chatRowids);
+    }
+    if (query.handleRowids && query.handleRowids.length > 0) {
+      clauses.push(`m.handle_id IN (${placeholders(query.handleRowids)})`);
+      params.push(...query.handleRowids);
+    }
+    if (unreadOnly && hasColumn(this.schema, "message", "is_read")) {
+      clauses.push("m.is_read = 0 AND m.is_from_me = 0");
+    }
+    return { where: clauses.join(" AND "), params };
+  }
+
+  getMessages(query: MessageQuery): Message[] {
+    return this.run(() => {
+      const { where, params } = this.buildMessageFilter(query, query.unreadOnly ?? false);
+      const order = query.order === "asc" ? "ASC" : "DESC";
+      const rows = this.statement(
+        `SELECT ${this.messageSelect} FROM message m WHERE ${where} ORDER BY m.ROWID ${order} LIMIT ?`,
+      ).all(...params, Math.max(0, Math.floor(query.limit))) as MessageRow[];
+      return this.hydrate(rows);
+    });
+  }
+
+  getMessage(ref: number | string): Message | null {
+    return this.run(() => {
+      const column = typeof ref === "number" ? "m.ROWID" : "m.guid";
+      const row = this.statement(`SELECT ${this.messageSelect} FROM message m WHERE ${column} = ?`).get(
+        ref,
+      ) as MessageRow | undefined;
+      return row ? (this.hydrate([row])[0] ?? null) : null;
+    });
+  }
+
+  searchMessages(query: SearchQuery): Message[] {
+    const matcher = createTextMatcher(query.text, query.mode);
+    if (matcher.needle.trim().length === 0) return [];
+    return this.run(() => {
+      const { where, params } = this.buildMessageFilter(query, false);
+      const order = query.order === "asc" ? "ASC" : "DESC";
+      // A linear scan: `text` is often NULL since Ventura, so SQL LIKE alone would miss most rows.
+      // Only the cheap columns are read here; matches are hydrated afterwards.
+      const scan = this.db.prepare(
+        `SELECT m.ROWID AS ROWID, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}
+         FROM message m WHERE ${where} ORDER BY m.ROWID ${order}`,
+      );
+      const hits: number[] = [];
+      for (const row of scan.iterate(...params) as Iterable<{
+        ROWID: number;
+        text: string | null;
+        attributedBody: Buffer | null;
+      }>) {
+        const text = row.text || attributedBodyText(row.attributedBody);
+        if (text && matcher.matches(normalizeForSearch(text))) {
+          hits.push(row.ROWID);
+          if (hits.length >= query.limit) break;
+        }
+      }
+      return this.getMessagesByRowids(hits);
+    });
+  }
+
+  /** Full messages for these ROWIDs, in the order given (used by search and the index). */
+  getMessagesByRowids(rowids: number[]): Message[] {
+    if (rowids.length === 0) return [];
+    return this.run(() => {
+      const rows = this.db
+        .prepare(`SELECT ${this.messageSelect} FROM message m WHERE m.ROWID IN (${placeholders(rowids)})`)
+        .all(...rowids) as MessageRow[];
+      const byId = new Map(this.hydrate(rows).map((m) => [m.rowid, m]));
+      return rowids.map((id) => byId.get(id)).filter((m): m is Message => m !== undefined);
+    });
+  }
+
+  private hydrate(rows: MessageRow[]): Message[] {
+    if (rows.length === 0) return [];
+    const attachments = this.attachmentsFor(
+      rows.filter((r) => r.cache_has_attachments !== 0).map((r) => r.ROWID),
+    );
+    const tapbacks = this.tapbacksFor(rows);
+    return rows.map((row) =>
+      this.messageFromRow(row, attachments.get(row.ROWID) ?? [], tapbacks.get(row.guid) ?? []),
+    );
+  }
+
+  private messageFromRow(row: MessageRow, attachments: Attachment[], tapbackEvents: TapbackEvent[]): Message {
+    const edit = parseMessageSummaryInfo(row.message_summary_info);
+    let text: string | null = row.text ? row.text : null;
+    let textSource: Message["textSource"] = text !== null ? "text" : "none";
+    if (text === null) {
+      const decoded = attributedBodyText(row.attributedBody);
+      if (decoded) {
+        text = decoded;
+        textSource = "attributedBody";
+      }
+    }
+    const dateEdited = appleNanosToDate(row.date_edited);
+    const dateRetracted = appleNanosToDate(row.date_retracted);
+    return {
+      rowid: row.ROWID,
+      guid: row.guid,
+      text,
+      textSource,
+      date: appleNanosToDate(row.date) ?? new Date(0),
+      dateRead: appleNanosToDate(row.date_read),
+      dateEdited,
+      isFromMe: row.is_from_me === 1,
+      isRead: row.is_from_me === 1 || row.is_read === 1,
+      handle: this.handle(row.handle_id),
+      service: (row.service ?? "iMessage") as Service,
+      chatRowid: row.chat_id,
+      attachments,
+      tapbacks: foldTapbacks(tapbackEvents),
+      isEdited: (edit?.editedParts.length ?? 0) > 0 || (dateEdited !== null && dateRetracted === null),
+      isUnsent: (edit?.unsentParts.length ?? 0) > 0 || dateRetracted !== null,
+      edit,
+      replyToGuid: row.thread_originator_guid,
+      subject: row.subject,
+      itemType: row.item_type ?? 0,
+      groupTitle: row.group_title,
+      expressiveSendStyle: row.expressive_send_style_id,
+    };
+  }
+
+  private tapbacksFor(rows: MessageRow[]): Map<string, TapbackEvent[]> {
+    const result = new Map<string, TapbackEvent[]>();
+    if (!hasColumn(this.schema, "message", "associated_message_guid")) return result;
+    const forms = rows.flatMap((r) =>
+      associatedGuidForms(r.guid, Math.max(r.part_count ?? 1, countObjectReplacements(r.text) + 1)),
+    );
+    // Chunked to stay far below SQLite's bound-parameter limit.
+    for (const chunk of chunks(forms, 900)) {
+      const reactions = this.db
+        .prepare(
+          `SELECT m.associated_message_guid AS target, m.associated_message_type AS type,
+                  ${columnOrNull(this.schema, "message", "m", "associated_message_emoji")},
+                  m.is_from_me AS is_from_me, m.handle_id AS handle_id, m.date AS date
+           FROM message m WHERE m.associated_message_guid IN (${placeholders(chunk)})`,
+        )
+        .all(...chunk) as {
+        target: string;
+        type: number;
+        associated_message_emoji: string | null;
+        is_from_me: number;
+        handle_id: number;
+        date: number | bigint;
+      }[];
+      for (const r of reactions) {
+        if (!isTapbackType(r.type)) continue;
+        const target = parseAssociatedGuid(r.target);
+        const list = result.get(target.guid) ?? [];
+        list.push({
+          type: r.type,
+          emoji: r.associated_message_emoji,
+          isFromMe: r.is_from_me === 1,
+          handle: this.handle(r.handle_id),
+          date: appleNanosToDate(r.date) ?? new Date(0),
+          part: target.part,
+        });
+        result.set(target.guid, list);
+      }
+    }
+    return result;
+  }
+
+  private attachmentColumns(alias: string): string {
+    const col = (c: string) => columnOrNull(this.schema, "attachment", alias, c);
+    return [
+      `${alias}.ROWID AS ROWID`,
+      `${alias}.guid AS guid`,
+      col("filename"),
+      col("transfer_name"),
+      col("mime_type"),
+      col("uti"),
+      col("total_bytes"),
+      col("is_sticker"),
+      col("created_date"),
+    ].join(", ");
+  }
+
+  private attachmentFromRow(row: AttachmentRow): Attachment {
+    return {
+      rowid: row.ROWID,
+      guid: row.guid,
+      path: resolveAttachmentPath(row.filename, this.path),
+      name: row.transfer_name ?? (row.filename ? basename(row.filename) : null),
+      mimeType: row.mime_type,
+      uti: row.uti,
+      sizeBytes: row.total_bytes ?? 0,
+      isSticker: row.is_sticker === 1,
+      createdAt: appleNanosToDate(row.created_date),
+    };
+  }
+
+  private attachmentsFor(messageRowids: number[]): Map<number, Attachment[]> {
+    const result = new Map<number, Attachment[]>();
+    if (messageRowids.length === 0 || !this.schema.tables.has("attachment")) return result;
+    if (!this.schema.tables.has("message_attachment_join")) return result;
+    for (const chunk of chunks(messageRowids, 900)) {
+      const rows = this.db
+        .prepare(
+          `SELECT j.message_id AS message_id, ${this.attachmentColumns("a")}
+           FROM message_attachment_join j JOIN attachment a ON a.ROWID = j.attachment_id
+           WHERE j.message_id IN (${placeholders(chunk)}) ORDER BY a.ROWID`,
+        )
+        .all(...chunk) as (AttachmentRow & { message_id: number })[];
+      for (const row of rows) {
+        const list = result.get(row.message_id) ?? [];
+        list.push(this.attachmentFromRow(row));
+        result.set(row.message_id, list);
+      }
+    }
+    return result;
+  }
+
+  // ---- attachments ---------------------------------------------------------------------------
+
+  private attachmentQuerySql(where: string): string {
+    return `SELECT ${this.attachmentColumns("a")}, m.ROWID AS message_rowid, m.date AS message_date,
+                   m.is_from_me AS is_from_me, m.handle_id AS handle_id,
+                   (SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id
+            FROM attachment a
+            JOIN message_attachment_join j ON j.attachment_id = a.ROWID
+            JOIN message m ON m.ROWID = j.message_id
+            WHERE ${where}`;
+  }
+
+  private attachmentWithMessage(
+    row: AttachmentRow & {
+      message_rowid: number;
+      message_date: number | bigint;
+      is_from_me: number;
+      handle_id: number;
+      chat_id: number | null;
+    },
+  ): AttachmentWithMessage {
+    return {
+      ...this.attachmentFromRow(row),
+      messageRowid: row.message_rowid,
+      messageDate: appleNanosToDate(row.message_date) ?? new Date(0),
+      isFromMe: row.is_from_me === 1,
+      handle: this.handle(row.handle_id),
+      chatRowid: row.chat_id,
+    };
+  }
+
+  getAttachment(rowid: number): AttachmentWithMessage | null {
+    if (!this.schema.tables.has("attachment") || !this.schema.tables.has("message_attachment_join"))
+      return null;
+    return this.run(() => {
+      const row = this.statement(`${this.attachmentQuerySql("a.ROWID = ?")} LIMIT 1`).get(rowid) as
+        | Parameters<MessagesStore["attachmentWithMessage"]>[0]
+        | undefined;
+      return row ? this.attachmentWithMessage(row) : null;
+    });
+  }
+
+  searchAttachments(query: AttachmentQuery): AttachmentWithMessage[] {
+    if (!this.schema.tables.has("attachment") || !this.schema.tables.has("message_attachment_join"))
+      return [];
+    return this.run(() => {
+      const { beforeRowid, ...messageFilter } = query;
+      const { where, params } = this.buildMessageFilter(messageFilter, false);
+      const clauses = [where];
+      if (beforeRowid !== undefined) {
+        clauses.push("a.ROWID < ?");
+        params.push(beforeRowid);
+      }
+      if (query.mimePrefix) {
+        clauses.push("a.mime_type LIKE ? ESCAPE '\\'");
+        params.push(`${escapeLike(query.mimePrefix)}%`);
+      }
+      const rows = this.db
+        .prepare(`${this.attachmentQuerySql(clauses.join(" AND "))} ORDER BY a.ROWID DESC LIMIT ?`)
+        .all(...params, query.limit) as Parameters<MessagesStore["attachmentWithMessage"]>[0][];
+      return rows.map((r) => this.attachmentWithMessage(r));
+    });
+  }
+
+  // ---- handles -------------------------------------------------------------------------------
+
+  serviceHistory(handleId: string): { service: Service; lastUsed: Date | null; messageCount: number }[] {
+    return this.run(() => {
+      const rows = this.statement(
+        `SELECT h.service AS service, MAX(m.date) AS last, COUNT(m.ROWID) AS n
+         FROM handle h LEFT JOIN message m ON m.handle_id = h.ROWID
+         WHERE h.id = ? COLLATE NOCASE GROUP BY h.service ORDER BY last DESC`,
+      ).all(handleId) as { service: string; last: number | null; n: number }[];
+      return rows.map((r) => ({ service: r.service, lastUsed: appleNanosToDate(r.last), messageCount: r.n }));
+    });
+  }
+}
+
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => "?").join(", ");
+}
+
+function* chunks<T>(values: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < values.length; i += size) yield values.slice(i, i + size);
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function countObjectReplacements(text: string | null): number {
+  if (!text) return 0;
+  let n = 0;
+  for (const ch of text) if (ch === "\uFFFC") n++;
+  return n;
+}

@@ -1,0 +1,19 @@
+// Public face of the send layer: Messages.app and Contacts.app through osascript.
+export {
+  AppleScriptError,
+  type AppleScriptErrorCode,
+  type AppleScriptOutput,
+  DEFAULT_OSASCRIPT_TIMEOUT_MS,
+  OSASCRIPT_TIMEOUT_ENV,
+  type RunAppleScriptOptions,
+  runAppleScript,
+} from "./osascript.js";
+export {
+  MAX_TEXT_CHARS,
+  MessageSender,
+  type MessageSenderOptions,
+  type NewContact,
+  SendInputError,
+  type SendResult,
+  type SendTarget,
+} from "./sender.js";
