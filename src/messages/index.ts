@@ -7,6 +7,7 @@ export {
   openMessagesStore,
   resolveAttachmentPath,
 } from "./store.js";
+export { parseMessageSummaryInfo } from "./summary-info.js";
 export { createTextMatcher, normalizeForSearch, type TextMatcher } from "./text-match.js";
 export { attributedBodyText, decodeAttributedBody } from "./typedstream.js";
 export type * from "./types.js";

@@ -1,0 +1,133 @@
+// `message.message_summary_info`: a binary plist Messages writes for edited and unsent messages.
+// Keys used here: `ep` edited part indexes, `rp` retracted (unsent) part indexes, `ec` edit history
+// (part index as a string → [{ d: seconds since 2001, t: attributedBody typedstream of that version }]).
+// Others seen (`otr` part ranges, `ust`, `amc`, `euh`) are not needed to show history.
+
+import bplistCreator from "bplist-creator";
+import { parseBuffer } from "bplist-parser";
+import { appleSecondsToDate, dateToAppleSeconds } from "./apple-time.js";
+import { attributedBodyText } from "./typedstream.js";
+import { encodeAttributedBody } from "./typedstream-encode.js";
+import type { EditInfo, EditRecord } from "./types.js";
+import { parseXmlPlist } from "./xml-plist.js";
+
+export interface EditHistoryInput {
+  editedParts: number[];
+  unsentParts: number[];
+  /** Versions per part, oldest first. Texts with U+FFFC may name the attachment guids of that version. */
+  history: Record<number, { date: Date; text: string; attachmentGuids?: string[] }[]>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function partList(v: unknown): number[] {
+  if (!Array.isArray(v)) return [];
+  const parts = v.filter((p): p is number => typeof p === "number" && Number.isInteger(p) && p >= 0);
+  return [...new Set(parts)].sort((a, b) => a - b);
+}
+
+function historyFrom(ec: unknown): Record<number, EditRecord[]> {
+  const history: Record<number, EditRecord[]> = {};
+  if (!isRecord(ec)) return history;
+  for (const [key, entries] of Object.entries(ec)) {
+    const part = Number(key);
+    if (!Number.isInteger(part) || part < 0 || !Array.isArray(entries)) continue;
+    const records: { seconds: number; record: EditRecord }[] = [];
+    for (const entry of entries) {
+      if (!isRecord(entry) || typeof entry.d !== "number") continue;
+      const date = appleSecondsToDate(entry.d);
+      if (!date) continue;
+      const blob = entry.t;
+      records.push({
+        seconds: entry.d,
+        record: { date, text: blob instanceof Uint8Array ? attributedBodyText(blob) : null },
+      });
+    }
+    if (records.length === 0) continue;
+    // Stable sort: Messages already stores versions oldest first; this only guards odd data.
+    records.sort((a, b) => a.seconds - b.seconds);
+    history[part] = records.map((r) => r.record);
+  }
+  return history;
+}
+
+/** bplist-parser reports odd objects with console.error; garbage rows must not flood the server's stderr. */
+function quietParseBinaryPlist(buffer: Buffer): unknown {
+  const original = console.error;
+  console.error = () => {};
+  try {
+    return parseBuffer(buffer)[0];
+  } finally {
+    console.error = original;
+  }
+}
+
+/** Edit/unsend info of a message, or null when there is none (or the blob is absent or unreadable). Never throws. */
+export function parseMessageSummaryInfo(blob: Uint8Array | null | undefined): EditInfo | null {
+  if (!(blob instanceof Uint8Array) || blob.length < 8) return null;
+  let root: unknown;
+  try {
+    const buffer = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    if (buffer.subarray(0, 6).toString("latin1") === "bplist") root = quietParseBinaryPlist(buffer);
+    else if (
+      buffer.subarray(0, 64).includes("<plist") ||
+      buffer.subarray(0, 5).toString("latin1") === "<?xml"
+    ) {
+      root = parseXmlPlist(buffer.toString("utf8"));
+    } else return null;
+  } catch {
+    return null;
+  }
+  if (!isRecord(root)) return null;
+  const history = historyFrom(root.ec);
+  const unsentParts = partList(root.rp);
+  let editedParts = partList(root.ep);
+  if (editedParts.length === 0) editedParts = Object.keys(history).map(Number);
+  if (editedParts.length === 0 && unsentParts.length === 0 && Object.keys(history).length === 0) return null;
+  return { editedParts, unsentParts, history };
+}
+
+function checkParts(parts: number[], what: string): number[] {
+  if (!Array.isArray(parts)) throw new TypeError(`encodeMessageSummaryInfo: ${what} must be an array`);
+  for (const p of parts) {
+    if (!Number.isInteger(p) || p < 0)
+      throw new RangeError(`encodeMessageSummaryInfo: ${what} has an invalid part index ${p}`);
+  }
+  return [...parts];
+}
+
+/** Writes a message_summary_info binary plist shaped like Messages' own (for demo data and tests). */
+export function encodeMessageSummaryInfo(info: EditHistoryInput): Buffer {
+  const plist: Record<string, unknown> = {};
+  const ec: Record<string, unknown[]> = {};
+  for (const [key, versions] of Object.entries(info.history ?? {})) {
+    const part = Number(key);
+    if (!Number.isInteger(part) || part < 0)
+      throw new RangeError(`encodeMessageSummaryInfo: invalid history part "${key}"`);
+    if (!Array.isArray(versions))
+      throw new TypeError(`encodeMessageSummaryInfo: history[${key}] must be an array`);
+    ec[String(part)] = versions.map((v, i) => {
+      if (!(v.date instanceof Date) || Number.isNaN(v.date.getTime())) {
+        throw new RangeError(`encodeMessageSummaryInfo: history[${key}][${i}] has an invalid date`);
+      }
+      let guids = v.attachmentGuids;
+      if (!guids) {
+        const count = v.text.split("\ufffc").length - 1;
+        guids = Array.from({ length: count }, (_, n) => `at_${n}_EDIT-${part}-${i}-${n}`);
+      }
+      return {
+        d: new bplistCreator.Real(dateToAppleSeconds(v.date)),
+        t: encodeAttributedBody(v.text, { mutable: false, attachmentGuids: guids }),
+      };
+    });
+  }
+  const editedParts = checkParts(info.editedParts ?? [], "editedParts");
+  const unsentParts = checkParts(info.unsentParts ?? [], "unsentParts");
+  if (Object.keys(ec).length > 0) plist.ec = ec;
+  if (editedParts.length > 0) plist.ep = editedParts;
+  if (unsentParts.length > 0) plist.rp = unsentParts;
+  plist.ust = true;
+  return bplistCreator(plist);
+}
