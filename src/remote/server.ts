@@ -1,0 +1,455 @@
+import { randomBytes } from "node:crypto";
+import type { Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
+import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
+import { mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { consentRouter, renderConsentPage } from "./consent.js";
+import { RemoteSetupError } from "./errors.js";
+import { createLogger, type LogLevel } from "./logger.js";
+import { MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
+import { loadOwnerPassword, ownerPasswordPath } from "./ownerPassword.js";
+import { SCOPE_READ, SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
+import { ensurePrivateDir } from "./secureFile.js";
+import { loadOAuthState, OAuthStateStore } from "./stateStore.js";
+
+export interface RemoteServerOptions {
+  /** Public base URL, e.g. https://mcp.example.com (https, or http only for localhost). All URLs derive from it. */
+  serverUrl: string;
+  /** Interface to listen on; default 127.0.0.1 (a reverse proxy such as Caddy terminates TLS). */
+  host?: string;
+  /** 0 = ephemeral (tests). */
+  port: number;
+  /** Holds oauth_state.json and owner_password.json. */
+  stateDir: string;
+  /** A fresh McpServer for one MCP session/request; `auth` tells which scopes the caller holds. */
+  createMcpServer: (auth: { clientId: string; scopes: string[] }) => McpServer;
+  /** Tool names that need the messages:send scope (refused with 403 insufficient_scope otherwise). */
+  sendToolNames: readonly string[];
+  /** Default 86400 (24 h). */
+  accessTokenTtlSeconds?: number;
+  /** Default 30 days; every refresh rotates the refresh token and restarts this period. */
+  refreshTokenTtlSeconds?: number;
+  /** How long a rotated refresh token keeps working (parallel sessions sharing it). Default 120. */
+  refreshReuseGraceSeconds?: number;
+  logLevel?: LogLevel;
+  /** Where log lines go; default stderr. */
+  logWriter?: (line: string) => void;
+  /** Browser origins allowed to call /mcp besides the server's own origin and loopback origins. */
+  allowedOrigins?: readonly string[];
+  /** Express "trust proxy" setting; default "loopback" (Caddy on the same machine). */
+  trustProxy?: boolean | number | string;
+  /** Interval of SSE keep-alive comments on /sse streams; default 25 s. */
+  sseKeepAliveMs?: number;
+  /** Clock in milliseconds, replaceable so tests can move past expiry times without waiting. */
+  nowMs?: () => number;
+}
+
+export interface RunningRemoteServer {
+  /** Actual listen URL (http://host:port), which differs from serverUrl behind a proxy. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** Validates --server-url: an origin only (no path), https unless it points at this machine. */
+export function parseServerUrl(value: string): URL {
+  if (!URL.canParse(value)) throw new RemoteSetupError(`--server-url is not a valid URL: ${value}`);
+  const url = new URL(value);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTNAMES.has(url.hostname))) {
+    throw new RemoteSetupError(
+      `--server-url must use https (plain http is only allowed for localhost/127.0.0.1/[::1]): ${value}`,
+    );
+  }
+  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
+    throw new RemoteSetupError(
+      `--server-url must be just the public origin, like https://mcp.example.com (no path, query or credentials): ${value}`,
+    );
+  }
+  return url;
+}
+
+type McpPath = "mcp" | "sse";
+
+interface SseSession {
+  transport: SSEServerTransport;
+  server: McpServer;
+  clientId: string;
+  close(): void;
+}
+
+/** The first `tools/call` in a JSON-RPC message or batch that targets a send tool, if any. */
+export function findSendToolCall(body: unknown, sendToolNames: readonly string[]): string | undefined {
+  const messages = Array.isArray(body) ? body : [body];
+  for (const message of messages) {
+    if (typeof message !== "object" || message === null) continue;
+    const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
+    if (method === "tools/call" && typeof params?.name === "string" && sendToolNames.includes(params.name)) {
+      return params.name;
+    }
+  }
+  return undefined;
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  return (url.protocol === "http:" || url.protocol === "https:") && LOOPBACK_HOSTNAMES.has(url.hostname);
+}
+
+function jsonRpcError(res: Response, status: number, code: number, message: string): void {
+  res.status(status).json({ jsonrpc: "2.0", error: { code, message }, id: null });
+}
+
+/**
+ * Checks everything remote mode needs before anything else starts (the CLI calls it before opening
+ * the Messages database): a valid server URL, an owner password, a readable state file.
+ */
+export function assertRemoteReady(options: { serverUrl: string; stateDir: string; port?: number }) {
+  const baseUrl = parseServerUrl(options.serverUrl);
+  if (
+    options.port !== undefined &&
+    (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)
+  ) {
+    throw new RemoteSetupError(`--port must be an integer between 0 and 65535, got ${options.port}`);
+  }
+  ensurePrivateDir(options.stateDir);
+  const ownerPassword = loadOwnerPassword(options.stateDir);
+  if (!ownerPassword) {
+    throw new RemoteSetupError(
+      `No owner password is set (${ownerPasswordPath(options.stateDir)}), so nobody could approve clients. ` +
+        "Set one first with: mac-messages-mcp auth set-password",
+    );
+  }
+  loadOAuthState(options.stateDir);
+  return { baseUrl, ownerPassword };
+}
+
+export async function startRemoteServer(options: RemoteServerOptions): Promise<RunningRemoteServer> {
+  const { baseUrl, ownerPassword } = assertRemoteReady(options);
+  const origin = baseUrl.origin;
+  const host = options.host ?? "127.0.0.1";
+  const nowMs = options.nowMs ?? Date.now;
+  const logger = createLogger(options.logLevel ?? "info", options.logWriter);
+  const store = new OAuthStateStore(
+    options.stateDir,
+    () => Math.floor(nowMs() / 1000),
+    (m) => logger.error(m),
+  );
+
+  const resourceFor = (path: McpPath | "") => normalizeResource(new URL(path, baseUrl).href)!;
+  // The base URL comes first: it is what tokens are bound to when a client names no resource.
+  const acceptedResources = [resourceFor(""), resourceFor("mcp"), resourceFor("sse")];
+  const metadataUrlFor = (path: McpPath) =>
+    new URL(`/.well-known/oauth-protected-resource/${path}`, baseUrl).href;
+  const secureCookies = baseUrl.protocol === "https:";
+
+  const provider = new MessagesOAuthProvider({
+    store,
+    acceptedResources,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 86_400,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 86_400,
+    refreshReuseGraceSeconds: options.refreshReuseGraceSeconds ?? 120,
+    authorizationCodeTtlSeconds: 60,
+    consentTtlSeconds: 600,
+    maxClients: 500,
+    nowMs,
+    logger,
+    renderConsent: (res, pending, client) => renderConsentPage(res, pending, client, { secureCookies }),
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", options.trustProxy ?? "loopback");
+
+  // Request id + one access-log line per request. Only the path is logged: queries can carry session ids.
+  app.use((req, res, next) => {
+    const requestId = randomBytes(6).toString("hex");
+    res.locals.requestId = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    const started = nowMs();
+    res.on("finish", () => {
+      const auth = (req as Request & { auth?: AuthInfo }).auth;
+      const who = auth ? ` client=${auth.clientId}` : "";
+      logger.info(
+        `[${requestId}] ${req.method} ${req.originalUrl.split("?")[0]} ${res.statusCode} ${nowMs() - started}ms${who}`,
+      );
+    });
+    next();
+  });
+
+  app.get("/health", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json({
+      status: "ok",
+      service: "mac-messages-mcp",
+      mode: "remote",
+      serverUrl: origin,
+      transports: { streamableHttp: "/mcp", sse: "/sse" },
+      activeSseSessions: sseSessions.size,
+    });
+  });
+
+  // Behind a proxy every request shares the proxy's address; the SDK limits then act server-wide,
+  // which is the safe direction. The X-Forwarded-For sanity check would only add log noise.
+  const rateLimitTweaks = { validate: { xForwardedForHeader: false } };
+  app.use(
+    mcpAuthRouter({
+      provider,
+      issuerUrl: baseUrl,
+      resourceServerUrl: baseUrl,
+      scopesSupported: [...SUPPORTED_SCOPES],
+      resourceName: "Mac Messages MCP",
+      authorizationOptions: { rateLimit: rateLimitTweaks },
+      tokenOptions: { rateLimit: rateLimitTweaks },
+      revocationOptions: { rateLimit: rateLimitTweaks },
+      clientRegistrationOptions: { rateLimit: rateLimitTweaks },
+    }),
+  );
+  for (const path of ["mcp", "sse"] as const) {
+    app.use(
+      `/.well-known/oauth-protected-resource/${path}`,
+      metadataHandler({
+        resource: resourceFor(path),
+        authorization_servers: [baseUrl.href],
+        scopes_supported: [...SUPPORTED_SCOPES],
+        bearer_methods_supported: ["header"],
+        resource_name: "Mac Messages MCP",
+      }),
+    );
+  }
+  app.use("/.well-known", (_req, res) => {
+    res.status(404).json({ error: "not_found", error_description: "Unknown well-known resource" });
+  });
+
+  app.use(
+    consentRouter({
+      provider,
+      verifyOwnerPassword: (candidate) => ownerPassword.verify(candidate),
+      secureCookies,
+      nowMs,
+      logger,
+    }),
+  );
+
+  // --- MCP endpoints -------------------------------------------------------------------------------
+
+  const originAllowed = (value: string) =>
+    value === origin || isLoopbackOrigin(value) || (options.allowedOrigins ?? []).includes(value);
+
+  // Origin validation (DNS-rebinding defence required by the MCP spec) and CORS for browser clients.
+  // Hand-written rather than the `cors` package: the allow-list is ours and the rules are few.
+  const originAndCors: RequestHandler = (req, res, next) => {
+    const requestOrigin = req.headers.origin;
+    if (requestOrigin === undefined) return next();
+    if (!originAllowed(requestOrigin)) {
+      logger.warn(`[${res.locals.requestId}] refused Origin ${requestOrigin}`);
+      return jsonRpcError(res, 403, -32000, `Origin ${requestOrigin} is not allowed`);
+    }
+    res.setHeader("Access-Control-Allow-Origin", requestOrigin);
+    res.setHeader("Vary", "Origin");
+    res.setHeader("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate");
+    if (req.method === "OPTIONS") {
+      res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+      res.setHeader(
+        "Access-Control-Allow-Headers",
+        "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID",
+      );
+      res.setHeader("Access-Control-Max-Age", "600");
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+
+  const authenticate = (path: McpPath): RequestHandler[] => {
+    const resourceMetadataUrl = metadataUrlFor(path);
+    const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl });
+    return [
+      (req, res, next) => {
+        // No credentials at all: RFC 6750 §3.1 says to answer without an error code, just where to start.
+        if (!req.headers.authorization) {
+          res.setHeader("WWW-Authenticate", `Bearer resource_metadata="${resourceMetadataUrl}"`);
+          res.status(401).json({ error: "invalid_token", error_description: "Authorization required" });
+          return;
+        }
+        next();
+      },
+      bearer,
+      (req, res, next) => {
+        const auth = (req as Request & { auth?: AuthInfo }).auth!;
+        if (!auth.scopes.includes(SCOPE_READ))
+          return refuseScope(res, resourceMetadataUrl, "Token lacks messages:read");
+        next();
+      },
+    ];
+  };
+
+  function refuseScope(res: Response, resourceMetadataUrl: string, description: string): void {
+    res.setHeader(
+      "WWW-Authenticate",
+      `Bearer error="insufficient_scope", scope="${SUPPORTED_SCOPES.join(" ")}", resource_metadata="${resourceMetadataUrl}", error_description="${description}"`,
+    );
+    res.status(403).json({ error: "insufficient_scope", error_description: description });
+  }
+
+  const requireSendScopeForSendTools =
+    (path: McpPath): RequestHandler =>
+    (req, res, next) => {
+      const auth = (req as Request & { auth?: AuthInfo }).auth!;
+      const tool = findSendToolCall(req.body, options.sendToolNames);
+      if (tool !== undefined && !auth.scopes.includes(SCOPE_SEND)) {
+        logger.info(`[${res.locals.requestId}] refused ${tool}: token lacks ${SCOPE_SEND}`);
+        return refuseScope(res, metadataUrlFor(path), `The ${tool} tool needs the ${SCOPE_SEND} scope`);
+      }
+      next();
+    };
+
+  const jsonBody = express.json({ limit: "4mb" });
+  const authOf = (req: Request) => {
+    const auth = (req as Request & { auth?: AuthInfo }).auth!;
+    return { clientId: auth.clientId, scopes: [...auth.scopes] };
+  };
+
+  // Streamable HTTP, stateless: a fresh server and transport per POST, so nothing leaks between callers.
+  app.post(
+    "/mcp",
+    originAndCors,
+    ...authenticate("mcp"),
+    jsonBody,
+    requireSendScopeForSendTools("mcp"),
+    async (req, res) => {
+      const server = options.createMcpServer(authOf(req));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on("close", () => {
+        void transport.close();
+        void server.close();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+    },
+  );
+  app.options("/mcp", originAndCors);
+  app.all("/mcp", originAndCors, ...authenticate("mcp"), (_req, res) => {
+    res.setHeader("Allow", "POST, OPTIONS");
+    jsonRpcError(res, 405, -32000, "Method not allowed: this server is stateless, use POST /mcp");
+  });
+
+  // Legacy HTTP+SSE transport (protocol 2024-11-05): GET /sse opens the stream, POST /messages?sessionId= feeds it.
+  const sseSessions = new Map<string, SseSession>();
+  const keepAliveMs = options.sseKeepAliveMs ?? 25_000;
+  app.options(["/sse", "/messages"], originAndCors);
+  app.get("/sse", originAndCors, ...authenticate("sse"), async (req, res) => {
+    const auth = authOf(req);
+    const transport = new SSEServerTransport("/messages", res);
+    const server = options.createMcpServer(auth);
+    const ping = setInterval(() => {
+      if (!res.writableEnded) res.write(": ping\n\n");
+    }, keepAliveMs);
+    ping.unref();
+    const session: SseSession = {
+      transport,
+      server,
+      clientId: auth.clientId,
+      close: () => {
+        clearInterval(ping);
+        if (!sseSessions.delete(transport.sessionId)) return;
+        void server.close();
+        if (!res.writableEnded) res.end();
+        logger.debug(`[${res.locals.requestId}] SSE session closed`);
+      },
+    };
+    sseSessions.set(transport.sessionId, session);
+    res.on("close", session.close);
+    await server.connect(transport);
+  });
+  app.post("/sse", originAndCors, (_req, res) => {
+    res.setHeader("Allow", "GET");
+    jsonRpcError(
+      res,
+      405,
+      -32000,
+      "POST /sse is not supported: open GET /sse, or use Streamable HTTP at /mcp",
+    );
+  });
+  app.post(
+    "/messages",
+    originAndCors,
+    ...authenticate("sse"),
+    jsonBody,
+    requireSendScopeForSendTools("sse"),
+    async (req, res) => {
+      const sessionId = typeof req.query.sessionId === "string" ? req.query.sessionId : "";
+      const session = sseSessions.get(sessionId);
+      // A session belongs to the client that opened it; others get the same answer as for an unknown id.
+      if (!session || session.clientId !== authOf(req).clientId) {
+        return jsonRpcError(res, 404, -32001, "Unknown or closed SSE session; reconnect to /sse");
+      }
+      await session.transport.handlePostMessage(req, res, req.body);
+    },
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: "not_found", error_description: "No such endpoint" });
+  });
+  // Last resort: JSON without stack traces (Express' default page would include one outside production).
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status ?? 500;
+    if (status >= 500) logger.error(`[${res.locals.requestId}] ${(error as Error).message ?? String(error)}`);
+    if (res.headersSent) return;
+    if ((error as { type?: string }).type === "entity.parse.failed") {
+      return jsonRpcError(res, 400, -32700, "Parse error: request body is not valid JSON");
+    }
+    res.status(status).json({
+      error: status >= 500 ? "server_error" : "invalid_request",
+      error_description: status >= 500 ? "Internal server error" : (error as Error).message,
+    });
+  });
+
+  const httpServer: HttpServer = await new Promise((resolve, reject) => {
+    const server = app.listen(options.port, host);
+    server.once("listening", () => resolve(server));
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") {
+        reject(
+          new RemoteSetupError(
+            `Port ${options.port} on ${host} is already in use. Stop the other process or pick --port.`,
+          ),
+        );
+      } else if (error.code === "EACCES" || error.code === "EADDRNOTAVAIL") {
+        reject(new RemoteSetupError(`Cannot listen on ${host}:${options.port} (${error.code}).`));
+      } else {
+        reject(error);
+      }
+    });
+  });
+  const address = httpServer.address() as AddressInfo;
+  const listenHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${listenHost}:${address.port}`;
+  logger.info(`remote MCP server listening on ${url}; public URL ${origin} (MCP at /mcp and /sse)`);
+  if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") {
+    logger.warn(
+      `listening on ${host}, not only this machine: make sure only your reverse proxy can reach it`,
+    );
+  }
+
+  let closed = false;
+  return {
+    url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const session of [...sseSessions.values()]) session.close();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,228 @@
+// OAuth client side for the remote-mode tests: a loopback redirect receiver, an SDK OAuthClientProvider
+// whose redirectToAuthorization drives headless Chromium through the consent page, and a plain-HTTP
+// consent helper for the negative tests (same form, no browser).
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { dirname } from "node:path";
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from "@modelcontextprotocol/sdk/shared/auth.js";
+import { type Browser, chromium } from "playwright-core";
+
+export const CHROMIUM_PATH = "/usr/bin/chromium";
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium) to run the browser test`,
+    );
+  }
+  return await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A tiny HTTP server on 127.0.0.1:0 standing in for the native client's loopback redirect URI. */
+export class LoopbackRedirectReceiver {
+  private server: Server | undefined;
+  private waiters: ((params: URLSearchParams) => void)[] = [];
+  private received: URLSearchParams[] = [];
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      // Browsers also ask for /favicon.ico; only the redirect itself counts.
+      if (url.pathname !== "/callback") {
+        res.writeHead(404).end();
+        return;
+      }
+      const params = url.searchParams;
+      res.writeHead(200, { "content-type": "text/plain" }).end("You can close this window.");
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(params);
+      else this.received.push(params);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  get redirectUrl(): string {
+    return `http://127.0.0.1:${this.port}/callback`;
+  }
+
+  next(): Promise<URLSearchParams> {
+    const ready = this.received.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+export interface ConsentChoice {
+  password: string;
+  access: "read" | "read_send";
+  decision?: "approve" | "deny";
+  screenshotPath?: string;
+  expectClientName?: string;
+  expectRedirectHost?: string;
+}
+
+/** In-memory OAuthClientProvider; the authorization step is done by a callback (browser or HTTP). */
+export class TestOAuthClientProvider implements OAuthClientProvider {
+  private info: OAuthClientInformationMixed | undefined;
+  private savedTokens: OAuthTokens | undefined;
+  private verifier = "";
+  /** Settles when the consent step triggered by the last redirectToAuthorization has finished. */
+  consentDone: Promise<void> = Promise.resolve();
+  authorizationUrls: URL[] = [];
+
+  constructor(
+    private readonly redirect: string,
+    private readonly approve: (authorizationUrl: URL) => Promise<void>,
+    readonly clientName = "Remote E2E Test Client",
+  ) {}
+
+  get redirectUrl(): string {
+    return this.redirect;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: this.clientName,
+      redirect_uris: [this.redirect],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+  clientInformation() {
+    return this.info;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.info = info;
+  }
+  tokens() {
+    return this.savedTokens;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.savedTokens = tokens;
+  }
+  redirectToAuthorization(authorizationUrl: URL) {
+    this.authorizationUrls.push(authorizationUrl);
+    this.consentDone = this.approve(authorizationUrl);
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+/** Drives the consent page in Chromium: checks what it shows, enters the owner password, clicks a button. */
+export async function consentInBrowser(
+  browser: Browser,
+  authorizationUrl: URL,
+  choice: ConsentChoice,
+): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(authorizationUrl.href);
+    if (choice.expectClientName !== undefined) {
+      const shown = await page.textContent("#client-name");
+      if (shown !== choice.expectClientName) throw new Error(`consent page shows client "${shown}"`);
+    }
+    if (choice.expectRedirectHost !== undefined) {
+      const shown = await page.textContent("#redirect-host");
+      if (shown !== choice.expectRedirectHost) throw new Error(`consent page shows redirect host "${shown}"`);
+    }
+    await page.fill("#owner_password", choice.password);
+    await page.check(`input[name=access][value=${choice.access}]`);
+    if (choice.screenshotPath) {
+      mkdirSync(dirname(choice.screenshotPath), { recursive: true });
+      await page.screenshot({ path: choice.screenshotPath, fullPage: true });
+    }
+    await Promise.all([
+      page.waitForURL((url) => url.pathname === "/callback"),
+      page.click(`button[value=${choice.decision ?? "approve"}]`),
+    ]);
+  } finally {
+    await context.close();
+  }
+}
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+export interface ConsentPage {
+  status: number;
+  html: string;
+  requestId: string;
+  csrfToken: string;
+  cookie: string;
+  headers: Headers;
+}
+
+/** GET /authorize like a browser would, returning the form's hidden fields and the CSRF cookie. */
+export async function openConsentPage(authorizationUrl: string): Promise<ConsentPage> {
+  const res = await fetch(authorizationUrl, { redirect: "manual" });
+  const html = await res.text();
+  const field = (name: string) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1] ?? "";
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  return {
+    status: res.status,
+    html,
+    requestId: field("request_id"),
+    csrfToken: field("csrf_token"),
+    cookie: setCookie.split(";")[0] ?? "",
+    headers: res.headers,
+  };
+}
+
+/** POST /consent like the browser form would. */
+export async function submitConsent(
+  serverUrl: string,
+  page: ConsentPage,
+  fields: {
+    password?: string;
+    access?: string;
+    decision: "approve" | "deny";
+    csrfToken?: string;
+    cookie?: string;
+  },
+): Promise<Response> {
+  const body = new URLSearchParams({
+    request_id: page.requestId,
+    csrf_token: fields.csrfToken ?? page.csrfToken,
+    owner_password: fields.password ?? "",
+    access: fields.access ?? "read_send",
+    decision: fields.decision,
+  });
+  return await fetch(`${serverUrl}/consent`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: fields.cookie ?? page.cookie },
+    body,
+  });
+}
