@@ -575,7 +575,7 @@ describe("opening", () => {
     );
     const folder = join(dir, "folder.db");
     mkdirSync(folder);
-    assert.throws(() => openMessagesStore(folder), MessagesDbError);
+    expectDbError(() => openMessagesStore(folder), "not_messages_db", /is a folder/);
   });
 
   test("permission errors explain Full Disk Access", () => {

@@ -2,6 +2,13 @@
 export { appleNanosToDate, dateToAppleNanos, formatLocal } from "./apple-time.js";
 export { MessagesDbError, type MessagesDbErrorCode } from "./errors.js";
 export {
+  buildIndex,
+  IndexedMessagesReader,
+  type IndexedReaderOptions,
+  progressToStderr,
+} from "./indexed-reader.js";
+export { SearchIndex, searchIndexPath } from "./search-index.js";
+export {
   MessagesStore,
   type OpenOptions,
   openMessagesStore,

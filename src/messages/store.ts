@@ -114,8 +114,9 @@ export interface OpenOptions {
 
 export function openMessagesStore(path: string, options: OpenOptions = {}): MessagesStore {
   try {
-    statSync(path);
+    if (statSync(path).isDirectory()) throw notMessagesDbError(path, "it is a folder, not a file");
   } catch (error) {
+    if (error instanceof MessagesDbError) throw error;
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") throw notFoundError(path, options.explicit ?? true);
     throw classifyOpenError(path, error);

@@ -1,0 +1,706 @@
+// A side search index for chat.db: decoded, normalised message text in its own SQLite file with an FTS5
+// trigram index, so search never decodes a million typedstream blobs per query. chat.db is only read (its
+// own read-only connection); the index lives in the state directory and is rebuilt from chat.db at will.
+//
+// Exactness: the index stores exactly what the linear scan compares (`normalizeForSearch` of `text`, else
+// of the decoded `attributedBody`), and every candidate the index yields is verified with the scan's own
+// `createTextMatcher`. FTS only narrows the candidates; it never decides a match. Filters mirror
+// `MessagesStore.buildMessageFilter` over columns copied from chat.db, so answers (rowids and order) equal
+// the scan's.
+//
+// Freshness: the build walks chat.db by ROWID watermark in batches, each batch one transaction that also
+// commits the watermark (so a killed build resumes). `sync()` indexes rows above the watermark and re-reads
+// rows whose `date_edited`/`date_retracted` moved past the last edit mark (edits keep their ROWID; an unsent
+// message loses its text). A replaced chat.db (ROWID sequence went backwards, or a remembered ROWID now has
+// another guid) resets the index.
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
+import { dateToAppleNanos, dateToAppleNanosBigInt } from "./apple-time.js";
+import { hasColumn, type SchemaInfo } from "./schema.js";
+import { TAPBACK_ADD_MIN, TAPBACK_REMOVE_MAX } from "./tapbacks.js";
+import {
+  allowedEdits,
+  boundedEditDistance,
+  createTextMatcher,
+  normalizeForSearch,
+  searchWords,
+} from "./text-match.js";
+import { attributedBodyText } from "./typedstream.js";
+import type { SearchQuery } from "./types.js";
+
+/** Bump when the index layout or what it stores changes: older files are then rebuilt. */
+const INDEX_FORMAT = 1;
+const DEFAULT_BATCH = 5000;
+/** Edits made on another device may carry a slightly earlier clock; re-read a margin behind the mark. */
+const EDIT_MARGIN_NANOS = 10n * 60n * 1_000_000_000n;
+/** How long after sending a message can still change: Messages allows 15 minutes; a day leaves room for clocks. */
+const EDIT_WINDOW_NANOS = 24n * 3600n * 1_000_000_000n;
+/** FTS5's trigram tokenizer needs three characters to use the index. */
+const TRIGRAM = 3;
+
+export type IndexProgress = (done: number, total: number) => void;
+
+export interface SearchIndexOptions {
+  /** Directory for the index file (created 0700). Usually `resolveStateDir()`. */
+  stateDir: string;
+  /** Messages per transaction while building (default 5000). */
+  batchSize?: number;
+}
+
+export interface BuildOptions {
+  onProgress?: IndexProgress;
+  /** Stop (resumably) after this many batches; for tests and time-boxed work. */
+  maxBatches?: number;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  /** Messages read from chat.db by this call. */
+  scanned: number;
+  /** True when the index now covers all of chat.db and answers searches. */
+  ready: boolean;
+}
+
+export interface SyncResult {
+  added: number;
+  /** Rows re-read because they were edited or unsent. */
+  rechecked: number;
+  /** chat.db was replaced by another database; the index was emptied and must be rebuilt. */
+  reset: boolean;
+}
+
+/** What the index needs of the opened chat.db: its path and detected schema (a `MessagesStore` fits). */
+export interface ChatDbSource {
+  readonly path: string;
+  readonly schema: SchemaInfo;
+}
+
+/** Raised when the index file is unreadable; the caller moves it aside and falls back to the scan. */
+export class SearchIndexError extends Error {
+  override readonly name = "SearchIndexError";
+}
+
+interface SourceRow {
+  ROWID: number;
+  guid: string;
+  text: string | null;
+  attributedBody: Buffer | null;
+  handle_id: number | null;
+  date: bigint | null;
+  associated_message_type: number | null;
+  date_edited: bigint | null;
+  date_retracted: bigint | null;
+}
+
+/** `<stateDir>/search-index-<sha256(chat.db path) prefix>.sqlite`: one index per chat.db. */
+export function searchIndexPath(stateDir: string, chatDbPath: string): string {
+  const digest = createHash("sha256").update(chatDbPath).digest("hex").slice(0, 16);
+  return join(stateDir, `search-index-${digest}.sqlite`);
+}
+
+/** The text the scan would compare for this row, or null when it has none (or is a tapback). */
+export function indexableText(
+  row: Pick<SourceRow, "text" | "attributedBody" | "associated_message_type">,
+): string | null {
+  const type = row.associated_message_type;
+  if (type !== null && type >= TAPBACK_ADD_MIN && type <= TAPBACK_REMOVE_MAX) return null;
+  // Same precedence as the scan: a non-empty `text`, else the decoded body.
+  const text = row.text || attributedBodyText(row.attributedBody);
+  return text ? normalizeForSearch(text) : null;
+}
+
+/** An FTS5 phrase literal: the whole string, quotes doubled, so no query syntax leaks through. */
+function ftsPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => "?").join(", ");
+}
+
+/** Creates the file owner-only before SQLite does (SQLite would use the umask; -wal/-shm copy this mode). */
+function createPrivateFile(path: string): void {
+  if (existsSync(path)) return;
+  closeSync(openSync(path, "a", 0o600));
+}
+
+/** Moves an unusable index aside (kept for inspection, never deleted) with its -wal/-shm companions. */
+export function moveIndexAside(path: string): string {
+  const target = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  for (const suffix of ["", "-wal", "-shm"]) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+  }
+  return target;
+}
+
+export class SearchIndex {
+  /** Words seen in indexed text, by length: fuzzy search expands query words against it. */
+  private vocabulary: Map<number, string[]> | null = null;
+  private vocabularyVersion = -1;
+  private readonly statements = new Map<string, Statement>();
+  private lastDataVersion = -1;
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Database,
+    private readonly source: Database,
+    private readonly schema: SchemaInfo,
+    private readonly batchSize: number,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the index for this chat.db. A file that is not a usable index is moved aside
+   * and a fresh one created. Throws SearchIndexError only when the state directory itself is unusable.
+   */
+  static open(chatDb: ChatDbSource, options: SearchIndexOptions): SearchIndex {
+    try {
+      mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new SearchIndexError(`Cannot create ${options.stateDir} for the search index: ${String(error)}`);
+    }
+    const path = searchIndexPath(options.stateDir, chatDb.path);
+    const source = new BetterSqlite3(chatDb.path, { readonly: true, fileMustExist: true });
+    source.pragma("query_only = ON");
+    source.pragma("busy_timeout = 2000");
+    try {
+      let db: Database;
+      try {
+        db = openIndexFile(path, chatDb.path);
+      } catch (error) {
+        if (!isCorruption(error)) throw error;
+        moveIndexAside(path);
+        db = openIndexFile(path, chatDb.path);
+      }
+      return new SearchIndex(path, db, source, chatDb.schema, options.batchSize ?? DEFAULT_BATCH);
+    } catch (error) {
+      source.close();
+      if (error instanceof SearchIndexError) throw error;
+      throw new SearchIndexError(`Cannot open the search index ${path}: ${String(error)}`);
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+    if (this.source.open) this.source.close();
+  }
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private meta(key: string): string | null {
+    const row = this.statement("SELECT value FROM meta WHERE key = ?").get(key) as
+      | { value: string }
+      | undefined;
+    return row?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string | number | bigint): void {
+    this.statement(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(key, String(value));
+  }
+
+  /** Highest chat.db ROWID the index has read. */
+  get watermark(): number {
+    return Number(this.meta("watermark") ?? 0);
+  }
+
+  /** True once a build has covered chat.db: from then on the index answers searches. */
+  get ready(): boolean {
+    return this.meta("ready") === "1";
+  }
+
+  /** Indexed messages (with text). */
+  documentCount(): number {
+    return (this.statement("SELECT COUNT(*) AS n FROM doc").get() as { n: number }).n;
+  }
+
+  // ---- reading chat.db -----------------------------------------------------------------------
+
+  private sourceColumn(column: string): string {
+    return hasColumn(this.schema, "message", column) ? `m.${column} AS ${column}` : `NULL AS ${column}`;
+  }
+
+  private sourceStatement(where: string): Statement {
+    const sql = `SELECT m.ROWID AS ROWID, m.guid AS guid, m.text AS text, ${this.sourceColumn("attributedBody")},
+        m.handle_id AS handle_id, m.date AS date, ${this.sourceColumn("associated_message_type")},
+        ${this.sourceColumn("date_edited")}, ${this.sourceColumn("date_retracted")}
+      FROM message m WHERE ${where}`;
+    // Dates are nanoseconds above 2^53: read them exactly, so since/until filters compare like the scan's.
+    return this.source.prepare(sql).safeIntegers(true);
+  }
+
+  private sourceRows(stmt: Statement, ...params: unknown[]): SourceRow[] {
+    return (stmt.all(...params) as Record<string, unknown>[]).map((r) => ({
+      ROWID: Number(r.ROWID),
+      guid: String(r.guid),
+      text: r.text as string | null,
+      attributedBody: r.attributedBody as Buffer | null,
+      handle_id: r.handle_id === null ? null : Number(r.handle_id),
+      date: r.date as bigint | null,
+      associated_message_type: r.associated_message_type === null ? null : Number(r.associated_message_type),
+      date_edited: r.date_edited as bigint | null,
+      date_retracted: r.date_retracted as bigint | null,
+    }));
+  }
+
+  private chatsOf(fromRowid: number, toRowid: number): Map<number, number[]> {
+    const rows = this.source
+      .prepare(
+        "SELECT message_id, chat_id FROM chat_message_join WHERE message_id > ? AND message_id <= ? ORDER BY message_id, chat_id",
+      )
+      .all(fromRowid, toRowid) as { message_id: number; chat_id: number }[];
+    const chats = new Map<number, number[]>();
+    for (const r of rows) {
+      const list = chats.get(r.message_id) ?? [];
+      list.push(r.chat_id);
+      chats.set(r.message_id, list);
+    }
+    return chats;
+  }
+
+  private chatsOfRowids(rowids: number[]): Map<number, number[]> {
+    const chats = new Map<number, number[]>();
+    if (rowids.length === 0) return chats;
+    const rows = this.source
+      .prepare(
+        `SELECT message_id, chat_id FROM chat_message_join WHERE message_id IN (${placeholders(rowids)})`,
+      )
+      .all(...rowids) as { message_id: number; chat_id: number }[];
+    for (const r of rows) chats.set(r.message_id, [...(chats.get(r.message_id) ?? []), r.chat_id]);
+    return chats;
+  }
+
+  /** Identity of chat.db that survives edits and deletions but not a replacement. */
+  private sourceSequence(): number {
+    try {
+      const row = this.source.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'message'").get() as
+        | { seq: number }
+        | undefined;
+      if (row) return row.seq;
+    } catch {
+      // No sqlite_sequence (not AUTOINCREMENT): fall back to the highest ROWID.
+    }
+    return (
+      (this.source.prepare("SELECT MAX(ROWID) AS max FROM message").get() as { max: number | null }).max ?? 0
+    );
+  }
+
+  private anchorMismatch(key: string): boolean {
+    const anchor = this.meta(key);
+    if (!anchor) return false;
+    const colon = anchor.indexOf(":");
+    const rowid = Number(anchor.slice(0, colon));
+    const guid = anchor.slice(colon + 1);
+    const row = this.source.prepare("SELECT guid FROM message WHERE ROWID = ?").get(rowid) as
+      | { guid: string }
+      | undefined;
+    // A deleted row proves nothing; a different guid at the same ROWID means another database.
+    return row !== undefined && row.guid !== guid;
+  }
+
+  private sourceReplaced(): boolean {
+    return (
+      this.sourceSequence() < this.watermark ||
+      this.anchorMismatch("anchor_first") ||
+      this.anchorMismatch("anchor_last")
+    );
+  }
+
+  /** Empties the index (chat.db was replaced, or the format changed). */
+  reset(): void {
+    this.db.transaction(() => {
+      this.db.exec(
+        "DELETE FROM doc; DELETE FROM doc_chat; DELETE FROM vocab; DELETE FROM meta WHERE key <> 'format';",
+      );
+      this.db.exec("INSERT INTO doc_fts(doc_fts) VALUES ('delete-all')");
+    })();
+    this.vocabulary = null;
+  }
+
+  // ---- writing the index ---------------------------------------------------------------------
+
+  /** Writes (or removes) the rows' documents. Runs inside the caller's transaction. */
+  private writeRows(rows: SourceRow[], chats: Map<number, number[]>, replace: boolean): number {
+    const insertDoc = this.statement("INSERT INTO doc (rowid, handle_id, date, text) VALUES (?, ?, ?, ?)");
+    const insertChat = this.statement("INSERT OR IGNORE INTO doc_chat (rowid, chat_id) VALUES (?, ?)");
+    const insertWord = this.statement("INSERT OR IGNORE INTO vocab (word) VALUES (?)");
+    const deleteDoc = this.statement("DELETE FROM doc WHERE rowid = ?");
+    const deleteChats = this.statement("DELETE FROM doc_chat WHERE rowid = ?");
+    const words = new Set<string>();
+    let written = 0;
+    for (const row of rows) {
+      if (replace) {
+        deleteDoc.run(row.ROWID);
+        deleteChats.run(row.ROWID);
+      }
+      const text = indexableText(row);
+      if (text === null) continue;
+      insertDoc.run(row.ROWID, row.handle_id, row.date, text);
+      for (const chat of chats.get(row.ROWID) ?? []) insertChat.run(row.ROWID, chat);
+      for (const word of searchWords(text)) words.add(word);
+      written++;
+    }
+    let added = 0;
+    for (const word of words) added += insertWord.run(word).changes;
+    if (added > 0) this.setMeta("vocab_version", Number(this.meta("vocab_version") ?? 0) + 1);
+    return written;
+  }
+
+  private noteEdits(rows: SourceRow[]): void {
+    let mark = BigInt(this.meta("edit_mark") ?? 0);
+    const before = mark;
+    for (const row of rows) {
+      if (row.date_edited !== null && row.date_edited > mark) mark = row.date_edited;
+      if (row.date_retracted !== null && row.date_retracted > mark) mark = row.date_retracted;
+    }
+    if (mark !== before) this.setMeta("edit_mark", mark);
+  }
+
+  /**
+   * Indexes the next batch above the watermark in one transaction that also moves the watermark.
+   * BEGIN IMMEDIATE: two server processes sharing the index take turns and never index a row twice.
+   */
+  private indexNextBatch(): number {
+    return this.db
+      .transaction(() => {
+        const from = this.watermark;
+        const rows = this.sourceRows(
+          this.sourceStatement("m.ROWID > ? ORDER BY m.ROWID LIMIT ?"),
+          from,
+          this.batchSize,
+        );
+        const last = rows.at(-1);
+        if (!last) return 0;
+        this.writeRows(rows, this.chatsOf(from, last.ROWID), false);
+        this.noteEdits(rows);
+        if (from === 0 && rows[0]) this.setMeta("anchor_first", `${rows[0].ROWID}:${rows[0].guid}`);
+        this.setMeta("anchor_last", `${last.ROWID}:${last.guid}`);
+        this.setMeta("watermark", last.ROWID);
+        return rows.length;
+      })
+      .immediate();
+  }
+
+  private remainingCount(): number {
+    const row = this.source
+      .prepare("SELECT COUNT(*) AS n FROM message WHERE ROWID > ?")
+      .get(this.watermark) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  /**
+   * Builds (or resumes building) the index up to chat.db's current end, yielding to the event loop between
+   * batches so a server stays responsive. Progress counts messages read, including resumed ones.
+   */
+  async build(options: BuildOptions = {}): Promise<BuildResult> {
+    if (this.sourceReplaced()) this.reset();
+    const startedAt = dateToAppleNanosBigInt(new Date());
+    const alreadyDone = this.meta("build_done") ? Number(this.meta("build_done")) : 0;
+    const total = alreadyDone + this.remainingCount();
+    let done = alreadyDone;
+    let scanned = 0;
+    let batches = 0;
+    options.onProgress?.(done, total);
+    for (;;) {
+      if (options.signal?.aborted || (options.maxBatches !== undefined && batches >= options.maxBatches)) {
+        return { scanned, ready: this.ready };
+      }
+      const n = this.indexNextBatch();
+      batches++;
+      scanned += n;
+      done += n;
+      this.setMeta("build_done", done);
+      if (n > 0) options.onProgress?.(Math.min(done, total), Math.max(total, done));
+      if (n < this.batchSize) break;
+      await yieldToEventLoop();
+    }
+    this.db.transaction(() => {
+      // Edits made while building were either read with the row or come after `startedAt`.
+      const mark = BigInt(this.meta("edit_mark") ?? 0);
+      if (startedAt - EDIT_MARGIN_NANOS > mark) this.setMeta("edit_mark", startedAt - EDIT_MARGIN_NANOS);
+      this.setMeta("ready", 1);
+    })();
+    this.db.pragma("optimize");
+    this.lastDataVersion = -1;
+    return { scanned, ready: true };
+  }
+
+  /**
+   * Brings a ready index up to date with chat.db: new rows, edits and unsends. Cheap when chat.db has not
+   * changed (one `PRAGMA data_version`). Synchronous, so a search can sync and answer in one step.
+   */
+  sync(): SyncResult {
+    const result: SyncResult = { added: 0, rechecked: 0, reset: false };
+    if (!this.ready) return result;
+    const dataVersion = this.source.pragma("data_version", { simple: true }) as number;
+    if (dataVersion === this.lastDataVersion) return result;
+    if (this.sourceReplaced()) {
+      this.reset();
+      result.reset = true;
+      return result;
+    }
+    for (;;) {
+      const n = this.indexNextBatch();
+      result.added += n;
+      if (n < this.batchSize) break;
+    }
+    result.rechecked = this.recheckEdits(this.lastDataVersion === -1);
+    this.lastDataVersion = dataVersion;
+    return result;
+  }
+
+  /**
+   * Re-reads rows edited or unsent since the last mark (minus a clock-skew margin). Messages only lets a
+   * message be edited within 15 minutes of sending (unsent within 2), so after the first sync of a process
+   * the look-up is bounded by `message.date` (Apple's message_idx_date) instead of scanning every row; the
+   * first sync of each process reads all rows once, catching anything older.
+   */
+  private recheckEdits(full: boolean): number {
+    const edited = hasColumn(this.schema, "message", "date_edited");
+    const retracted = hasColumn(this.schema, "message", "date_retracted");
+    if (!edited && !retracted) return 0;
+    const since = BigInt(this.meta("edit_mark") ?? 0) - EDIT_MARGIN_NANOS;
+    const conditions = [
+      edited ? "m.date_edited > ?" : null,
+      retracted ? "m.date_retracted > ?" : null,
+    ].filter((c): c is string => c !== null);
+    const bounded = full ? "" : " AND m.date >= ?";
+    const stmt = this.sourceStatement(`m.ROWID <= ?${bounded} AND (${conditions.join(" OR ")})`);
+    const params: unknown[] = [this.watermark];
+    if (!full) params.push(since - EDIT_WINDOW_NANOS);
+    const rows = this.sourceRows(stmt, ...params, ...conditions.map(() => since));
+    if (rows.length === 0) return 0;
+    this.db.transaction(() => {
+      this.writeRows(rows, this.chatsOfRowids(rows.map((r) => r.ROWID)), true);
+      this.noteEdits(rows);
+    })();
+    return rows.length;
+  }
+
+  /** Drops rows that no longer exist in chat.db (deleted messages found while hydrating hits). */
+  forget(rowids: number[]): void {
+    if (rowids.length === 0) return;
+    this.db.transaction(() => {
+      for (const rowid of rowids) {
+        this.statement("DELETE FROM doc WHERE rowid = ?").run(rowid);
+        this.statement("DELETE FROM doc_chat WHERE rowid = ?").run(rowid);
+      }
+    })();
+  }
+
+  // ---- searching -----------------------------------------------------------------------------
+
+  /** SQL filter over `d` (doc) equivalent to the scan's `buildMessageFilter` (tapbacks are never indexed). */
+  private filter(query: SearchQuery): { where: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    if (query.since) {
+      clauses.push("d.date >= ?");
+      params.push(dateToAppleNanos(query.since));
+    }
+    if (query.until) {
+      clauses.push("d.date < ?");
+      params.push(dateToAppleNanos(query.until));
+    }
+    if (query.beforeRowid !== undefined) {
+      clauses.push("d.rowid < ?");
+      params.push(query.beforeRowid);
+    }
+    if (query.afterRowid !== undefined) {
+      clauses.push("d.rowid > ?");
+      params.push(query.afterRowid);
+    }
+    if (query.chatRowids && query.chatRowids.length > 0) {
+      clauses.push(
+        `EXISTS (SELECT 1 FROM doc_chat c WHERE c.rowid = d.rowid AND c.chat_id IN (${placeholders(query.chatRowids)}))`,
+      );
+      params.push(...query.chatRowids);
+    }
+    if (query.handleRowids && query.handleRowids.length > 0) {
+      clauses.push(`d.handle_id IN (${placeholders(query.handleRowids)})`);
+      params.push(...query.handleRowids);
+    }
+    return { where: clauses.length > 0 ? clauses.join(" AND ") : "1", params };
+  }
+
+  /**
+   * ROWIDs of matching messages, in the scan's order, at most `query.limit`. Throws when the index is not
+   * ready (the caller then scans). May include rows deleted from chat.db since: the caller drops those.
+   */
+  search(query: SearchQuery): number[] {
+    if (!this.ready) throw new SearchIndexError("The search index is not built yet.");
+    const mode = query.mode ?? "substring";
+    const matcher = createTextMatcher(query.text, mode);
+    if (matcher.needle.trim().length === 0) return [];
+    const limit = Math.max(0, Math.floor(query.limit));
+    if (limit === 0) return [];
+    const ftsQuery =
+      mode === "fuzzy" ? this.fuzzyFtsQuery(matcher.needle) : this.substringFtsQuery(matcher.needle);
+    const { where, params } = this.filter(query);
+    const order = query.order === "asc" ? "ASC" : "DESC";
+    let stmt: Statement;
+    let bound: unknown[];
+    if (ftsQuery === "none") {
+      return [];
+    } else if (ftsQuery === null) {
+      // Too short for trigrams: read the already-decoded text column (no blob decoding), narrowed by instr.
+      const narrow = mode === "substring" ? "instr(d.text, ?) > 0 AND " : "";
+      stmt = this.statement(
+        `SELECT d.rowid AS rowid, d.text AS text FROM doc d WHERE ${narrow}${where} ORDER BY d.rowid ${order}`,
+      );
+      bound = mode === "substring" ? [matcher.needle, ...params] : params;
+    } else {
+      stmt = this.statement(
+        `SELECT d.rowid AS rowid, d.text AS text FROM doc_fts f JOIN doc d ON d.rowid = f.rowid
+         WHERE doc_fts MATCH ? AND ${where} ORDER BY f.rowid ${order}`,
+      );
+      bound = [ftsQuery, ...params];
+    }
+    const hits: number[] = [];
+    for (const row of stmt.iterate(...bound) as Iterable<{ rowid: number; text: string }>) {
+      if (!matcher.matches(row.text)) continue;
+      hits.push(row.rowid);
+      if (hits.length >= limit) break;
+    }
+    return hits;
+  }
+
+  /** FTS5 expression for a substring needle, or null when it is too short for trigrams. */
+  private substringFtsQuery(needle: string): string | null {
+    return codePoints(needle) >= TRIGRAM ? ftsPhrase(needle) : null;
+  }
+
+  /**
+   * Candidates for fuzzy mode. The matcher accepts a message that contains the whole query, or in which every
+   * query word matches some word within the allowed edits. Words are expanded against the vocabulary of
+   * indexed words (so candidates are a superset) and looked up as trigram phrases; query words with a
+   * variant too short for trigrams cannot narrow anything and are left to verification.
+   * Returns "none" when nothing can match, null when the index cannot narrow (verify every document).
+   */
+  private fuzzyFtsQuery(needle: string): string | "none" | null {
+    const queryWords = searchWords(needle);
+    if (queryWords.length === 0) return "none";
+    const wholeQuery = this.substringFtsQuery(needle);
+    if (wholeQuery === null) return null;
+    const wordGroups: string[] = [];
+    for (const word of queryWords) {
+      const variants = this.variantsOf(word);
+      if (variants.length === 0) return wholeQuery; // this word matches nothing, so only the whole query can
+      if (variants.some((v) => codePoints(v) < TRIGRAM)) continue;
+      wordGroups.push(`(${variants.map(ftsPhrase).join(" OR ")})`);
+    }
+    if (wordGroups.length === 0) return null;
+    return `${wholeQuery} OR (${wordGroups.join(" AND ")})`;
+  }
+
+  /** Indexed words within the edits the matcher allows for `word` (the word itself included). */
+  private variantsOf(word: string): string[] {
+    const max = allowedEdits(word);
+    if (max === 0) return this.hasWord(word) ? [word] : [];
+    const vocabulary = this.loadVocabulary();
+    const variants: string[] = [];
+    for (let length = word.length - max; length <= word.length + max; length++) {
+      for (const candidate of vocabulary.get(length) ?? []) {
+        if (candidate === word || boundedEditDistance(word, candidate, max) <= max) variants.push(candidate);
+      }
+    }
+    return variants;
+  }
+
+  private hasWord(word: string): boolean {
+    return this.statement("SELECT 1 FROM vocab WHERE word = ?").get(word) !== undefined;
+  }
+
+  /** The vocabulary grouped by UTF-16 length (what the edit distance counts), reloaded when it grew. */
+  private loadVocabulary(): Map<number, string[]> {
+    const version = Number(this.meta("vocab_version") ?? 0);
+    if (this.vocabulary && this.vocabularyVersion === version) return this.vocabulary;
+    const byLength = new Map<number, string[]>();
+    for (const { word } of this.statement("SELECT word FROM vocab").iterate() as Iterable<{ word: string }>) {
+      const list = byLength.get(word.length);
+      if (list) list.push(word);
+      else byLength.set(word.length, [word]);
+    }
+    this.vocabulary = byLength;
+    this.vocabularyVersion = version;
+    return byLength;
+  }
+}
+
+const SCHEMA_SQL = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  -- One row per chat.db message that has searchable text; text is already normalised.
+  CREATE TABLE IF NOT EXISTS doc (rowid INTEGER PRIMARY KEY, handle_id INTEGER, date INTEGER, text TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS doc_chat (rowid INTEGER NOT NULL, chat_id INTEGER NOT NULL, PRIMARY KEY (rowid, chat_id)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY) WITHOUT ROWID;
+  -- case_sensitive 1: the text is already lower-cased by normalizeForSearch; SQLite's own folding could differ.
+  CREATE VIRTUAL TABLE IF NOT EXISTS doc_fts USING fts5(
+    text, content = 'doc', content_rowid = 'rowid', tokenize = 'trigram case_sensitive 1', columnsize = 0
+  );
+  CREATE TRIGGER IF NOT EXISTS doc_ai AFTER INSERT ON doc BEGIN
+    INSERT INTO doc_fts (rowid, text) VALUES (new.rowid, new.text);
+  END;
+  CREATE TRIGGER IF NOT EXISTS doc_ad AFTER DELETE ON doc BEGIN
+    INSERT INTO doc_fts (doc_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+  END;
+`;
+
+function openIndexFile(path: string, chatDbPath: string): Database {
+  createPrivateFile(path);
+  const db = new BetterSqlite3(path);
+  try {
+    db.pragma("busy_timeout = 5000");
+    db.pragma("journal_mode = WAL");
+    // The index can always be rebuilt from chat.db, so a lost last transaction after a power cut is fine.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("cache_size = -16384");
+    db.exec(SCHEMA_SQL);
+    const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as
+      | { value: string }
+      | undefined;
+    if (format === undefined) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?), ('chat_db', ?)").run(
+        String(INDEX_FORMAT),
+        chatDbPath,
+      );
+    } else if (format.value !== String(INDEX_FORMAT)) {
+      throw Object.assign(new Error(`index format ${format.value}, expected ${INDEX_FORMAT}`), {
+        code: "SQLITE_CORRUPT",
+      });
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Errors that mean "this file is not a usable index": move it aside and start again. */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === "SQLITE_CORRUPT" ||
+    code === "SQLITE_NOTADB" ||
+    code === "SQLITE_CORRUPT_VTAB" ||
+    (typeof code === "string" && code.startsWith("SQLITE_CORRUPT")) ||
+    (error instanceof Error && /malformed|no such table|no such column/i.test(error.message))
+  );
+}
