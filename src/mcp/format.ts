@@ -1,0 +1,237 @@
+// Pure presentation: chat.db rows → the structured objects tools return and the text lines a model reads.
+// Anything that came from other people (message text, names, file names) is third-party content; in text
+// output it is fenced in an <untrusted-message-content> block whose delimiters cannot be forged from inside.
+import type { Attachment, Chat, Handle, Message, Tapback, TapbackKind } from "../messages/types.js";
+
+/** Looks up a display name for a chat.db handle id (phone/email); null when unknown. */
+export type NameLookup = (handleId: string) => string | null;
+
+export const UNTRUSTED_TAG = "untrusted-message-content";
+export const UNTRUSTED_OPEN = `<${UNTRUSTED_TAG}>`;
+export const UNTRUSTED_CLOSE = `</${UNTRUSTED_TAG}>`;
+
+// Built from the tag so that invisible characters (\p{Cf}: zero-width joiners, bidi marks), spaces,
+// underscores, dashes and case changes between its letters still count as the tag, as a reader might see it.
+const SEPARATORS = "[\\s\\p{Cf}_\\-\\u2010-\\u2015\\u2212]*";
+const TAG_BODY = UNTRUSTED_TAG.split("-")
+  .map((word) => [...word].map((ch) => ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\p{Cf}*"))
+  .join(SEPARATORS);
+const OPEN_BRACKETS = "<\\uFF1C\\uFE64\\u2039\\u3008\\u27E8\\u2329";
+const LOOKALIKE_TAG = new RegExp(`[${OPEN_BRACKETS}][\\s\\p{Cf}]*(/?)[\\s\\p{Cf}]*(${TAG_BODY})`, "giu");
+
+/**
+ * Makes any look-alike of the fence tags inside third-party text harmless by swapping the opening angle
+ * bracket for a square one; everything else (including "<3") is left exactly as written.
+ */
+export function neutraliseDelimiters(text: string): string {
+  return text.replace(LOOKALIKE_TAG, (_match, slash: string, name: string) => `[${slash}${name}`);
+}
+
+/** Fences third-party content so a model can tell it apart from instructions. */
+export function wrapUntrusted(body: string): string {
+  return `${UNTRUSTED_OPEN}\n${neutraliseDelimiters(body)}\n${UNTRUSTED_CLOSE}`;
+}
+
+export const TAPBACK_EMOJI: Record<Exclude<TapbackKind, "emoji">, string> = {
+  love: "❤️",
+  like: "👍",
+  dislike: "👎",
+  laugh: "😂",
+  emphasize: "‼️",
+  question: "❓",
+  sticker: "sticker",
+};
+
+export function tapbackSymbol(tapback: Pick<Tapback, "kind" | "emoji">): string {
+  if (tapback.kind === "emoji") return tapback.emoji ?? "emoji";
+  return TAPBACK_EMOJI[tapback.kind];
+}
+
+/** "Me", the contact's name, or the raw handle id. */
+export function senderName(isFromMe: boolean, handle: Handle | null, nameFor: NameLookup): string {
+  if (isFromMe) return "Me";
+  if (handle === null) return "Unknown sender";
+  return nameFor(handle.id) ?? handle.id;
+}
+
+/** A group's own name, else its members' names; for one-to-one chats, the other person's name. */
+export function chatTitle(chat: Chat, nameFor: NameLookup): string {
+  if (chat.displayName && chat.displayName.trim() !== "") return chat.displayName;
+  if (chat.isGroup) {
+    const names = chat.participants.map((p) => nameFor(p.id) ?? p.id);
+    return names.length > 0 ? names.join(", ") : chat.identifier;
+  }
+  const other = chat.participants[0]?.id ?? chat.identifier;
+  return nameFor(other) ?? other;
+}
+
+/** "❤️ Alice, 👍 Me" — one entry per reaction, in the order they were given. */
+export function summariseTapbacks(tapbacks: readonly Tapback[], nameFor: NameLookup): string | null {
+  if (tapbacks.length === 0) return null;
+  return tapbacks.map((t) => `${tapbackSymbol(t)} ${senderName(t.isFromMe, t.handle, nameFor)}`).join(", ");
+}
+
+/** Words for group events (renames, members coming and going) that carry no text of their own. */
+export function describeEvent(message: Pick<Message, "itemType" | "groupTitle">): string | null {
+  switch (message.itemType) {
+    case 0:
+      return null;
+    case 1:
+      return "changed the group's members";
+    case 2:
+      return message.groupTitle ? `renamed the group to "${message.groupTitle}"` : "renamed the group";
+    case 3:
+      return "left the group or changed its photo";
+    default:
+      return "group event";
+  }
+}
+
+export interface ChatRef {
+  id: number;
+  name: string;
+  isGroup: boolean;
+}
+
+export interface AttachmentView {
+  id: number;
+  name: string | null;
+  mimeType: string | null;
+  path: string | null;
+  sizeBytes: number;
+  isSticker: boolean;
+}
+
+export interface ReactionView {
+  kind: TapbackKind;
+  emoji: string;
+  from: string;
+}
+
+export interface MessageView {
+  id: number;
+  guid: string;
+  date: string;
+  from: string;
+  fromHandle: string | null;
+  isFromMe: boolean;
+  isRead: boolean;
+  chat: ChatRef | null;
+  service: string;
+  text: string | null;
+  attachments: AttachmentView[];
+  reactions: ReactionView[];
+  reactionSummary: string | null;
+  isEdited: boolean;
+  isUnsent: boolean;
+  /** Earlier versions of edited text, oldest first. */
+  editHistory: { date: string; text: string | null }[];
+  replyToGuid: string | null;
+  event: string | null;
+}
+
+export function attachmentView(attachment: Attachment): AttachmentView {
+  return {
+    id: attachment.rowid,
+    name: attachment.name,
+    mimeType: attachment.mimeType,
+    path: attachment.path,
+    sizeBytes: attachment.sizeBytes,
+    isSticker: attachment.isSticker,
+  };
+}
+
+export function messageView(message: Message, nameFor: NameLookup, chat: ChatRef | null): MessageView {
+  const history = message.edit
+    ? Object.keys(message.edit.history)
+        .map(Number)
+        .sort((a, b) => a - b)
+        .flatMap((part) => message.edit?.history[part] ?? [])
+    : [];
+  return {
+    id: message.rowid,
+    guid: message.guid,
+    date: message.date.toISOString(),
+    from: senderName(message.isFromMe, message.handle, nameFor),
+    fromHandle: message.handle?.id ?? null,
+    isFromMe: message.isFromMe,
+    isRead: message.isRead,
+    chat,
+    service: message.service,
+    text: message.text,
+    attachments: message.attachments.map(attachmentView),
+    reactions: message.tapbacks.map((t) => ({
+      kind: t.kind,
+      emoji: tapbackSymbol(t),
+      from: senderName(t.isFromMe, t.handle, nameFor),
+    })),
+    reactionSummary: summariseTapbacks(message.tapbacks, nameFor),
+    isEdited: message.isEdited,
+    isUnsent: message.isUnsent,
+    editHistory: history.map((h) => ({ date: h.date.toISOString(), text: h.text })),
+    replyToGuid: message.replyToGuid,
+    event: describeEvent(message),
+  };
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+/** "2025-03-01 14:05" in the server's local time zone (the Mac's, which is the user's). */
+export function localTimestamp(date: Date): string {
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}`
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/**
+ * Collapses line breaks so one message stays one line, and drops U+FFFC (the placeholder Messages puts
+ * where an attachment sits; the attachment is listed separately). The structured output keeps the original.
+ */
+function oneLine(text: string): string {
+  return text
+    .replace(/\uFFFC/g, "")
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, " ⏎ ")
+    .trim();
+}
+
+/**
+ * One line per message, e.g.
+ * `#812 [2025-03-01 14:05] Alice → Weekend Crew (iMessage): See you there [reactions: ❤️ Me] [edited]`.
+ * The line is third-party content: fence it with wrapUntrusted before handing it to a model.
+ */
+export function messageLine(view: MessageView, options: { showChat?: boolean } = {}): string {
+  const where = options.showChat !== false && view.chat?.isGroup ? ` → ${view.chat.name}` : "";
+  const parts: string[] = [
+    `#${view.id} [${localTimestamp(new Date(view.date))}] ${view.from}${where} (${view.service}):`,
+  ];
+  const text = view.text === null ? "" : oneLine(view.text);
+  if (view.isUnsent && text === "") parts.push("(message unsent)");
+  else if (view.event) parts.push(`(${view.event})`);
+  else if (text !== "") parts.push(text);
+  else if (view.attachments.length === 0) parts.push("(no text)");
+  if (view.attachments.length > 0) {
+    const files = view.attachments.map(
+      (a) => `${a.name ?? "unnamed"}${a.mimeType ? ` (${a.mimeType}, ${formatBytes(a.sizeBytes)})` : ""}`,
+    );
+    parts.push(`[attachments: ${files.join("; ")}]`);
+  }
+  if (view.reactionSummary) parts.push(`[reactions: ${view.reactionSummary}]`);
+  if (view.isEdited) parts.push("[edited]");
+  if (view.isUnsent && text !== "") parts.push("[partly unsent]");
+  if (view.replyToGuid) parts.push("[reply in thread]");
+  return parts.join(" ");
+}
+
+/** Lines fenced as third-party content, or a plain note when there is nothing to show. */
+export function fencedLines(lines: readonly string[], emptyNote: string): string {
+  return lines.length === 0 ? emptyNote : wrapUntrusted(lines.join("\n"));
+}

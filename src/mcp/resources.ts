@@ -1,0 +1,162 @@
+// Resource templates: a chat's transcript (messages://chat/{chat}) and a person's messages across chats
+// (messages://contact/{contact}), with completions for chat and contact names.
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import type { Message } from "../messages/types.js";
+import { chatTitle, fencedLines, messageLine, messageView } from "./format.js";
+import {
+  describeError,
+  resolveChat,
+  resolvePersonFilter,
+  type ServerDeps,
+  ToolContext,
+  ToolInputError,
+} from "./tools/context.js";
+
+/** Messages per transcript: enough context for a summary, small enough for a model's context window. */
+export const TRANSCRIPT_MESSAGES = 200;
+const LISTED_CHATS = 50;
+const MAX_COMPLETIONS = 20;
+
+/** Template values arrive percent-encoded ("Weekend%20Crew"); a malformed escape is read literally. */
+export function decodeVariable(value: string | string[] | undefined): string {
+  const raw = Array.isArray(value) ? value.join(",") : (value ?? "");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Oldest-first transcript of `messages` (given newest first), fenced as third-party content. */
+export function transcript(ctx: ToolContext, header: string, messages: readonly Message[]): string {
+  const lines = [...messages]
+    .reverse()
+    .map((m) => messageLine(messageView(m, ctx.nameFor, ctx.chatRef(m.chatRowid)), { showChat: true }));
+  return `${header}\n${fencedLines(lines, "No messages.")}`;
+}
+
+function readError(error: unknown): McpError {
+  return new McpError(ErrorCode.InvalidParams, describeError(error));
+}
+
+/** Suggestions that contain what was typed, those that start with it first. */
+export function rankCompletions(candidates: Iterable<string>, typed: string): string[] {
+  const wanted = typed.toLowerCase();
+  const seen = new Set<string>();
+  const starts: string[] = [];
+  const contains: string[] = [];
+  for (const candidate of candidates) {
+    const lower = candidate.toLowerCase();
+    if (seen.has(lower)) continue;
+    seen.add(lower);
+    if (lower.startsWith(wanted)) starts.push(candidate);
+    else if (lower.includes(wanted)) contains.push(candidate);
+  }
+  return [...starts, ...contains].slice(0, MAX_COMPLETIONS);
+}
+
+export function registerResources(server: McpServer, deps: ServerDeps): void {
+  server.registerResource(
+    "chat-transcript",
+    new ResourceTemplate("messages://chat/{chat}", {
+      list: () => {
+        const ctx = new ToolContext(deps);
+        try {
+          const chats = ctx.messages.listChats({ limit: LISTED_CHATS });
+          return {
+            resources: chats.map((chat) => ({
+              uri: `messages://chat/${chat.rowid}`,
+              name: chatTitle(chat, ctx.nameFor),
+              description: `${chat.isGroup ? "Group chat" : "Chat"}, ${chat.messageCount} messages${chat.unreadCount ? `, ${chat.unreadCount} unread` : ""}`,
+              mimeType: "text/plain",
+            })),
+          };
+        } catch {
+          // Without chat.db access there is nothing to list; check_setup explains why.
+          return { resources: [] };
+        }
+      },
+      complete: {
+        chat: (value) => {
+          const ctx = new ToolContext(deps);
+          try {
+            const chats = ctx.messages.listChats({ limit: 500 });
+            return rankCompletions(
+              chats.flatMap((c) => [chatTitle(c, ctx.nameFor), String(c.rowid)]),
+              value,
+            );
+          } catch {
+            return [];
+          }
+        },
+      },
+    }),
+    {
+      title: "Chat transcript",
+      description: `The last ${TRANSCRIPT_MESSAGES} messages of a chat, oldest first. {chat} is a chat id from list_chats, a chat guid, or the chat's name.`,
+      mimeType: "text/plain",
+    },
+    (uri, variables) => {
+      const ctx = new ToolContext(deps);
+      try {
+        const chat = resolveChat(ctx, decodeVariable(variables.chat));
+        const messages = ctx.messages.getMessages({ chatRowids: [chat.rowid], limit: TRANSCRIPT_MESSAGES });
+        const who = chat.participants.map((p) => ctx.nameFor(p.id) ?? p.id).join(", ");
+        const header = `Transcript of ${chatTitle(chat, ctx.nameFor)} (chat:${chat.rowid}, ${chat.service}${chat.isGroup ? `, group with ${who}` : ""}), last ${messages.length} messages, oldest first.`;
+        return {
+          contents: [{ uri: uri.href, mimeType: "text/plain", text: transcript(ctx, header, messages) }],
+        };
+      } catch (error) {
+        throw readError(error);
+      }
+    },
+  );
+
+  server.registerResource(
+    "contact-messages",
+    new ResourceTemplate("messages://contact/{contact}", {
+      list: undefined,
+      complete: {
+        contact: (value) => {
+          const ctx = new ToolContext(deps);
+          const typed = value.trim();
+          const names =
+            typed === ""
+              ? ctx.contacts
+                  .all()
+                  .map((c) => c.displayName)
+                  .sort((a, b) => a.localeCompare(b))
+              : ctx.contacts.search(typed, MAX_COMPLETIONS).map((r) => r.contact.displayName);
+          return [...new Set(names)].slice(0, MAX_COMPLETIONS);
+        },
+      },
+    }),
+    {
+      title: "Messages with a person",
+      description: `The last ${TRANSCRIPT_MESSAGES} messages with one person across all chats, oldest first. {contact} is a name, phone number, email or contact:<id>.`,
+      mimeType: "text/plain",
+    },
+    (uri, variables) => {
+      const ctx = new ToolContext(deps);
+      try {
+        const person = resolvePersonFilter(ctx, decodeVariable(variables.contact));
+        if (person.handles.length === 0) {
+          throw new ToolInputError(
+            `No messages ${person.description}: none of their numbers or addresses appear in Messages.`,
+          );
+        }
+        const messages = ctx.messages.getMessages({
+          handleRowids: person.handles.map((h) => h.rowid),
+          limit: TRANSCRIPT_MESSAGES,
+        });
+        const header = `Messages ${person.description} (${person.handles.map((h) => h.id).join(", ")}), last ${messages.length}, oldest first.`;
+        return {
+          contents: [{ uri: uri.href, mimeType: "text/plain", text: transcript(ctx, header, messages) }],
+        };
+      } catch (error) {
+        throw readError(error);
+      }
+    },
+  );
+}

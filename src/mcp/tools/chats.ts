@@ -1,0 +1,110 @@
+// list_chats: recent conversations with participants, last message and unread count.
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { ChatSummary } from "../../messages/types.js";
+import { chatTitle, fencedLines, localTimestamp, messageLine, messageView } from "../format.js";
+import {
+  chatRefString,
+  clampLimit,
+  decodeCursor,
+  encodeCursor,
+  guard,
+  okResult,
+  type ServerDeps,
+  ToolContext,
+} from "./context.js";
+import { cursorInput, handleSchema, limitInput, messageSchema } from "./schemas.js";
+
+const chatSchema = z.object({
+  id: z.number().int(),
+  ref: z
+    .string()
+    .describe("chat:<id>: use as the chat argument of other tools or as a send_message recipient."),
+  guid: z.string(),
+  identifier: z.string(),
+  name: z.string(),
+  isGroup: z.boolean(),
+  service: z.string(),
+  participants: z.array(handleSchema),
+  lastMessage: messageSchema.nullable(),
+  lastActivity: z.string().nullable(),
+  messageCount: z.number().int(),
+  unreadCount: z.number().int(),
+});
+
+export type ChatView = z.infer<typeof chatSchema>;
+
+export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
+  return {
+    id: chat.rowid,
+    ref: chatRefString(chat),
+    guid: chat.guid,
+    identifier: chat.identifier,
+    name: chatTitle(chat, ctx.nameFor),
+    isGroup: chat.isGroup,
+    service: chat.service,
+    participants: chat.participants.map((p) => ({ id: p.id, service: p.service, name: ctx.nameFor(p.id) })),
+    lastMessage: chat.lastMessage
+      ? messageView(chat.lastMessage, ctx.nameFor, ctx.chatRef(chat.rowid))
+      : null,
+    lastActivity: chat.lastActivity?.toISOString() ?? null,
+    messageCount: chat.messageCount,
+    unreadCount: chat.unreadCount,
+  };
+}
+
+export function chatLine(view: ChatView): string {
+  const who = view.isGroup
+    ? ` — ${view.participants.length} people: ${view.participants.map((p) => p.name ?? p.id).join(", ")}`
+    : view.participants[0]
+      ? ` — ${view.participants[0].id}`
+      : "";
+  const when = view.lastActivity ? ` last active ${localTimestamp(new Date(view.lastActivity))}` : "";
+  const unread = view.unreadCount > 0 ? `, ${view.unreadCount} unread` : "";
+  const last = view.lastMessage ? `\n    last: ${messageLine(view.lastMessage, { showChat: false })}` : "";
+  return `${view.ref} ${view.name}${view.isGroup ? " [group]" : ""} (${view.service})${who};${when}${unread}${last}`;
+}
+
+export function registerListChats(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "list_chats",
+    {
+      title: "List chats",
+      description:
+        "Recent conversations (one-to-one and groups), most recently active first: name, participants, last " +
+        "message, unread count. Each has a chat:<id> ref for get_recent_messages, search_messages and send_message.",
+      inputSchema: {
+        unread_only: z.boolean().optional().describe("Only chats with unread incoming messages."),
+        since_hours: z.number().positive().optional().describe("Only chats active in the last N hours."),
+        limit: limitInput,
+        cursor: cursorInput,
+      },
+      outputSchema: {
+        chats: z.array(chatSchema),
+        count: z.number().int(),
+        nextCursor: z.string().nullable(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (args) =>
+      guard(() => {
+        const ctx = new ToolContext(deps);
+        const limit = clampLimit(args.limit);
+        const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
+        const since =
+          args.since_hours === undefined ? undefined : new Date(Date.now() - args.since_hours * 3_600_000);
+        const found = ctx.messages.listChats({
+          limit: limit + 1,
+          offset,
+          unreadOnly: args.unread_only,
+          since,
+        });
+        const page = found.slice(0, limit).map((c) => chatView(ctx, c));
+        const nextCursor = found.length > limit ? encodeCursor({ offset: offset + limit }) : null;
+        const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
+        const more = nextCursor ? `\nMore chats: call again with cursor "${nextCursor}".` : "";
+        const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${more}`;
+        return okResult(text, { chats: page, count: page.length, nextCursor });
+      }),
+  );
+}

@@ -1,0 +1,311 @@
+// What every tool shares: the stores, per-call name caches, plain-words errors, cursors and the rules
+// for turning what a person typed ("Alice", "+1 555…", "chat:12") into chat.db rows.
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type Contact,
+  type ContactSearchResult,
+  type ContactsStore,
+  classifyHandle,
+  handleKey,
+} from "../../contacts/index.js";
+import type { Chat, Handle, MessagesReader } from "../../messages/types.js";
+import type { MessageSender } from "../../send/index.js";
+import { type ChatRef, chatTitle, type NameLookup } from "../format.js";
+
+export interface ServerDeps {
+  messages: MessagesReader;
+  contacts: ContactsStore;
+  /** null = read-only: the send tool is not registered at all. */
+  sender: MessageSender | null;
+  /** Serving generated demo data (said in the server instructions and check_setup). */
+  demo?: boolean;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+
+/** A problem with what the caller asked for; its message is shown to the caller as is. */
+export class ToolInputError extends Error {
+  override readonly name = "ToolInputError";
+}
+
+/** Errors from the layers below whose messages were written for people (no stack traces, no internals). */
+const USER_FACING_ERRORS = new Set([
+  "ToolInputError",
+  "MessagesDbError",
+  "AppleScriptError",
+  "SendInputError",
+  "ConfigError",
+]);
+
+export function errorResult(message: string): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: message }] };
+}
+
+/** Plain words for any failure: known errors as written, anything else as one line without a stack. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error && USER_FACING_ERRORS.has(error.name)) return error.message;
+  const detail = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) {
+    return "The Messages database is busy (Messages is writing to it). Try again in a moment.";
+  }
+  return `Something went wrong: ${detail.split("\n")[0]}`;
+}
+
+/** Runs a tool body and turns any throw into an `isError` result, so clients never see a stack trace. */
+export async function guard(body: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await body();
+  } catch (error) {
+    return errorResult(describeError(error));
+  }
+}
+
+/** A tool result carrying both the text a model reads and the structured object the output schema describes. */
+export function okResult(text: string, structured: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: "text", text }], structuredContent: structured };
+}
+
+// ---- cursors --------------------------------------------------------------------------------------
+
+/** Opaque to clients: base64url JSON, e.g. `{ "beforeRowid": 812 }`. */
+export function encodeCursor(payload: Record<string, number>): string {
+  return Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
+}
+
+/** Reads a cursor made by encodeCursor; anything else is a clear ToolInputError. */
+export function decodeCursor(cursor: string, key: "beforeRowid" | "offset"): number {
+  const bad = () =>
+    new ToolInputError(
+      "That cursor is not valid: pass back the nextCursor value from the previous result unchanged, or leave it out to start from the newest.",
+    );
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw bad();
+  }
+  const value = (parsed as Record<string, unknown> | null)?.[key];
+  const minimum = key === "offset" ? 0 : 1;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < minimum) throw bad();
+  return value;
+}
+
+// ---- per-call context -------------------------------------------------------------------------------
+
+/** One tool call's view of the stores, with small caches so a page of messages resolves each name once. */
+export class ToolContext {
+  readonly messages: MessagesReader;
+  readonly contacts: ContactsStore;
+  readonly sender: MessageSender | null;
+  readonly demo: boolean;
+  readonly #names = new Map<string, string | null>();
+  readonly #chats = new Map<number, Chat | null>();
+  #handles: Handle[] | undefined;
+
+  constructor(deps: ServerDeps) {
+    this.messages = deps.messages;
+    this.contacts = deps.contacts;
+    this.sender = deps.sender;
+    this.demo = deps.demo ?? false;
+  }
+
+  readonly nameFor: NameLookup = (handleId) => {
+    if (!this.#names.has(handleId)) this.#names.set(handleId, this.contacts.displayNameFor(handleId));
+    return this.#names.get(handleId) ?? null;
+  };
+
+  chat(rowid: number): Chat | null {
+    if (!this.#chats.has(rowid)) this.#chats.set(rowid, this.messages.getChat(rowid));
+    return this.#chats.get(rowid) ?? null;
+  }
+
+  chatRef(rowid: number | null): ChatRef | null {
+    if (rowid === null) return null;
+    const chat = this.chat(rowid);
+    return chat ? { id: chat.rowid, name: chatTitle(chat, this.nameFor), isGroup: chat.isGroup } : null;
+  }
+
+  handles(): Handle[] {
+    this.#handles ??= this.messages.listHandles();
+    return this.#handles;
+  }
+
+  /** chat.db handles (on any service) whose id means the same phone/email as one of `ids`. */
+  handlesMatching(ids: readonly string[]): Handle[] {
+    const keys = new Set(ids.map((id) => handleKey(id)));
+    return this.handles().filter((h) => keys.has(handleKey(h.id)));
+  }
+}
+
+// ---- resolving what people type -----------------------------------------------------------------------
+
+/** Results at or above this score count as plausible matches for a typed name. */
+const PLAUSIBLE_SCORE = 0.6;
+/** A top match this far ahead of the next one is a clear winner. */
+const CLEAR_LEAD = 0.3;
+
+export type ContactChoice =
+  | { kind: "one"; contact: Contact; score: number }
+  | { kind: "several"; candidates: ContactSearchResult[] }
+  | { kind: "none"; nearMisses: ContactSearchResult[] };
+
+/**
+ * Picks a contact for a typed name only when the choice is clear: a single plausible match, an exact
+ * match with no other exact one, or a top match well ahead of the rest. Anything else goes back to the
+ * caller as candidates, because guessing wrong means reading or messaging the wrong person.
+ */
+export function chooseContact(results: readonly ContactSearchResult[]): ContactChoice {
+  const plausible = results.filter((r) => r.score >= PLAUSIBLE_SCORE);
+  const [top, second] = plausible;
+  if (top === undefined) return { kind: "none", nearMisses: results.slice(0, 5) };
+  if (second === undefined) return { kind: "one", contact: top.contact, score: top.score };
+  if (top.score === 1 && second.score < 1) return { kind: "one", contact: top.contact, score: top.score };
+  if (top.score - second.score >= CLEAR_LEAD) return { kind: "one", contact: top.contact, score: top.score };
+  return { kind: "several", candidates: plausible };
+}
+
+export function contactRef(contact: Pick<Contact, "id">): string {
+  return `contact:${contact.id}`;
+}
+
+export function chatRefString(chat: Pick<Chat, "rowid">): string {
+  return `chat:${chat.rowid}`;
+}
+
+/** "Alice Smith (contact:ABC) — mobile +15551234567, alice@example.com" */
+export function describeCandidate(contact: Contact): string {
+  const values = [...contact.phones, ...contact.emails].map((v) =>
+    v.label ? `${v.label} ${v.value}` : v.value,
+  );
+  return `${contact.displayName} (${contactRef(contact)})${values.length > 0 ? ` — ${values.join(", ")}` : ""}`;
+}
+
+export function findContactById(contacts: ContactsStore, id: string): Contact | null {
+  return contacts.all().find((c) => c.id === id) ?? null;
+}
+
+const CONTACT_REF = /^contact:(.+)$/i;
+const CHAT_REF = /^chat:(\d+)$/i;
+
+/** A contact from `contact:<id>` or a name, or a ToolInputError that lists candidates / says why not. */
+export function resolveContactByName(ctx: ToolContext, query: string, purpose: string): Contact {
+  const ref = CONTACT_REF.exec(query.trim());
+  if (ref?.[1] !== undefined) {
+    const byId = findContactById(ctx.contacts, ref[1]);
+    if (!byId)
+      throw new ToolInputError(
+        `There is no contact with id ${ref[1]}. Use find_contact to look it up again.`,
+      );
+    return byId;
+  }
+  const choice = chooseContact(ctx.contacts.search(query, 10));
+  if (choice.kind === "one") return choice.contact;
+  if (choice.kind === "several") {
+    const lines = choice.candidates.map((c) => `- ${describeCandidate(c.contact)}`);
+    throw new ToolInputError(
+      `"${query}" matches several contacts; not guessing which one ${purpose}. ` +
+        `Call again with one of these as the recipient/contact (the contact:… id, or a phone number or email):\n${lines.join("\n")}`,
+    );
+  }
+  const status = ctx.contacts.status();
+  const near = choice.nearMisses.map((c) => `- ${describeCandidate(c.contact)}`);
+  throw new ToolInputError(
+    `No contact matches "${query}".` +
+      (near.length > 0 ? ` Closest names:\n${near.join("\n")}` : "") +
+      (status.ok ? "" : ` (Contacts could not be fully read: ${status.message})`) +
+      " You can also use a phone number or email address.",
+  );
+}
+
+/** A chat from `chat:<ROWID>`, a guid, a chat identifier, or a chat's name as list_chats shows it. */
+export function resolveChat(ctx: ToolContext, ref: string): Chat {
+  const trimmed = ref.trim();
+  if (trimmed === "")
+    throw new ToolInputError("The chat is empty: give chat:<id> from list_chats, or a chat name.");
+  const rowid = CHAT_REF.exec(trimmed)?.[1] ?? (/^\d+$/.test(trimmed) ? trimmed : undefined);
+  if (rowid !== undefined) {
+    const chat = ctx.messages.getChat(Number(rowid));
+    if (!chat) throw new ToolInputError(`There is no chat ${trimmed}. Use list_chats to see the chats.`);
+    return chat;
+  }
+  const direct = ctx.messages.getChat(trimmed);
+  if (direct) return direct;
+  const wanted = trimmed.toLowerCase();
+  const chats = ctx.messages.listChats({ limit: 2000 });
+  const exact = chats.filter((c) => chatTitle(c, ctx.nameFor).toLowerCase() === wanted);
+  const matches =
+    exact.length > 0 ? exact : chats.filter((c) => chatTitle(c, ctx.nameFor).toLowerCase().includes(wanted));
+  const [first, second] = matches;
+  if (first && !second) return first;
+  if (first) {
+    const lines = matches.slice(0, 10).map((c) => `- ${chatTitle(c, ctx.nameFor)} (${chatRefString(c)})`);
+    throw new ToolInputError(
+      `"${trimmed}" matches several chats; call again with one of these:\n${lines.join("\n")}`,
+    );
+  }
+  throw new ToolInputError(
+    `No chat matches "${trimmed}". Use list_chats to see the chats and their chat:… ids.`,
+  );
+}
+
+export interface ConversationFilter {
+  chatRowids?: number[];
+  handleRowids?: number[];
+  /** For headers: "with Alice Smith", "in Weekend Crew". */
+  description: string;
+}
+
+/** The contact/handle part of a filter: phone or email as typed, `contact:<id>`, or a name. */
+export function resolvePersonFilter(
+  ctx: ToolContext,
+  who: string,
+): { handles: Handle[]; description: string } {
+  const trimmed = who.trim();
+  if (trimmed === "") throw new ToolInputError("The contact is empty: give a name, phone number or email.");
+  const kind = classifyHandle(trimmed);
+  if (kind !== "other") {
+    const contact = ctx.contacts.lookupHandle(trimmed);
+    const ids = contact
+      ? [trimmed, ...contact.phones.map((p) => p.value), ...contact.emails.map((e) => e.value)]
+      : [trimmed];
+    return { handles: ctx.handlesMatching(ids), description: `with ${contact?.displayName ?? trimmed}` };
+  }
+  const contact = resolveContactByName(ctx, trimmed, "you meant");
+  const ids = [...contact.phones.map((p) => p.value), ...contact.emails.map((e) => e.value)];
+  return { handles: ctx.handlesMatching(ids), description: `with ${contact.displayName}` };
+}
+
+/** Turns the optional `contact` and `chat` arguments of a reading tool into a MessageQuery filter. */
+export function resolveConversationFilter(
+  ctx: ToolContext,
+  args: { contact?: string | undefined; chat?: string | undefined },
+): ConversationFilter | { empty: string } {
+  const filter: ConversationFilter = { description: "" };
+  const parts: string[] = [];
+  if (args.chat !== undefined && args.chat.trim() !== "") {
+    const chat = resolveChat(ctx, args.chat);
+    filter.chatRowids = [chat.rowid];
+    parts.push(`in ${chatTitle(chat, ctx.nameFor)} (${chatRefString(chat)})`);
+  }
+  if (args.contact !== undefined && args.contact.trim() !== "") {
+    const person = resolvePersonFilter(ctx, args.contact);
+    if (person.handles.length === 0) {
+      return {
+        empty: `No messages ${person.description}: none of their numbers or addresses appear in Messages.`,
+      };
+    }
+    filter.handleRowids = person.handles.map((h) => h.rowid);
+    parts.push(person.description);
+  }
+  filter.description = parts.join(" ");
+  return filter;
+}
+
+/** Validated `limit` argument (the schema already bounds it; this keeps callers from other paths honest). */
+export function clampLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_LIMIT;
+  return Math.min(MAX_LIMIT, Math.max(1, Math.floor(limit)));
+}

@@ -1,0 +1,126 @@
+// list_conversations: every conversation (one-to-one, group, business/short-code), with message and
+// unread counts and last activity, for people used to the Python original's tool of that name.
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Chat } from "../../messages/types.js";
+import { fencedLines, localTimestamp } from "../format.js";
+import { type ChatView, chatView } from "./chats.js";
+import { decodeCursor, encodeCursor, guard, okResult, type ServerDeps, ToolContext } from "./context.js";
+import { cursorInput, handleSchema } from "./schemas.js";
+
+export type ConversationKind = "direct" | "group" | "business";
+
+const DEFAULT_CONVERSATIONS = 100;
+const MAX_CONVERSATIONS = 500;
+const PREVIEW_CHARS = 80;
+
+// Apple Messages for Business chats use `urn:biz:<uuid>` identifiers; businesses also text from SMS short
+// codes (3–6 digits, e.g. 262966) and some from addresses on a `biz` domain.
+const BUSINESS_ID = /^urn:biz:/i;
+const SHORT_CODE = /^\d{3,6}$/;
+const BIZ_ADDRESS = /@(?:[\w-]+\.)*biz$/i;
+
+export function isBusinessId(id: string): boolean {
+  const trimmed = id.trim();
+  return BUSINESS_ID.test(trimmed) || SHORT_CODE.test(trimmed) || BIZ_ADDRESS.test(trimmed);
+}
+
+/** Groups first (a business is never a group), then business by identifier or the other party's handle. */
+export function conversationKind(
+  chat: Pick<Chat, "isGroup" | "identifier" | "participants">,
+): ConversationKind {
+  if (chat.isGroup) return "group";
+  if (isBusinessId(chat.identifier) || chat.participants.some((p) => isBusinessId(p.id))) return "business";
+  return "direct";
+}
+
+const conversationSchema = z.object({
+  id: z.number().int(),
+  ref: z.string().describe("chat:<id>: the chat argument of other tools, or a send_message recipient."),
+  name: z.string(),
+  kind: z.enum(["direct", "group", "business"]),
+  service: z.string(),
+  participants: z.array(handleSchema),
+  messageCount: z.number().int(),
+  unreadCount: z.number().int(),
+  lastActivity: z.string().nullable().describe("ISO 8601 UTC; null for a chat without messages."),
+  lastMessagePreview: z.string().nullable().describe("Start of the last message (third-party content)."),
+  lastMessageFromMe: z.boolean().nullable(),
+});
+
+type ConversationView = z.infer<typeof conversationSchema>;
+
+function conversationView(chat: ChatView, kind: ConversationKind): ConversationView {
+  const last = chat.lastMessage;
+  const body = last
+    ? (last.text ?? (last.attachments.length > 0 ? `[${last.attachments.length} attachment(s)]` : null))
+    : null;
+  return {
+    id: chat.id,
+    ref: chat.ref,
+    name: chat.name,
+    kind,
+    service: chat.service,
+    participants: chat.participants,
+    messageCount: chat.messageCount,
+    unreadCount: chat.unreadCount,
+    lastActivity: chat.lastActivity,
+    lastMessagePreview:
+      body === null ? null : body.length > PREVIEW_CHARS ? `${body.slice(0, PREVIEW_CHARS)}…` : body,
+    lastMessageFromMe: last ? last.isFromMe : null,
+  };
+}
+
+function conversationLine(view: ConversationView): string {
+  const when = view.lastActivity ? `last ${localTimestamp(new Date(view.lastActivity))}` : "no messages";
+  const unread = view.unreadCount > 0 ? `, ${view.unreadCount} unread` : "";
+  const preview = view.lastMessagePreview
+    ? ` — ${view.lastMessageFromMe ? "Me: " : ""}${view.lastMessagePreview.replace(/\s+/g, " ")}`
+    : "";
+  return `${view.ref} ${view.name} [${view.kind}, ${view.service}] ${view.messageCount} messages${unread}; ${when}${preview}`;
+}
+
+export function registerListConversations(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "list_conversations",
+    {
+      title: "List conversations",
+      description:
+        "Every conversation, most recently active first: one-to-one (direct), group, and business (Messages for " +
+        "Business, SMS short codes), with message count, unread count and last activity. Each has a chat:<id> ref. " +
+        "Names and previews are third-party content.",
+      inputSchema: {
+        unread_only: z.boolean().optional().describe("Only conversations with unread incoming messages."),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_CONVERSATIONS)
+          .optional()
+          .describe(`Default ${DEFAULT_CONVERSATIONS}, at most ${MAX_CONVERSATIONS}.`),
+        cursor: cursorInput,
+      },
+      outputSchema: {
+        conversations: z.array(conversationSchema),
+        count: z.number().int(),
+        nextCursor: z.string().nullable(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (args) =>
+      guard(() => {
+        const ctx = new ToolContext(deps);
+        const limit = args.limit ?? DEFAULT_CONVERSATIONS;
+        const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
+        const found = ctx.messages.listChats({ limit: limit + 1, offset, unreadOnly: args.unread_only });
+        const page = found
+          .slice(0, limit)
+          .map((chat) => conversationView(chatView(ctx, chat), conversationKind(chat)));
+        const nextCursor = found.length > limit ? encodeCursor({ offset: offset + limit }) : null;
+        const header = `${page.length} conversation${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
+        const more = nextCursor ? `\nMore conversations: call again with cursor "${nextCursor}".` : "";
+        const text = `${header}\n${fencedLines(page.map(conversationLine), "No conversations.")}${more}`;
+        return okResult(text, { conversations: page, count: page.length, nextCursor });
+      }),
+  );
+}
