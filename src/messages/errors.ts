@@ -56,5 +56,12 @@ export function classifyOpenError(path: string, error: unknown): MessagesDbError
     return notMessagesDbError(path, "the file is not a valid SQLite database");
   }
   if (code === "EISDIR") return notMessagesDbError(path, "it is a directory");
+  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") {
+    return new MessagesDbError(
+      "unreadable",
+      `The Messages database ${path} is locked by another process (Messages may be busy writing to it). Try again in a moment.`,
+      path,
+    );
+  }
   return new MessagesDbError("unreadable", `Could not read ${path}: ${text}`, path);
 }

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import express, { type Request, type Response, type Router } from "express";
+import type { AuditLog } from "../audit/index.js";
 import type { Logger } from "./logger.js";
 import type { MessagesOAuthProvider, PendingConsent } from "./oauthProvider.js";
 import { SCOPE_READ, SCOPE_SEND } from "./scopes.js";
@@ -14,6 +15,7 @@ export interface ConsentSettings {
   secureCookies: boolean;
   nowMs: () => number;
   logger: Logger;
+  audit?: AuditLog;
   /** Wrong passwords allowed per window before the consent page locks. */
   maxFailedAttempts?: number;
   failureWindowMs?: number;
@@ -205,6 +207,7 @@ export function consentRouter(settings: ConsentSettings): Router {
     if (field("decision") === "deny") {
       provider.dropPendingConsent(pending.id);
       logger.info(`owner denied client ${pending.clientId}`);
+      settings.audit?.record({ kind: "consent_denied", clientId: pending.clientId });
       redirectWith(res, pending.redirectUri, {
         error: "access_denied",
         error_description: "The owner denied the request",

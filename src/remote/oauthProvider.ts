@@ -3,6 +3,7 @@ import type { OAuthRegisteredClientsStore } from "@modelcontextprotocol/sdk/serv
 import {
   CustomOAuthError,
   InvalidGrantError,
+  InvalidRequestError,
   InvalidScopeError,
   InvalidTargetError,
   InvalidTokenError,
@@ -19,6 +20,7 @@ import type {
   OAuthTokens,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { Response } from "express";
+import type { AuditLog } from "../audit/index.js";
 import type { Logger } from "./logger.js";
 import { SCOPE_READ, SUPPORTED_SCOPES } from "./scopes.js";
 import { hashToken, type OAuthStateData, OAuthStateStore } from "./stateStore.js";
@@ -36,6 +38,8 @@ export interface ProviderSettings {
   maxClients: number;
   nowMs: () => number;
   logger: Logger;
+  /** Where grants, refreshes, revocations and registrations are recorded. */
+  audit?: AuditLog;
   /** Renders the consent page for a pending request (owner authentication happens there). */
   renderConsent: (res: Response, pending: PendingConsent, client: OAuthClientInformationFull) => void;
 }
@@ -64,6 +68,7 @@ interface IssuedCode {
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const UNAPPROVED_CLIENT_MAX_AGE_SECONDS = 24 * 60 * 60;
 
 export function randomToken(): string {
@@ -83,6 +88,7 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (!URL.canParse(uri)) return `redirect URI is not a valid URL: ${uri}`;
   const url = new URL(uri);
   if (url.hash) return `redirect URI must not contain a fragment: ${uri}`;
+  if (url.username || url.password) return `redirect URI must not contain credentials: ${uri}`;
   if (url.protocol === "https:") return undefined;
   if (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
   return `redirect URI must use https (or http to localhost/127.0.0.1/[::1]): ${uri}`;
@@ -162,6 +168,12 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
     this.settings.logger.info(
       `registered client ${registered.client_id} (${registered.client_name ?? "unnamed"})`,
     );
+    this.settings.audit?.record({
+      kind: "client_registered",
+      clientId: registered.client_id,
+      clientName: registered.client_name,
+      redirectUris: registered.redirect_uris,
+    });
     return registered;
   }
 
@@ -182,6 +194,16 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
     res: Response,
   ): Promise<void> {
     this.sweepMemory();
+    // The SDK accepts any string here; an empty or malformed S256 challenge could never be met, so the
+    // owner would approve a request that cannot succeed (RFC 7636 §4.2: 43 base64url characters).
+    if (!S256_CHALLENGE.test(params.codeChallenge)) {
+      throw new InvalidRequestError("code_challenge must be an S256 challenge: 43 base64url characters");
+    }
+    // The SDK lets a loopback redirect differ in port, and so also in user info: "evil@localhost" is refused.
+    const redirect = new URL(params.redirectUri);
+    if (redirect.username || redirect.password) {
+      throw new InvalidRequestError("redirect_uri must not contain user name or password");
+    }
     const pending: PendingConsent = {
       id: randomToken(),
       csrfToken: randomToken(),
@@ -235,6 +257,11 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
         this.settings.logger.warn(
           `authorization code replayed by client ${client.client_id}; its tokens are revoked`,
         );
+        this.settings.audit?.record({
+          kind: "token_revoked",
+          clientId: client.client_id,
+          reason: "code_replay",
+        });
       }
       throw new InvalidGrantError("Authorization code is invalid, expired or already used");
     }
@@ -274,11 +301,18 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
       familyId,
       forgetAt: this.settings.nowMs() + 10 * this.settings.authorizationCodeTtlSeconds * 1000,
     });
-    return this.settings.store.update((data) => {
+    const tokens = this.settings.store.update((data) => {
       const record = data.clients[client.client_id];
       if (record) record.approvedAt = this.nowSeconds();
       return this.issueTokens(data, client.client_id, issued.scopes, issued.resource, familyId);
     });
+    this.settings.audit?.record({
+      kind: "token_granted",
+      clientId: client.client_id,
+      scopes: issued.scopes,
+      resource: issued.resource,
+    });
+    return tokens;
   }
 
   private issueTokens(
@@ -317,6 +351,8 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
   ): Promise<OAuthTokens> {
     const now = this.nowSeconds();
     const hash = hashToken(refreshToken);
+    let refreshedFor: { scopes: string[]; resource: string } | undefined;
+    let reuseDetected = false;
     const outcome = this.settings.store.update((data): OAuthTokens | Error => {
       const record = data.refreshTokens[hash];
       if (!record || record.clientId !== client.client_id || record.expiresAt <= now) {
@@ -325,6 +361,7 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
       if (record.rotatedAt !== undefined && now - record.rotatedAt > this.settings.refreshReuseGraceSeconds) {
         // A refresh token used again long after rotation suggests it leaked: end the whole grant (RFC 9700 §4.14).
         OAuthStateStore.revokeFamily(data, record.familyId);
+        reuseDetected = true;
         this.settings.logger.warn(
           `rotated refresh token reused by client ${client.client_id}; grant revoked`,
         );
@@ -343,9 +380,20 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
         return error as Error;
       }
       record.rotatedAt ??= now;
+      refreshedFor = { scopes: granted, resource: boundResource };
       return this.issueTokens(data, client.client_id, granted, boundResource, record.familyId);
     });
+    // Recorded after the state file is written, so the log never claims what did not persist.
+    if (reuseDetected) {
+      this.settings.audit?.record({
+        kind: "token_revoked",
+        clientId: client.client_id,
+        reason: "refresh_reuse",
+      });
+    }
     if (outcome instanceof Error) throw outcome;
+    if (refreshedFor)
+      this.settings.audit?.record({ kind: "token_refreshed", clientId: client.client_id, ...refreshedFor });
     return outcome;
   }
 
@@ -370,14 +418,27 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
 
   async revokeToken(client: OAuthClientInformationFull, request: OAuthTokenRevocationRequest): Promise<void> {
     const hash = hashToken(request.token);
-    this.settings.store.update((data) => {
+    const revoked = this.settings.store.update((data): string | undefined => {
       const refresh = data.refreshTokens[hash];
       if (refresh?.clientId === client.client_id) {
         // Revoking a refresh token ends the grant, including its access tokens (RFC 7009 §2.1).
         OAuthStateStore.revokeFamily(data, refresh.familyId);
-        return;
+        return "refresh_token";
       }
-      if (data.accessTokens[hash]?.clientId === client.client_id) delete data.accessTokens[hash];
+      if (data.accessTokens[hash]?.clientId === client.client_id) {
+        delete data.accessTokens[hash];
+        return "access_token";
+      }
+      return undefined;
     });
+    // Unknown tokens are answered 200 too (RFC 7009 §2.2) but nothing was revoked, so nothing is recorded.
+    if (revoked) {
+      this.settings.audit?.record({
+        kind: "token_revoked",
+        clientId: client.client_id,
+        reason: "revocation_request",
+        tokenType: revoked,
+      });
+    }
   }
 }

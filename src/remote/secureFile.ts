@@ -3,9 +3,11 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -23,6 +25,7 @@ export function ensurePrivateDir(dir: string): void {
 export function writeFileAtomic(path: string, content: string): void {
   const dir = dirname(path);
   ensurePrivateDir(dir);
+  removeStaleTempFiles(path);
   const tempPath = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tempPath, "wx", 0o600);
   try {
@@ -41,6 +44,40 @@ export function writeFileAtomic(path: string, content: string): void {
     }
   } catch {
     // Some filesystems refuse fsync on directories; the rename itself already happened.
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Deletes temp files that writeFileAtomic left behind when its process was killed mid-write (they hold
+ * secrets, so they should not pile up). Files of processes still running are theirs to finish.
+ */
+export function removeStaleTempFiles(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = Number(name.slice(prefix.length).split(".")[0]);
+    // Our own pid: a write in progress on this thread cannot be stale (writes are synchronous) but is ours.
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processIsAlive(pid)) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+    } catch {
+      // Already gone (another process cleaned it up): nothing to do.
+    }
   }
 }
 

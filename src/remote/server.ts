@@ -9,6 +9,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { AuditLog, auditLogPath } from "../audit/index.js";
 import { consentRouter, renderConsentPage } from "./consent.js";
 import { RemoteSetupError } from "./errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
@@ -48,6 +49,8 @@ export interface RemoteServerOptions {
   sseKeepAliveMs?: number;
   /** Clock in milliseconds, replaceable so tests can move past expiry times without waiting. */
   nowMs?: () => number;
+  /** Audit trail of client registrations, grants, refreshes, revocations and denials; default `<stateDir>/audit.log`. */
+  audit?: AuditLog;
 }
 
 export interface RunningRemoteServer {
@@ -137,6 +140,8 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   const host = options.host ?? "127.0.0.1";
   const nowMs = options.nowMs ?? Date.now;
   const logger = createLogger(options.logLevel ?? "info", options.logWriter);
+  const audit =
+    options.audit ?? new AuditLog(auditLogPath(options.stateDir), { onError: (m) => logger.error(m) });
   const store = new OAuthStateStore(
     options.stateDir,
     () => Math.floor(nowMs() / 1000),
@@ -161,6 +166,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     maxClients: 500,
     nowMs,
     logger,
+    audit,
     renderConsent: (res, pending, client) => renderConsentPage(res, pending, client, { secureCookies }),
   });
 
@@ -235,6 +241,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       secureCookies,
       nowMs,
       logger,
+      audit,
     }),
   );
 

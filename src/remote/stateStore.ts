@@ -5,8 +5,15 @@ import {
   OAuthClientInformationFullSchema,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import * as z from "zod";
+import { AuditLog, auditLogPath } from "../audit/index.js";
 import { RemoteSetupError } from "./errors.js";
-import { fileFingerprint, moveAside, readJsonFile, writeFileAtomic } from "./secureFile.js";
+import {
+  fileFingerprint,
+  moveAside,
+  readJsonFile,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from "./secureFile.js";
 
 export const OAUTH_STATE_FILE = "oauth_state.json";
 
@@ -83,6 +90,7 @@ export class OAuthStateStore {
     private readonly warn: (message: string) => void = () => {},
   ) {
     this.path = oauthStatePath(stateDir);
+    removeStaleTempFiles(this.path);
     this.data = parseState(readJsonFile(this.path, RESET_HINT), this.path);
     this.knownFingerprint = fileFingerprint(this.path);
   }
@@ -192,6 +200,7 @@ export function revokeClient(stateDir: string, clientId: string): boolean {
   store.update((data) => {
     delete data.clients[clientId];
   });
+  new AuditLog(auditLogPath(stateDir)).record({ kind: "token_revoked", clientId, reason: "client_revoked" });
   return true;
 }
 

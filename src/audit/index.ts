@@ -1,0 +1,11 @@
+// Public face of the audit trail (sends, OAuth grants and revocations).
+export {
+  AUDIT_LOG_FILE,
+  AUDIT_TEXT_ENV,
+  type AuditEvent,
+  type AuditEventKind,
+  AuditLog,
+  type AuditLogOptions,
+  auditLogPath,
+  type TokenRevocationReason,
+} from "./audit-log.js";
