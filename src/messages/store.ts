@@ -407,11 +407,48 @@ export class MessagesStore implements MessagesReader {
   }
 
   getMessages(query: MessageQuery): Message[] {
+    if (query.chatRowids && query.chatRowids.length > 0) return this.getChatMessages(query, query.chatRowids);
     return this.run(() => {
       const { where, params } = this.buildMessageFilter(query, query.unreadOnly ?? false);
       const order = query.order === "asc" ? "ASC" : "DESC";
       const rows = this.statement(
         `SELECT ${this.messageSelect} FROM message m WHERE ${where} ORDER BY m.ROWID ${order} LIMIT ?`,
+      ).all(...params, Math.max(0, Math.floor(query.limit))) as MessageRow[];
+      return this.hydrate(rows);
+    });
+  }
+
+  /**
+   * Messages of given chats, walked through chat_message_join's own indexes — (chat_id, message_id) for
+   * ROWID order, (chat_id, message_date) for a time window — so a page costs O(page), not O(chat size).
+   */
+  private getChatMessages(query: MessageQuery, chatRowids: number[]): Message[] {
+    return this.run(() => {
+      const { chatRowids: _omit, ...rest } = query;
+      const { where, params } = this.buildMessageFilter(rest, query.unreadOnly ?? false);
+      const clauses = [where, `j.chat_id IN (${placeholders(chatRowids)})`];
+      params.push(...chatRowids);
+      if (query.since && hasColumn(this.schema, "chat_message_join", "message_date")) {
+        clauses.push("j.message_date >= ?");
+        params.push(dateToAppleNanos(query.since));
+      }
+      // Repeated on j so SQLite can use them as index bounds before looking up the message row.
+      if (query.beforeRowid !== undefined) {
+        clauses.push("j.message_id < ?");
+        params.push(query.beforeRowid);
+      }
+      if (query.afterRowid !== undefined) {
+        clauses.push("j.message_id > ?");
+        params.push(query.afterRowid);
+      }
+      const order = query.order === "asc" ? "ASC" : "DESC";
+      const select = this.messageSelect.replace(
+        "(SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id",
+        "j.chat_id AS chat_id",
+      );
+      const rows = this.statement(
+        `SELECT ${select} FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
+         WHERE ${clauses.join(" AND ")} ORDER BY j.message_id ${order} LIMIT ?`,
       ).all(...params, Math.max(0, Math.floor(query.limit))) as MessageRow[];
       return this.hydrate(rows);
     });
