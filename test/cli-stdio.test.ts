@@ -1,12 +1,15 @@
 // The real CLI as a child process: stdio MCP through the SDK's StdioClientTransport, and `doctor`.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { READ_TOOL_NAMES, SEND_TOOL_NAMES } from "../src/mcp/index.js";
+import { searchIndexPath } from "../src/messages/index.js";
 import { type FakeOsascript, installFakeOsascript } from "./helpers/fake-osascript.js";
 import { buildScenario, PHONES, type Scenario, textOf } from "./helpers/mcp-scenario.js";
 
@@ -80,8 +83,11 @@ describe("stdio server", () => {
     try {
       assert.doesNotMatch(stderr(), /not an MCP client/, "no banner when a client is attached");
       const { tools } = await client.listTools();
-      assert.ok(tools.some((t) => t.name === "send_message"));
-      assert.equal(tools.length, 7);
+      assert.deepEqual(
+        tools.map((t) => t.name).sort(),
+        [...READ_TOOL_NAMES, ...SEND_TOOL_NAMES, "list_scheduled_messages"].sort(),
+        "every tool, the scheduler's included",
+      );
       const recent = await client.callTool({
         name: "get_recent_messages",
         arguments: { contact: "Bob Stone" },
@@ -97,6 +103,95 @@ describe("stdio server", () => {
     }
   });
 
+  test("search waits for the index with progress; scheduled messages persist in the state folder", async () => {
+    const home = mkdtempSync(join(tmpdir(), "cli-state-"));
+    const stateDir = join(home, ".mac-messages-mcp");
+    const { client, close } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
+    );
+    try {
+      const progress: { progress: number; total?: number }[] = [];
+      const found = await client.callTool(
+        { name: "search_messages", arguments: { query: "invoice" } },
+        undefined,
+        { onprogress: (p) => progress.push(p) },
+      );
+      assert.equal(found.isError, undefined, textOf(found));
+      assert.match(textOf(found), /call me back about the invoice/);
+      assert.ok(progress.length > 0, "progress notifications while the index was built");
+      const last = progress.at(-1);
+      assert.equal(last?.progress, last?.total, "the last one says done");
+      assert.ok(
+        existsSync(searchIndexPath(stateDir, scenario.chatDb)),
+        "the index lives in the state folder",
+      );
+
+      const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+      const scheduled = await client.callTool({
+        name: "schedule_message",
+        arguments: { recipient: "Bob Stone", text: "Reminder: bring the map", send_at: sendAt },
+      });
+      assert.equal(scheduled.isError, undefined, textOf(scheduled));
+      const onDisk = JSON.parse(readFileSync(join(stateDir, "scheduled.json"), "utf8")) as {
+        messages: { text: string; status: string; target: { handle?: string } }[];
+      };
+      assert.deepEqual(
+        onDisk.messages.map((m) => [m.text, m.status, m.target.handle]),
+        [["Reminder: bring the map", "pending", PHONES.bob]],
+      );
+    } finally {
+      await close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("what the scheduler finds wrong with its file at start-up is said on stderr", async () => {
+    const home = mkdtempSync(join(tmpdir(), "cli-state-"));
+    const stateDir = join(home, ".mac-messages-mcp");
+    mkdirSync(stateDir);
+    writeFileSync(join(stateDir, "scheduled.json"), "{ not json");
+    const { client, close, stderr } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
+    );
+    try {
+      await client.listTools();
+      // The first check runs as the server starts; wait for its report rather than for a fixed time.
+      for (let i = 0; i < 100 && !/was damaged/.test(stderr()); i++) await delay(50);
+      assert.match(stderr(), /mac-messages-mcp: The scheduled messages file .*scheduled\.json was damaged/);
+    } finally {
+      await close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("an unusable state folder: searches scan, scheduling is off, sending still works", async () => {
+    // A folder under a regular file cannot be created by anyone, root included.
+    const stateDir = join(notADb, "state");
+    const { client, close, stderr } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
+    );
+    try {
+      const found = await client.callTool(
+        { name: "search_messages", arguments: { query: "invoice" } },
+        undefined,
+        { onprogress: () => {} },
+      );
+      assert.equal(found.isError, undefined, textOf(found));
+      assert.match(textOf(found), /call me back about the invoice/);
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      assert.ok(names.includes("send_message"));
+      assert.ok(!names.includes("schedule_message"), "no scheduler without a state folder");
+      assert.match(stderr(), /Search index unavailable .*searching by full scan/);
+      assert.match(stderr(), /Scheduling messages is unavailable/);
+    } finally {
+      await close();
+    }
+  });
+
   test("--demo serves the demo data; no chat.db at the default path also serves it, with a notice", async () => {
     const demo = await startClient(["--demo", "--read-only"], childEnv());
     try {
@@ -104,6 +199,7 @@ describe("stdio server", () => {
       assert.match(textOf(chats), /3 chats, most recent first/);
       assert.match(demo.client.getInstructions() ?? "", /DEMO data/);
       assert.doesNotMatch(demo.stderr(), /No Messages database/, "asked-for demo needs no notice");
+      assert.match(demo.stderr(), /Generated fresh demo data in .*demo/, "says when it made the demo data");
     } finally {
       await demo.close();
     }
@@ -127,8 +223,7 @@ describe("stdio server", () => {
     );
     try {
       const { tools } = await client.listTools();
-      assert.ok(!tools.some((t) => t.name === "send_message"));
-      assert.equal(tools.length, 6);
+      assert.deepEqual(tools.map((t) => t.name).sort(), [...READ_TOOL_NAMES].sort());
       assert.match(client.getInstructions() ?? "", /read-only/);
     } finally {
       await close();

@@ -12,7 +12,7 @@ import {
   wrapUntrusted,
 } from "../src/mcp/format.js";
 import { chooseContact, decodeCursor, encodeCursor } from "../src/mcp/tools/context.js";
-import { foldForFuzzy, fuzzyMessageScore } from "../src/mcp/tools/messages.js";
+import { parseIsoDate } from "../src/mcp/tools/messages.js";
 
 describe("untrusted fences", () => {
   test("look-alike tags inside are neutralised, other text is kept", () => {
@@ -110,13 +110,25 @@ describe("chooseContact", () => {
   });
 });
 
-describe("fuzzy message matching", () => {
-  test("tolerates typos and punctuation, needs every word", () => {
-    const q = foldForFuzzy("dinnr tonite");
-    assert.ok(fuzzyMessageScore(q, "Dinner tonight?") > 0.5);
-    assert.equal(fuzzyMessageScore(q, "Dinner tomorrow"), 0);
-    assert.ok(fuzzyMessageScore(foldForFuzzy("cafe"), "Meet at the Café!") > 0.9);
-    assert.equal(fuzzyMessageScore(q, null), 0);
+describe("parseIsoDate (get_recent_messages start_date / end_date)", () => {
+  test("accepts dates, date-times and offsets; a date alone is local midnight", () => {
+    assert.equal(parseIsoDate("2025-03-01T09:00:00-08:00", "x").toISOString(), "2025-03-01T17:00:00.000Z");
+    assert.equal(parseIsoDate("2025-03-01T09:00:00+0530", "x").toISOString(), "2025-03-01T03:30:00.000Z");
+    assert.equal(parseIsoDate(" 2025-03-01T17:00Z ", "x").toISOString(), "2025-03-01T17:00:00.000Z");
+    assert.equal(parseIsoDate("2025-03-01", "x").getTime(), new Date(2025, 2, 1).getTime());
+  });
+
+  test("refuses impossible or non-ISO dates with the field name and an example", () => {
+    for (const bad of ["2025-02-30", "2025-13-01", "2025-03-01T24:00:00Z", "March 1", "1740787200", ""]) {
+      assert.throws(
+        () => parseIsoDate(bad, "start_date"),
+        (error: Error) =>
+          error.name === "ToolInputError" &&
+          /start_date ".*" is not/.test(error.message) &&
+          /ISO 8601/.test(error.message),
+        bad,
+      );
+    }
   });
 });
 

@@ -82,7 +82,15 @@ describe("parity tools on the demo data: conversations and attachments", () => {
     const unread = structured<Page>(await call(session.client, "list_conversations", { unread_only: true }));
     assert.ok(unread.conversations.length > 0);
     assert.ok(unread.conversations.every((c) => c.unreadCount > 0));
-    assert.ok(unread.conversations.length < all.conversations.length);
+    // Exactly the conversations the full list shows with unread messages (how many depends on the time of
+    // day the demo was generated, so the set is compared rather than a count).
+    assert.deepEqual(
+      unread.conversations.map((c) => c.id).sort(),
+      all.conversations
+        .filter((c) => c.unreadCount > 0)
+        .map((c) => c.id)
+        .sort(),
+    );
   });
 
   it("classifies business identifiers without mistaking ordinary numbers", () => {
@@ -110,7 +118,7 @@ describe("parity tools on the demo data: conversations and attachments", () => {
       nextCursor: string | null;
     };
     const all = structured<Page>(await call(session.client, "search_attachments", {}));
-    assert.ok(all.attachments.length >= 6);
+    assert.ok(all.attachments.length >= 5, "the demo showcase has a PNG, a JPEG, a PDF, a .txt and a .vcf");
     assert.ok(all.attachments.every((a) => a.onDisk));
     const ids = all.attachments.map((a) => a.id);
     assert.deepEqual(

@@ -1,6 +1,7 @@
 // Every reading tool, resource and prompt through the official SDK client against a real chat.db + AddressBook.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { READ_TOOL_NAMES } from "../src/mcp/index.js";
 import {
   buildScenario,
   type Connected,
@@ -33,10 +34,16 @@ describe("tool listing", () => {
       "check_imessage_availability",
       "check_setup",
       "find_contact",
+      "get_attachment",
       "get_recent_messages",
       "list_chats",
+      "list_conversations",
+      "search_attachment_contents",
+      "search_attachments",
       "search_messages",
+      "wait_for_new_messages",
     ]);
+    assert.deepEqual(names, [...READ_TOOL_NAMES].sort(), "READ_TOOL_NAMES is the read-only tool list");
     for (const tool of tools) {
       assert.equal(tool.annotations?.readOnlyHint, true, `${tool.name} is read-only`);
       assert.ok(tool.outputSchema, `${tool.name} has an output schema`);
@@ -162,10 +169,135 @@ describe("get_recent_messages", () => {
     assert.doesNotMatch(unknownChat.text, /at .*\.ts:\d+/, "no stack trace");
   });
 
-  test("limit outside 1..500 is refused by the schema", async () => {
-    const result = await call(conn.client, "get_recent_messages", { limit: 501 });
+  test("limit outside 1..1000 is refused by the schema", async () => {
+    const result = await call(conn.client, "get_recent_messages", { limit: 1001 });
     assert.equal(result.result.isError, true);
     assert.match(result.text, /limit/);
+  });
+});
+
+/** `date` written with a fixed offset, e.g. 2025-03-01T11:00:00.000+02:00: what a client in Berlin sends. */
+function withOffset(date: Date, offsetMinutes: number): string {
+  const shifted = new Date(date.getTime() + offsetMinutes * 60_000).toISOString().slice(0, -1);
+  const sign = offsetMinutes < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMinutes);
+  return `${shifted}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+
+describe("get_recent_messages: dates, polling and offsets", () => {
+  test("start_date/end_date with offsets select exactly the window; end_date alone counts hours back", async () => {
+    const window = await call(conn.client, "get_recent_messages", {
+      start_date: withOffset(hoursAgo(6), 120),
+      end_date: withOffset(hoursAgo(2.75), -480),
+    });
+    assert.equal(window.result.isError, undefined, window.text);
+    assert.deepEqual(
+      window.data.messages.map((m) => m.id),
+      [scenario.messages.bodyOnly, scenario.messages.edited, scenario.messages.lunch],
+    );
+    const before = await call(conn.client, "get_recent_messages", {
+      end_date: hoursAgo(4).toISOString(),
+      hours: 2,
+    });
+    assert.deepEqual(
+      before.data.messages.map((m) => m.id),
+      [scenario.messages.edited, scenario.messages.lunch],
+    );
+  });
+
+  test("bad dates, a reversed range and hours with start_date are plain-words errors", async () => {
+    const reversed = await call(conn.client, "get_recent_messages", {
+      start_date: hoursAgo(1).toISOString(),
+      end_date: hoursAgo(2).toISOString(),
+    });
+    assert.equal(reversed.result.isError, true);
+    assert.match(reversed.text, /end_date \(.*\) must be after start_date/);
+    const equal = hoursAgo(1).toISOString();
+    const same = await call(conn.client, "get_recent_messages", { start_date: equal, end_date: equal });
+    assert.equal(same.result.isError, true);
+    const impossible = await call(conn.client, "get_recent_messages", { start_date: "2025-02-30" });
+    assert.equal(impossible.result.isError, true);
+    assert.match(impossible.text, /start_date "2025-02-30" is not a real date/);
+    const both = await call(conn.client, "get_recent_messages", { start_date: "2025-01-01", hours: 5 });
+    assert.equal(both.result.isError, true);
+    assert.match(both.text, /either hours or start_date/);
+    for (const text of [reversed.text, impossible.text, both.text]) assert.doesNotMatch(text, /\.ts:\d+/);
+  });
+
+  test("since_rowid: newer messages oldest first, no time limit, pages chained by latestRowid", async () => {
+    const newer = await call(conn.client, "get_recent_messages", { since_rowid: scenario.messages.lunch });
+    assert.equal(newer.result.isError, undefined, newer.text);
+    const ids = newer.data.messages.map((m) => m.id);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      "oldest first",
+    );
+    assert.equal(ids[0], scenario.messages.edited);
+    assert.equal(ids.at(-1), scenario.messages.carolUnread);
+    assert.equal(ids.length, 5, "the tapback is attached to its message, not listed");
+    assert.equal(newer.data.latestRowid, scenario.messages.carolUnread);
+    assert.equal(newer.data.nextCursor, null);
+
+    const fromStart = await call(conn.client, "get_recent_messages", { since_rowid: 0, limit: 1 });
+    assert.deepEqual(
+      fromStart.data.messages.map((m) => m.id),
+      [scenario.messages.old],
+      "a 48-hour-old message: polling has no default 24-hour window",
+    );
+    const chained: number[] = [];
+    let since = 0;
+    for (let page = 0; page < 20; page++) {
+      const next = await call(conn.client, "get_recent_messages", { since_rowid: since, limit: 2 });
+      chained.push(...next.data.messages.map((m) => m.id));
+      if (next.data.messages.length === 0) break;
+      since = next.data.latestRowid;
+    }
+    assert.equal(chained.length, 7, "every message");
+    assert.equal(new Set(chained).size, 7, "nothing twice");
+
+    const unread = await call(conn.client, "get_recent_messages", { since_rowid: 0, unread_only: true });
+    assert.deepEqual(
+      unread.data.messages.map((m) => m.id),
+      [scenario.messages.carolUnread],
+    );
+    const withCursor = await call(conn.client, "get_recent_messages", {
+      since_rowid: 0,
+      cursor: Buffer.from(JSON.stringify({ beforeRowid: 5 })).toString("base64url"),
+    });
+    assert.equal(withCursor.result.isError, true);
+    assert.match(withCursor.text, /either since_rowid or cursor/);
+  });
+
+  test("offset skips messages; a cursor wins over offset; limit up to 1000", async () => {
+    const all = await call(conn.client, "get_recent_messages", { hours: 72, limit: 1000 });
+    const ids = all.data.messages.map((m) => m.id);
+    assert.equal(ids.length, 7);
+    const skipped = await call(conn.client, "get_recent_messages", { hours: 72, offset: 2, limit: 3 });
+    assert.deepEqual(
+      skipped.data.messages.map((m) => m.id),
+      ids.slice(2, 5),
+    );
+    assert.ok(skipped.data.nextCursor, "more after this page");
+    const rest = await call(conn.client, "get_recent_messages", {
+      hours: 72,
+      offset: 2,
+      cursor: skipped.data.nextCursor,
+    });
+    assert.deepEqual(
+      rest.data.messages.map((m) => m.id),
+      ids.slice(5),
+      "the cursor continues where the offset page ended; offset is ignored with it",
+    );
+    const beyond = await call(conn.client, "get_recent_messages", { hours: 72, offset: 7 });
+    assert.deepEqual(beyond.data.messages, []);
+    const polled = await call(conn.client, "get_recent_messages", { since_rowid: 0, offset: 6 });
+    assert.deepEqual(
+      polled.data.messages.map((m) => m.id),
+      [scenario.messages.carolUnread],
+      "oldest first, six skipped",
+    );
   });
 });
 

@@ -1,15 +1,11 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import {
-  defaultStateDir,
-  loadOAuthState,
-  RemoteSetupError,
-  resetOAuthState,
-  revokeClient,
-  setOwnerPassword,
-  summarizeClients,
-  validateNewOwnerPassword,
-} from "../remote/index.js";
+
+/**
+ * Remote mode pulls in Express and the OAuth stack; loading it only when an auth/remote command runs keeps
+ * the stdio server's start-up lean (it is what Claude Code launches on every session).
+ */
+export const loadRemote = () => import("../remote/index.js");
 
 /** Prints one clear line instead of a stack trace; exit code 1 for failures, 2 for refused/aborted input. */
 export function runCliAction<A extends unknown[]>(action: (...args: A) => Promise<void> | void) {
@@ -96,6 +92,7 @@ export function registerAuthCommands(program: Command): void {
     .option(...stateDirOption)
     .action(
       runCliAction(async (opts: { stateDir?: string }) => {
+        const { defaultStateDir, setOwnerPassword, validateNewOwnerPassword } = await loadRemote();
         const stateDir = opts.stateDir ?? defaultStateDir();
         let password: string;
         if (process.stdin.isTTY) {
@@ -120,7 +117,8 @@ export function registerAuthCommands(program: Command): void {
     .option(...stateDirOption)
     .option("--json", "machine-readable output")
     .action(
-      runCliAction((opts: { stateDir?: string; json?: boolean }) => {
+      runCliAction(async (opts: { stateDir?: string; json?: boolean }) => {
+        const { defaultStateDir, loadOAuthState, summarizeClients } = await loadRemote();
         const clients = summarizeClients(
           loadOAuthState(opts.stateDir ?? defaultStateDir()),
           Math.floor(Date.now() / 1000),
@@ -152,7 +150,8 @@ export function registerAuthCommands(program: Command): void {
     .description("Remove a client and all its tokens (it must be approved again)")
     .option(...stateDirOption)
     .action(
-      runCliAction((clientId: string, opts: { stateDir?: string }) => {
+      runCliAction(async (clientId: string, opts: { stateDir?: string }) => {
+        const { defaultStateDir, RemoteSetupError, revokeClient } = await loadRemote();
         if (!revokeClient(opts.stateDir ?? defaultStateDir(), clientId)) {
           throw new RemoteSetupError(
             `No registered client with id ${clientId} (see \`mac-messages-mcp auth list\`).`,
@@ -169,6 +168,7 @@ export function registerAuthCommands(program: Command): void {
     .option("-y, --yes", "do not ask for confirmation")
     .action(
       runCliAction(async (opts: { stateDir?: string; yes?: boolean }) => {
+        const { defaultStateDir, resetOAuthState } = await loadRemote();
         const stateDir = opts.stateDir ?? defaultStateDir();
         if (!opts.yes) {
           if (!process.stdin.isTTY) throw new CliUsageError("auth reset needs confirmation: pass --yes.");

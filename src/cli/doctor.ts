@@ -19,6 +19,6 @@ export async function runDoctor(
     out(`${formatSetupReport(report)}\n`);
     return report.ok ? 0 : 1;
   } finally {
-    stores.close();
+    await stores.close();
   }
 }

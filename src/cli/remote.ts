@@ -1,16 +1,11 @@
 import type { Command } from "commander";
-import {
-  assertRemoteReady,
-  defaultStateDir,
-  type RemoteServerOptions,
-  startRemoteServer,
-} from "../remote/index.js";
-import { CliUsageError, runCliAction } from "./auth.js";
+import type { RemoteServerOptions, RunningRemoteServer } from "../remote/index.js";
+import { CliUsageError, loadRemote, runCliAction } from "./auth.js";
 
 export type RemoteServerFactory = () => Promise<{
   createMcpServer: RemoteServerOptions["createMcpServer"];
   sendToolNames: readonly string[];
-  close(): void;
+  close(): void | Promise<void>;
 }>;
 
 function parseInteger(value: string, name: string, min: number, max: number): number {
@@ -47,11 +42,14 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
           if (!["debug", "info", "warn", "error"].includes(logLevel)) {
             throw new CliUsageError(`--log-level must be debug, info, warn or error, got "${opts.logLevel}"`);
           }
+          const { assertRemoteReady, defaultStateDir, startRemoteServer } = await loadRemote();
           const stateDir = opts.stateDir ?? defaultStateDir();
           // Fail on setup problems (no owner password, bad URL, corrupt state) before touching Messages data.
           assertRemoteReady({ serverUrl: opts.serverUrl, stateDir, port });
+          // Everything remote mode keeps (index, scheduled messages, audit log) lives beside the OAuth state.
+          process.env.MAC_MESSAGES_MCP_HOME = stateDir;
           const factory = await makeServerFactory();
-          let running: Awaited<ReturnType<typeof startRemoteServer>>;
+          let running: RunningRemoteServer;
           try {
             running = await startRemoteServer({
               serverUrl: opts.serverUrl,
@@ -64,12 +62,12 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
               logLevel,
             });
           } catch (error) {
-            factory.close();
+            await factory.close();
             throw error;
           }
           const shutdown = async () => {
             await running.close();
-            factory.close();
+            await factory.close();
             process.exit(0);
           };
           process.once("SIGINT", () => void shutdown());

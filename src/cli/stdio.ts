@@ -2,7 +2,7 @@
 // stdout is the MCP channel, so every human-facing word goes to stderr.
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createMcpServer } from "../mcp/index.js";
-import { type DataOptions, type OpenedStores, openStores } from "./stores.js";
+import { type DataOptions, type OpenedStores, openStores, startScheduler } from "./stores.js";
 
 export const CONNECT_HINT = "claude mcp add messages -- npx mac-messages-mcp";
 
@@ -19,20 +19,21 @@ export function banner(stores: OpenedStores, readOnly: boolean): string {
 }
 
 export async function serveStdio(options: DataOptions): Promise<void> {
-  const stores = await openStores(options);
+  const stores = await openStores({ ...options, withScheduler: true });
   for (const notice of stores.notices) process.stderr.write(`mac-messages-mcp: ${notice}\n`);
   if (process.stdin.isTTY) process.stderr.write(`${banner(stores, options.readOnly ?? false)}\n`);
 
   const server = createMcpServer(stores.deps);
+  startScheduler(stores.scheduler);
   const transport = new StdioServerTransport();
   let closed = false;
   const shutdown = () => {
     if (closed) return;
     closed = true;
-    void server.close().finally(() => {
-      stores.close();
-      process.exit(0);
-    });
+    void server
+      .close()
+      .then(() => stores.close())
+      .finally(() => process.exit(0));
   };
   // The client closing our stdin is the normal way a stdio server is told to stop.
   process.stdin.once("end", shutdown);

@@ -1,18 +1,36 @@
-// Opens what the server reads from, for stdio, remote and doctor alike: chat.db (or the demo data),
-// Contacts and the sender. A chat.db that cannot be opened (no Full Disk Access yet) does not stop the
-// server: every reading tool then answers with the fix, and check_setup explains it.
+// Opens what the server reads from, for stdio, remote and doctor alike: chat.db (or the demo data) behind
+// the search index, Contacts, the sender and the scheduler. A chat.db that cannot be opened (no Full Disk
+// Access yet) does not stop the server: every reading tool then answers with the fix, and check_setup
+// explains it.
+
 import { join } from "node:path";
+import { AuditLog, auditLogPath } from "../audit/index.js";
 import { ConfigError, type DataSource, resolveDataSource, resolveStateDir } from "../config/index.js";
 import { ContactsStore } from "../contacts/index.js";
 import type { ServerDeps } from "../mcp/index.js";
-import { MessagesDbError, type MessagesReader, openMessagesStore } from "../messages/index.js";
+import {
+  IndexedMessagesReader,
+  MessagesDbError,
+  type MessagesReader,
+  openMessagesStore,
+  progressToStderr,
+} from "../messages/index.js";
 import { MessageSender } from "../send/index.js";
+import { MessageScheduler } from "../send/scheduler.js";
 
 export interface DataOptions {
   db?: string;
   contactsDir?: string | string[];
   readOnly?: boolean;
   demo?: boolean;
+}
+
+export interface OpenStoresOptions extends DataOptions {
+  /**
+   * Create the process's one MessageScheduler (not when read-only). Only the serving commands ask for it;
+   * they start it with `startScheduler`. Doctor does not, so it never touches scheduled.json.
+   */
+  withScheduler?: boolean;
 }
 
 export interface OpenedStores {
@@ -23,7 +41,10 @@ export interface OpenedStores {
   contactsRoots: string[];
   /** Things a person starting the server should know (demo data chosen, chat.db not readable). */
   notices: string[];
-  close(): void;
+  /** Also in `deps.scheduler`; null when read-only, not asked for, or the state folder is unusable. */
+  scheduler: MessageScheduler | null;
+  /** Stops the scheduler (waiting for a send in progress to be recorded) and closes chat.db. */
+  close(): Promise<void>;
 }
 
 /**
@@ -51,9 +72,16 @@ export function unavailableMessages(error: MessagesDbError): MessagesReader {
   };
 }
 
+const writeLine = (line: string) => process.stderr.write(`mac-messages-mcp: ${line}\n`);
+
+/**
+ * chat.db behind the side search index in the state folder. The index builds in the background on the
+ * first search (progress on stderr); a state folder that cannot be written only means searches scan.
+ */
 function openReader(path: string, explicit: boolean, notices: string[]): MessagesReader {
+  let store: ReturnType<typeof openMessagesStore>;
   try {
-    return openMessagesStore(path, { explicit });
+    store = openMessagesStore(path, { explicit });
   } catch (error) {
     if (!(error instanceof MessagesDbError)) throw error;
     notices.push(
@@ -61,10 +89,54 @@ function openReader(path: string, explicit: boolean, notices: string[]): Message
     );
     return unavailableMessages(error);
   }
+  return IndexedMessagesReader.open(store, {
+    stateDir: resolveStateDir(),
+    onProgress: progressToStderr(writeLine),
+    log: writeLine,
+  });
+}
+
+/** The audit log of sends in the state folder; failures to write it are reported on stderr, never fatal. */
+function openAuditLog(notices: string[]): AuditLog | null {
+  try {
+    return new AuditLog(auditLogPath(resolveStateDir()), {
+      onError: (message) => process.stderr.write(`mac-messages-mcp: ${message}\n`),
+    });
+  } catch (error) {
+    notices.push(`Audit log disabled: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
+/** The scheduler, or null with a notice when its state folder cannot be used (sending still works). */
+function openScheduler(sender: MessageSender, notices: string[]): MessageScheduler | null {
+  try {
+    return new MessageScheduler({ stateDir: resolveStateDir(), sender });
+  } catch (error) {
+    notices.push(
+      `Scheduling messages is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return null;
+  }
+}
+
+/**
+ * Starts checking for due scheduled messages; what the scheduler has to say about its file (e.g. a
+ * corrupt one moved aside) goes to stderr once the first check has read it.
+ */
+export function startScheduler(
+  scheduler: MessageScheduler | null,
+  write: (line: string) => void = writeLine,
+): void {
+  if (!scheduler) return;
+  scheduler.start();
+  void scheduler.tick().then(() => {
+    for (const notice of scheduler.notices) write(notice);
+  });
 }
 
 /** Throws ConfigError (one line for a person) for an explicit path that does not exist. */
-export async function openStores(options: DataOptions = {}): Promise<OpenedStores> {
+export async function openStores(options: OpenStoresOptions = {}): Promise<OpenedStores> {
   const source = resolveDataSource({ db: options.db, contactsDir: options.contactsDir, demo: options.demo });
   const notices: string[] = [];
   let chatDbPath: string;
@@ -77,7 +149,11 @@ export async function openStores(options: DataOptions = {}): Promise<OpenedStore
       // Loaded only when needed: the generator is a fair amount of code a real-data run never uses.
       const { ensureDemoData } = await import("../demo/index.js");
       // Kept in the state directory (MAC_MESSAGES_MCP_HOME), so tests and users can point it elsewhere.
-      demo = ensureDemoData({ dir: join(resolveStateDir(), "demo") });
+      // Regenerated when stale, so "2 hours ago" in the demo stays true.
+      const demoDir = join(resolveStateDir(), "demo");
+      const ensured = ensureDemoData({ dir: demoDir });
+      if (ensured.generated) notices.push(`Generated fresh demo data in ${demoDir}.`);
+      demo = ensured;
     } catch (error) {
       throw new ConfigError(
         `Could not prepare the demo data: ${error instanceof Error ? error.message : String(error)}`,
@@ -93,12 +169,24 @@ export async function openStores(options: DataOptions = {}): Promise<OpenedStore
   }
   const contacts = ContactsStore.open({ roots: contactsRoots });
   const sender = options.readOnly ? null : new MessageSender();
+  const scheduler = sender && options.withScheduler ? openScheduler(sender, notices) : null;
   return {
-    deps: { messages, contacts, sender, demo: source.kind === "demo" },
+    deps: {
+      messages,
+      contacts,
+      sender,
+      scheduler,
+      audit: sender ? openAuditLog(notices) : null,
+      demo: source.kind === "demo",
+    },
     source,
     chatDbPath,
     contactsRoots,
     notices,
-    close: () => messages.close(),
+    scheduler,
+    close: async () => {
+      await scheduler?.stop();
+      messages.close();
+    },
   };
 }

@@ -1,5 +1,6 @@
 // Public face of configuration: where chat.db, Contacts and the state directory are.
 export {
+  ALLOWED_ATTACHMENT_DIRS_ENV,
   CONTACTS_DIR_ENV,
   ConfigError,
   type DataSource,
@@ -13,5 +14,6 @@ export {
   resolveChatDbPath,
   resolveContactsRoots,
   resolveDataSource,
+  resolveSendableDirs,
   resolveStateDir,
 } from "./paths.js";

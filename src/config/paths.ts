@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from "node:path";
 export const DB_ENV = "MAC_MESSAGES_DB";
 export const CONTACTS_DIR_ENV = "MAC_MESSAGES_CONTACTS_DIR";
 export const HOME_ENV = "MAC_MESSAGES_MCP_HOME";
+export const ALLOWED_ATTACHMENT_DIRS_ENV = "MAC_MESSAGES_ALLOWED_ATTACHMENT_DIRS";
 
 export interface PathInputs {
   /** `--db` */
@@ -142,4 +143,27 @@ export function resolveDataSource(inputs: PathInputs = {}): DataSource {
     };
   }
   return { kind: "real", chatDb: chatDb.path, chatDbFrom: chatDb.from, contactsRoots: contacts.roots };
+}
+
+/**
+ * Folders send_message may send files from: MAC_MESSAGES_ALLOWED_ATTACHMENT_DIRS (":"-separated, replaces
+ * the defaults) or ~/Downloads, ~/Desktop, ~/Documents, ~/Pictures plus `messagesFolders` (the Messages
+ * attachment folders). Relative entries are ignored: they would depend on where the server was started.
+ */
+export function resolveSendableDirs(
+  messagesFolders: readonly string[],
+  inputs: Pick<PathInputs, "env" | "home"> = {},
+): string[] {
+  const env = inputs.env ?? process.env;
+  const home = inputs.home ?? homedir();
+  const fromEnv = nonEmpty(env[ALLOWED_ATTACHMENT_DIRS_ENV]);
+  if (fromEnv !== undefined) {
+    return fromEnv
+      .split(":")
+      .map((dir) => dir.trim())
+      .filter((dir) => dir === "~" || dir.startsWith("~/") || isAbsolute(dir))
+      .map((dir) => expandPath(dir, home));
+  }
+  const personal = ["Downloads", "Desktop", "Documents", "Pictures"].map((dir) => join(home, dir));
+  return [...personal, ...messagesFolders];
 }

@@ -2,12 +2,12 @@
 export {
   createMcpServer,
   READ_TOOL_NAMES,
+  SEND_TOOL_NAMES,
   SERVER_NAME,
   SERVER_VERSION,
   serverInstructions,
 } from "./server.js";
 export type { ServerDeps } from "./tools/context.js";
-export { SEND_TOOL_NAMES } from "./tools/send.js";
 export {
   AUTOMATION_FIX,
   type CheckStatus,

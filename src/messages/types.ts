@@ -184,4 +184,12 @@ export interface MessagesReader {
   searchAttachments(query: AttachmentQuery): AttachmentWithMessage[];
   /** How a handle has been reached: services seen and the last time for each. */
   serviceHistory(handleId: string): { service: Service; lastUsed: Date | null; messageCount: number }[];
+  /**
+   * Optional: get searches ready (e.g. build a search index) and resolve when they are, reporting progress.
+   * Readers without anything to prepare leave it out; searching works either way.
+   */
+  prepareSearch?(options?: {
+    onProgress?: (done: number, total: number) => void;
+    signal?: AbortSignal;
+  }): Promise<void>;
 }

@@ -28,8 +28,14 @@ export interface RemoteServerOptions {
   port: number;
   /** Holds oauth_state.json and owner_password.json. */
   stateDir: string;
-  /** A fresh McpServer for one MCP session/request; `auth` tells which scopes the caller holds. */
-  createMcpServer: (auth: { clientId: string; scopes: string[] }) => McpServer;
+  /**
+   * A fresh McpServer for one MCP session/request; `auth` tells which scopes the caller holds, `context`
+   * which transport it serves (a stateless Streamable HTTP server lives for one request only).
+   */
+  createMcpServer: (
+    auth: { clientId: string; scopes: string[] },
+    context: { transport: "streamable-http" | "sse" },
+  ) => McpServer;
   /** Tool names that need the messages:send scope (refused with 403 insufficient_scope otherwise). */
   sendToolNames: readonly string[];
   /** Default 86400 (24 h). */
@@ -332,7 +338,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     jsonBody,
     requireSendScopeForSendTools("mcp"),
     async (req, res) => {
-      const server = options.createMcpServer(authOf(req));
+      const server = options.createMcpServer(authOf(req), { transport: "streamable-http" });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on("close", () => {
         void transport.close();
@@ -355,7 +361,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   app.get("/sse", originAndCors, ...authenticate("sse"), async (req, res) => {
     const auth = authOf(req);
     const transport = new SSEServerTransport("/messages", res);
-    const server = options.createMcpServer(auth);
+    const server = options.createMcpServer(auth, { transport: "sse" });
     const ping = setInterval(() => {
       if (!res.writableEnded) res.write(": ping\n\n");
     }, keepAliveMs);

@@ -1,6 +1,8 @@
 // What every tool shares: the stores, per-call name caches, plain-words errors, cursors and the rules
 // for turning what a person typed ("Alice", "+1 555…", "chat:12") into chat.db rows.
+
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { AuditLog } from "../../audit/index.js";
 import {
   type Contact,
   type ContactSearchResult,
@@ -10,6 +12,7 @@ import {
 } from "../../contacts/index.js";
 import type { Chat, Handle, MessagesReader } from "../../messages/types.js";
 import type { MessageSender } from "../../send/index.js";
+import type { MessageScheduler } from "../../send/scheduler.js";
 import { type ChatRef, chatTitle, type NameLookup } from "../format.js";
 
 export interface ServerDeps {
@@ -19,6 +22,14 @@ export interface ServerDeps {
   sender: MessageSender | null;
   /** Serving generated demo data (said in the server instructions and check_setup). */
   demo?: boolean;
+  /** The process's one scheduler; the schedule tools are registered only with it (and a sender). */
+  scheduler?: MessageScheduler | null;
+  /** Resource subscriptions for chat transcripts (default on); off for servers rebuilt per request. */
+  subscriptions?: boolean;
+  /** Where every send attempt is recorded (no message text unless the owner opts in). */
+  audit?: AuditLog | null;
+  /** The OAuth client making the calls, in remote mode; recorded with sends. */
+  clientId?: string;
 }
 
 export const DEFAULT_LIMIT = 50;
@@ -36,6 +47,7 @@ const USER_FACING_ERRORS = new Set([
   "AppleScriptError",
   "SendInputError",
   "ConfigError",
+  "SchedulerStateError",
 ]);
 
 export function errorResult(message: string): CallToolResult {
