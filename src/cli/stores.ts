@@ -17,6 +17,7 @@ import {
 } from "../messages/index.js";
 import { MessageSender } from "../send/index.js";
 import { MessageScheduler } from "../send/scheduler.js";
+import { ensurePrivateDir } from "../util/secure-file.js";
 
 export interface DataOptions {
   db?: string;
@@ -139,6 +140,12 @@ export function startScheduler(
 export async function openStores(options: OpenStoresOptions = {}): Promise<OpenedStores> {
   const source = resolveDataSource({ db: options.db, contactsDir: options.contactsDir, demo: options.demo });
   const notices: string[] = [];
+  try {
+    // Holds OAuth state, the audit log and the index: owner-only before anything lands in it.
+    ensurePrivateDir(resolveStateDir());
+  } catch (error) {
+    notices.push(`Cannot create the state folder: ${error instanceof Error ? error.message : String(error)}`);
+  }
   let chatDbPath: string;
   let contactsRoots: string[];
   let messages: MessagesReader;

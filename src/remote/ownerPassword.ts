@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
+import { readJsonFile, writeFileAtomic } from "../util/secure-file.js";
 import { RemoteSetupError } from "./errors.js";
-import { readJsonFile, writeFileAtomic } from "./secureFile.js";
 
 export const OWNER_PASSWORD_FILE = "owner_password.json";
 export const MIN_OWNER_PASSWORD_LENGTH = 12;
@@ -93,7 +93,11 @@ export function loadOwnerPassword(
   stateDir: string,
 ): { verify(candidate: string): Promise<boolean> } | undefined {
   const path = ownerPasswordPath(stateDir);
-  const raw = readJsonFile(path, "Run `mac-messages-mcp auth set-password` to set the owner password again.");
+  const raw = readJsonFile(
+    path,
+    "Run `mac-messages-mcp auth set-password` to set the owner password again.",
+    (message) => new RemoteSetupError(message),
+  );
   if (raw === undefined) return undefined;
   const stored = parseStored(raw, path);
   const salt = Buffer.from(stored.salt, "base64");

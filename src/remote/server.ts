@@ -10,13 +10,13 @@ import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { AuditLog, auditLogPath } from "../audit/index.js";
+import { ensurePrivateDir } from "../util/secure-file.js";
 import { consentRouter, renderConsentPage } from "./consent.js";
 import { RemoteSetupError } from "./errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
 import { MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
 import { loadOwnerPassword, ownerPasswordPath } from "./ownerPassword.js";
 import { SCOPE_READ, SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
-import { ensurePrivateDir } from "./secureFile.js";
 import { loadOAuthState, OAuthStateStore } from "./stateStore.js";
 
 export interface RemoteServerOptions {

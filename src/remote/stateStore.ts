@@ -6,14 +6,14 @@ import {
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import * as z from "zod";
 import { AuditLog, auditLogPath } from "../audit/index.js";
-import { RemoteSetupError } from "./errors.js";
 import {
   fileFingerprint,
   moveAside,
   readJsonFile,
   removeStaleTempFiles,
   writeFileAtomic,
-} from "./secureFile.js";
+} from "../util/secure-file.js";
+import { RemoteSetupError } from "./errors.js";
 
 export const OAUTH_STATE_FILE = "oauth_state.json";
 
@@ -68,10 +68,12 @@ function parseState(raw: unknown, path: string): OAuthStateData {
   return parsed.data as OAuthStateData;
 }
 
+const setupError = (message: string) => new RemoteSetupError(message);
+
 /** Loads the state file; throws a RemoteSetupError naming the file when it is corrupt. */
 export function loadOAuthState(stateDir: string): OAuthStateData {
   const path = oauthStatePath(stateDir);
-  return parseState(readJsonFile(path, RESET_HINT), path);
+  return parseState(readJsonFile(path, RESET_HINT, setupError), path);
 }
 
 /**
@@ -91,7 +93,7 @@ export class OAuthStateStore {
   ) {
     this.path = oauthStatePath(stateDir);
     removeStaleTempFiles(this.path);
-    this.data = parseState(readJsonFile(this.path, RESET_HINT), this.path);
+    this.data = parseState(readJsonFile(this.path, RESET_HINT, setupError), this.path);
     this.knownFingerprint = fileFingerprint(this.path);
   }
 
@@ -100,7 +102,7 @@ export class OAuthStateStore {
     const current = fileFingerprint(this.path);
     if (current === this.knownFingerprint) return;
     try {
-      this.data = parseState(readJsonFile(this.path, RESET_HINT), this.path);
+      this.data = parseState(readJsonFile(this.path, RESET_HINT, setupError), this.path);
       this.knownFingerprint = current;
     } catch (error) {
       // Keep serving from memory; the bad file is kept for inspection and replaced by the next write.

@@ -5,7 +5,6 @@
 import { randomBytes } from "node:crypto";
 import {
   closeSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -15,9 +14,10 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { processIsAlive, writeFileAtomic } from "../util/secure-file.js";
 import { type MessageSender, SendInputError, type SendTarget, validateText } from "./sender.js";
 
 export const SCHEDULE_FILE = "scheduled.json";
@@ -93,42 +93,8 @@ const UNKNOWN_OUTCOME =
   "The server stopped while sending this, so it may or may not have gone out. It is not resent " +
   "automatically, to avoid sending it twice: check the conversation in Messages and schedule it again if needed.";
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
-}
-
-/** temp file (0600) + fsync + rename + fsync of the folder: readers see the old file or the new one. */
-function writeFileAtomic(path: string, content: string): void {
-  const dir = dirname(path);
-  const tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const fd = openSync(tempPath, "wx", 0o600);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tempPath, path);
-  try {
-    const dirFd = openSync(dir, "r");
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch {
-    // Some filesystems refuse fsync on a folder; the rename has happened either way.
-  }
 }
 
 export class MessageScheduler {
@@ -316,7 +282,7 @@ export class MessageScheduler {
       const pid = entry.sendingPid;
       // A live sender (this process included) is left alone; the age limit covers a pid reused after a reboot.
       const recent = this.#now().getTime() - Date.parse(entry.updatedAt) < SENDING_TIMEOUT_MS;
-      if (pid !== null && recent && isProcessAlive(pid)) continue;
+      if (pid !== null && recent && processIsAlive(pid)) continue;
       entry.status = "unknown";
       entry.error = UNKNOWN_OUTCOME;
       entry.sendingPid = null;
@@ -393,7 +359,7 @@ export class MessageScheduler {
   #lockIsStale(): boolean {
     try {
       const holder = Number(readFileSync(this.#lockPath, "utf8"));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !isProcessAlive(holder))
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !processIsAlive(holder))
         return true;
       return Date.now() - statSync(this.#lockPath).mtimeMs > STALE_LOCK_MS;
     } catch {

@@ -11,7 +11,14 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { RemoteSetupError } from "./errors.js";
+
+// Owner-only state files (OAuth state, owner password, scheduled messages): written atomically, 0600 in a
+// 0700 folder, and read back with errors that say how to recover. Shared by remote mode and the scheduler.
+
+/** A state file that cannot be read or parsed; the message says what to do about it. */
+export class StateFileError extends Error {
+  override readonly name: string = "StateFileError";
+}
 
 /** Creates the state directory owner-only (0700) if it does not exist yet. */
 export function ensurePrivateDir(dir: string): void {
@@ -47,7 +54,8 @@ export function writeFileAtomic(path: string, content: string): void {
   }
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it does, but belongs to someone else). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -82,18 +90,22 @@ export function removeStaleTempFiles(path: string): void {
 }
 
 /** Reads a JSON file; `undefined` when it does not exist. Unparseable content is a setup error naming the file. */
-export function readJsonFile(path: string, howToFix: string): unknown {
+export function readJsonFile(
+  path: string,
+  howToFix: string,
+  makeError: (message: string) => Error = (message) => new StateFileError(message),
+): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new RemoteSetupError(`Cannot read ${path}: ${(error as Error).message}`);
+    throw makeError(`Cannot read ${path}: ${(error as Error).message}`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new RemoteSetupError(`${path} is corrupt (not valid JSON). ${howToFix}`);
+    throw makeError(`${path} is corrupt (not valid JSON). ${howToFix}`);
   }
 }
 
