@@ -12,7 +12,7 @@ import { IndexedMessagesReader } from "../src/messages/indexed-reader.js";
 import { openMessagesStore } from "../src/messages/store.js";
 import type { SearchQuery } from "../src/messages/types.js";
 import { setOwnerPassword, startRemoteServer } from "../src/remote/index.js";
-import { obtainBearerToken } from "./oauth-token.js";
+import { obtainTokens, registerClient } from "../test/helpers/remote-oauth-http.js";
 import { type Stats, stats } from "./stats.js";
 
 export interface WorkerInput {
@@ -160,7 +160,14 @@ async function remoteThroughput(
     logLevel: "error",
   });
   try {
-    const token = await obtainBearerToken(serverUrl, password);
+    // A read-only bearer token, obtained the way a native client does (registration, PKCE, the owner
+    // approving on the consent form, code exchange).
+    const { access_token: token } = await obtainTokens(serverUrl, {
+      clientId: await registerClient(serverUrl, { clientName: "Benchmark" }),
+      authorize: { scope: "messages:read", resource: `${serverUrl}/mcp`, state: "bench" },
+      password,
+      access: "read",
+    });
     // autocannon runs in its own process: in this one it would share the server's event loop and
     // measure its own CPU cost as server latency.
     const require = createRequire(import.meta.url);

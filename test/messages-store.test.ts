@@ -551,6 +551,24 @@ describe("opening", () => {
     }
   });
 
+  test("handles added while the store is open are found, missing ones read as no sender", () => {
+    const path = join(dir, "handles", "chat.db");
+    new ChatDbWriter(path).close();
+    const writer = new Database(path);
+    writer.exec(
+      "INSERT INTO message (guid, text, handle_id, service, date, is_from_me) VALUES ('H-1', 'dangling', 7, 'iMessage', 700000000000000000, 0)",
+    );
+    const store = openMessagesStore(path);
+    try {
+      assert.equal(store.getMessages({ limit: 5 })[0]?.handle, null);
+      writer.exec("INSERT INTO handle (ROWID, id, service) VALUES (7, '+15550100070', 'iMessage')");
+      assert.equal(store.getMessages({ limit: 5 })[0]?.handle?.id, "+15550100070");
+    } finally {
+      store.close();
+      writer.close();
+    }
+  });
+
   test("a missing file says where Messages keeps it", () => {
     expectDbError(
       () => openMessagesStore(join(dir, "nope.db"), { explicit: false }),

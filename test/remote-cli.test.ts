@@ -13,7 +13,14 @@ import {
   OWNER_PASSWORD,
   startTestRemote,
 } from "./helpers/remote-fixtures.js";
-import { openConsentPage, pkcePair, submitConsent } from "./helpers/remote-oauth-client.js";
+import {
+  authorizeUrl,
+  obtainTokens,
+  openConsentPage,
+  pkcePair,
+  registerClient,
+  submitConsent,
+} from "./helpers/remote-oauth-http.js";
 
 const ENTRY = "test/helpers/remote-cli-entry.ts";
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -49,6 +56,11 @@ function runCli(
   });
 }
 
+/** `remote` with a valid public URL on an ephemeral port: only the state in `dir` can make it fail. */
+function runRemoteCli(dir: string) {
+  return runCli(["remote", "--server-url", "https://mcp.example.com", "--port", "0", "--state-dir", dir]);
+}
+
 function assertOneLineError(stderr: string) {
   const lines = stderr.trim().split("\n");
   assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
@@ -72,15 +84,7 @@ test("remote mode refuses to start without an owner password, and says how to se
     assert.match(error.message, /auth set-password/);
     return true;
   });
-  const cli = await runCli([
-    "remote",
-    "--server-url",
-    "https://mcp.example.com",
-    "--port",
-    "0",
-    "--state-dir",
-    dir,
-  ]);
+  const cli = await runRemoteCli(dir);
   assert.equal(cli.code, 1);
   assertOneLineError(cli.stderr);
   assert.match(cli.stderr, /No owner password is set.*auth set-password/);
@@ -126,48 +130,11 @@ test("auth set-password: reads stdin when not a TTY, enforces a minimum length, 
   const remote = await startTestRemote(dir);
   cleanups.push(() => remote.close());
   const { challenge } = pkcePair();
-  const clientId = await registerClient(remote.serverUrl);
+  const clientId = await registerClient(remote.serverUrl, { clientName: "CLI Test" });
   const page = await openConsentPage(authorizeUrl(remote.serverUrl, clientId, challenge));
   const res = await submitConsent(remote.serverUrl, page, { password: OWNER_PASSWORD, decision: "approve" });
   assert.equal(res.status, 302);
 });
-
-async function registerClient(serverUrl: string): Promise<string> {
-  const res = await fetch(`${serverUrl}/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ client_name: "CLI Test", redirect_uris: ["http://127.0.0.1:7777/callback"] }),
-  });
-  return ((await res.json()) as { client_id: string }).client_id;
-}
-
-function authorizeUrl(serverUrl: string, clientId: string, challenge: string): string {
-  return `${serverUrl}/authorize?${new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: "http://127.0.0.1:7777/callback",
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-  })}`;
-}
-
-async function grantedToken(serverUrl: string, clientId: string): Promise<string> {
-  const { verifier, challenge } = pkcePair();
-  const page = await openConsentPage(authorizeUrl(serverUrl, clientId, challenge));
-  const res = await submitConsent(serverUrl, page, { password: OWNER_PASSWORD, decision: "approve" });
-  const code = new URL(res.headers.get("location")!).searchParams.get("code")!;
-  const tokenRes = await fetch(`${serverUrl}/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "authorization_code",
-      client_id: clientId,
-      code,
-      code_verifier: verifier,
-    }),
-  });
-  return ((await tokenRes.json()) as { access_token: string }).access_token;
-}
 
 async function mcpStatus(serverUrl: string, accessToken: string): Promise<number> {
   const res = await fetch(`${serverUrl}/mcp`, {
@@ -187,8 +154,8 @@ test("auth list / revoke act on the state file and reach a running server", asyn
   const dir = await tempState(true);
   const remote = await startTestRemote(dir);
   cleanups.push(() => remote.close());
-  const clientId = await registerClient(remote.serverUrl);
-  const accessToken = await grantedToken(remote.serverUrl, clientId);
+  const clientId = await registerClient(remote.serverUrl, { clientName: "CLI Test" });
+  const { access_token: accessToken } = await obtainTokens(remote.serverUrl, { clientId });
   assert.equal(await mcpStatus(remote.serverUrl, accessToken), 200);
 
   const list = await runCli(["auth", "list", "--json", "--state-dir", dir]);
@@ -227,15 +194,7 @@ test("corrupt state: refuses to start naming the file; auth reset moves it aside
     assert.match(error.message, /auth reset/);
     return true;
   });
-  const cli = await runCli([
-    "remote",
-    "--server-url",
-    "https://mcp.example.com",
-    "--port",
-    "0",
-    "--state-dir",
-    dir,
-  ]);
+  const cli = await runRemoteCli(dir);
   assert.equal(cli.code, 1);
   assertOneLineError(cli.stderr);
   assert.match(cli.stderr, /corrupt/);

@@ -6,11 +6,19 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { makeStateDir, OWNER_PASSWORD, startTestRemote, type TestRemote } from "./helpers/remote-fixtures.js";
-import { openConsentPage, pkcePair, submitConsent } from "./helpers/remote-oauth-client.js";
+import {
+  approvedCode as approvedCodeAt,
+  authorizeUrl as authorizeUrlAt,
+  obtainTokens,
+  openConsentPage,
+  pkcePair,
+  postToken,
+  submitConsent,
+  TEST_REDIRECT,
+} from "./helpers/remote-oauth-http.js";
 
 let state: Awaited<ReturnType<typeof makeStateDir>>;
 let remote: TestRemote;
-const REDIRECT = "http://127.0.0.1:7777/callback";
 
 before(async () => {
   state = await makeStateDir();
@@ -28,7 +36,7 @@ interface TokenResponse {
   error?: string;
 }
 
-async function register(redirectUris: string[] = [REDIRECT]): Promise<Response> {
+async function register(redirectUris: string[] = [TEST_REDIRECT]): Promise<Response> {
   return await fetch(`${remote.serverUrl}/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -53,54 +61,38 @@ async function registeredClientId(): Promise<string> {
   return sharedClientId;
 }
 
+/** Every request here names the /mcp resource and a state the redirect must echo. */
+const withDefaults = (extra: Record<string, string>) => ({
+  resource: `${remote.serverUrl}/mcp`,
+  state: "st4te",
+  ...extra,
+});
+
 function authorizeUrl(clientId: string, challenge: string, extra: Record<string, string> = {}): string {
-  const url = new URL(`${remote.serverUrl}/authorize`);
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    scope: "messages:read messages:send",
-    resource: `${remote.serverUrl}/mcp`,
-    state: "st4te",
-    ...extra,
-  }).toString();
-  return url.href;
+  return authorizeUrlAt(remote.serverUrl, clientId, challenge, withDefaults(extra));
 }
 
-/** Owner approves over HTTP; returns the code from the redirect. */
+/** Owner approves over HTTP; returns the code from the redirect (which must carry the state back). */
 async function approvedCode(clientId: string, challenge: string, extra: Record<string, string> = {}) {
-  const page = await openConsentPage(authorizeUrl(clientId, challenge, extra));
-  assert.equal(page.status, 200);
-  const res = await submitConsent(remote.serverUrl, page, { password: OWNER_PASSWORD, decision: "approve" });
-  assert.equal(res.status, 302);
-  const location = new URL(res.headers.get("location")!);
-  assert.equal(location.searchParams.get("state"), "st4te");
-  return location.searchParams.get("code")!;
+  return await approvedCodeAt(remote.serverUrl, clientId, challenge, withDefaults(extra));
 }
 
 async function token(params: Record<string, string>): Promise<{ status: number; body: TokenResponse }> {
-  const res = await fetch(`${remote.serverUrl}/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(params),
+  const { status, body } = await postToken(remote.serverUrl, params);
+  return { status, body: body as unknown as TokenResponse };
+}
+
+async function refresh(clientId: string, refreshToken: string, extra: Record<string, string> = {}) {
+  return await token({
+    grant_type: "refresh_token",
+    client_id: clientId,
+    refresh_token: refreshToken,
+    ...extra,
   });
-  return { status: res.status, body: (await res.json()) as TokenResponse };
 }
 
 async function grant(clientId: string): Promise<TokenResponse> {
-  const { verifier, challenge } = pkcePair();
-  const code = await approvedCode(clientId, challenge);
-  const res = await token({
-    grant_type: "authorization_code",
-    client_id: clientId,
-    code,
-    code_verifier: verifier,
-    redirect_uri: REDIRECT,
-  });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
-  return res.body;
+  return await obtainTokens(remote.serverUrl, { clientId, authorize: withDefaults({}) });
 }
 
 async function mcpStatus(accessToken: string, headers: Record<string, string> = {}): Promise<number> {
@@ -256,7 +248,7 @@ test("unknown scope and foreign resource are reported to the redirect URI", asyn
     const res = await fetch(authorizeUrl(clientId, challenge, extra), { redirect: "manual" });
     assert.equal(res.status, 302);
     const location = new URL(res.headers.get("location")!);
-    assert.equal(`${location.origin}${location.pathname}`, REDIRECT);
+    assert.equal(`${location.origin}${location.pathname}`, TEST_REDIRECT);
     assert.equal(location.searchParams.get("error"), error);
   }
 });
@@ -353,48 +345,28 @@ test("access tokens expire after 24 h and revoked tokens stop working", async ()
   });
   assert.equal(revoke.status, 200);
   assert.equal(await mcpStatus(tokens.access_token), 401, "revoking the refresh token ends the grant");
-  const refresh = await token({
-    grant_type: "refresh_token",
-    client_id: clientId,
-    refresh_token: tokens.refresh_token,
-  });
-  assert.equal(refresh.body.error, "invalid_grant");
+  const refreshed = await refresh(clientId, tokens.refresh_token);
+  assert.equal(refreshed.body.error, "invalid_grant");
 });
 
 test("refresh rotates; the old token works within the grace window, replay after it revokes the grant", async () => {
   const clientId = await registeredClientId();
   const tokens = await grant(clientId);
-  const first = await token({
-    grant_type: "refresh_token",
-    client_id: clientId,
-    refresh_token: tokens.refresh_token,
-  });
+  const first = await refresh(clientId, tokens.refresh_token);
   assert.equal(first.status, 200);
   assert.notEqual(first.body.refresh_token, tokens.refresh_token);
   // A parallel session still holding the old refresh token, moments later.
-  const parallel = await token({
-    grant_type: "refresh_token",
-    client_id: clientId,
-    refresh_token: tokens.refresh_token,
-  });
+  const parallel = await refresh(clientId, tokens.refresh_token);
   assert.equal(parallel.status, 200);
   assert.equal(await mcpStatus(parallel.body.access_token), 200);
 
   remote.clock.offsetMs += 10 * 60_000;
   try {
-    const replay = await token({
-      grant_type: "refresh_token",
-      client_id: clientId,
-      refresh_token: tokens.refresh_token,
-    });
+    const replay = await refresh(clientId, tokens.refresh_token);
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, "invalid_grant");
     assert.equal(await mcpStatus(first.body.access_token), 401);
-    const successor = await token({
-      grant_type: "refresh_token",
-      client_id: clientId,
-      refresh_token: first.body.refresh_token,
-    });
+    const successor = await refresh(clientId, first.body.refresh_token);
     assert.equal(successor.status, 400, "the whole token family is revoked");
   } finally {
     remote.clock.offsetMs -= 10 * 60_000;
@@ -405,30 +377,15 @@ test("refresh cannot widen scope or switch to a foreign resource; other clients 
   const clientId = await registeredClientId();
   const tokens = await grant(clientId);
   const other = await freshClientId();
-  const stolen = await token({
-    grant_type: "refresh_token",
-    client_id: other,
-    refresh_token: tokens.refresh_token,
-  });
+  const stolen = await refresh(other, tokens.refresh_token);
   assert.equal(stolen.body.error, "invalid_grant");
-  const foreign = await token({
-    grant_type: "refresh_token",
-    client_id: clientId,
-    refresh_token: tokens.refresh_token,
+  const foreign = await refresh(clientId, tokens.refresh_token, {
     resource: "https://elsewhere.example/mcp",
   });
   assert.equal(foreign.body.error, "invalid_target");
-  const narrowed = await token({
-    grant_type: "refresh_token",
-    client_id: clientId,
-    refresh_token: tokens.refresh_token,
-    scope: "messages:read",
-  });
+  const narrowed = await refresh(clientId, tokens.refresh_token, { scope: "messages:read" });
   assert.equal(narrowed.body.scope, "messages:read");
-  const widened = await token({
-    grant_type: "refresh_token",
-    client_id: clientId,
-    refresh_token: narrowed.body.refresh_token,
+  const widened = await refresh(clientId, narrowed.body.refresh_token, {
     scope: "messages:read messages:send",
   });
   assert.equal(widened.body.error, "invalid_scope");
@@ -517,32 +474,7 @@ test("SSE stream: endpoint event, keep-alive pings, session cleaned up on discon
   try {
     const clientId = await registeredClientId();
     // Tokens are bound to the server URL, which differs for this second server: get one from it.
-    const { verifier, challenge } = pkcePair();
-    const url = new URL(`${sseRemote.serverUrl}/authorize`);
-    url.search = new URLSearchParams({
-      response_type: "code",
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-    }).toString();
-    const page = await openConsentPage(url.href);
-    const approved = await submitConsent(sseRemote.serverUrl, page, {
-      password: OWNER_PASSWORD,
-      decision: "approve",
-    });
-    const code = new URL(approved.headers.get("location")!).searchParams.get("code")!;
-    const tokenRes = await fetch(`${sseRemote.serverUrl}/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        client_id: clientId,
-        code,
-        code_verifier: verifier,
-      }),
-    });
-    const { access_token } = (await tokenRes.json()) as TokenResponse;
+    const { access_token } = await obtainTokens(sseRemote.serverUrl, { clientId });
     // A token minted for the first server is refused here (audience binding).
     assert.equal(
       (

@@ -19,15 +19,14 @@ import { MessageSender } from "../src/send/index.js";
 import { MessageScheduler } from "../src/send/scheduler.js";
 import { type FakeOsascript, installFakeOsascript } from "./helpers/fake-osascript.js";
 import { makeStateDir, startTestRemote, type TestRemote } from "./helpers/remote-fixtures.js";
-import { pkcePair } from "./helpers/remote-oauth-client.js";
 import {
   approvedCode,
-  mcpHeaders,
+  pkcePair,
   postToken,
-  readMcpAnswer,
   registerClient,
   TEST_REDIRECT,
-} from "./helpers/security-remote.js";
+} from "./helpers/remote-oauth-http.js";
+import { mcpHeaders, readMcpAnswer } from "./helpers/security-remote.js";
 
 const RECIPIENT = "+15550142077";
 

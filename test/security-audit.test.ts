@@ -11,14 +11,16 @@ import { after, test } from "node:test";
 import { AUDIT_TEXT_ENV, AuditLog, auditLogPath } from "../src/audit/index.js";
 import { revokeClient } from "../src/remote/index.js";
 import { makeStateDir, OWNER_PASSWORD, startTestRemote } from "./helpers/remote-fixtures.js";
-import { openConsentPage, pkcePair, submitConsent } from "./helpers/remote-oauth-client.js";
 import {
   approvedCode,
   authorizeUrl,
+  openConsentPage,
+  pkcePair,
   postToken,
   registerClient,
+  submitConsent,
   TEST_REDIRECT,
-} from "./helpers/security-remote.js";
+} from "./helpers/remote-oauth-http.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "mmcp-audit-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -3,11 +3,10 @@
 // serving afterwards. Hostile strings are data all the way down (SQL, LIKE wildcards, AppleScript).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { type GrantedTokens, obtainTokens } from "./helpers/remote-oauth-http.js";
 import {
-  type GrantedTokens,
   LITERAL_TEXTS,
   mcpHeaders,
-  obtainTokens,
   PEER,
   type RealRemote,
   readMcpAnswer,

@@ -8,14 +8,16 @@ import { redirectUriMatches } from "@modelcontextprotocol/sdk/server/auth/handle
 import fc from "fast-check";
 import { redirectUriProblem } from "../src/remote/oauthProvider.js";
 import { makeStateDir, OWNER_PASSWORD, startTestRemote, type TestRemote } from "./helpers/remote-fixtures.js";
-import { openConsentPage, pkcePair, submitConsent } from "./helpers/remote-oauth-client.js";
 import {
   approvedCode,
   authorizeUrl,
+  openConsentPage,
+  pkcePair,
   postToken,
   registerClient,
+  submitConsent,
   TEST_REDIRECT,
-} from "./helpers/security-remote.js";
+} from "./helpers/remote-oauth-http.js";
 
 let state: Awaited<ReturnType<typeof makeStateDir>>;
 let remote: TestRemote;
@@ -129,7 +131,7 @@ test("a code is bound to its resource: another resource at /token is refused and
 });
 
 test("open-redirect attempts: unregistered look-alike redirect URIs get a 400 page, never a Location", async () => {
-  const httpsClient = await registerClient(remote.serverUrl, ["https://app.example/cb"]);
+  const httpsClient = await registerClient(remote.serverUrl, { redirectUris: ["https://app.example/cb"] });
   const attempts: [string, string][] = [
     [httpsClient, "https://app.example/cb/../evil"],
     [httpsClient, "https://app.example/cb?next=https://evil.example"],

@@ -6,7 +6,7 @@ import { registerAuthCommands } from "./auth.js";
 import { runDoctor } from "./doctor.js";
 import { registerRemoteCommand } from "./remote.js";
 import { serveStdio } from "./stdio.js";
-import { type DataOptions, openStores, startScheduler } from "./stores.js";
+import { type DataOptions, openServingStores } from "./stores.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -64,9 +64,7 @@ export function buildProgram(): Command {
   // Remote mode serves the same server over HTTPS with OAuth; the stores are opened once the command's own
   // checks have passed, from the same global options.
   registerRemoteCommand(program, async () => {
-    const stores = await openStores({ ...program.opts<DataOptions>(), withScheduler: true });
-    for (const notice of stores.notices) process.stderr.write(`mac-messages-mcp: ${notice}\n`);
-    startScheduler(stores.scheduler);
+    const stores = await openServingStores(program.opts<DataOptions>());
     return {
       // POST /mcp builds a server per request, so nothing could be notified later: no subscriptions there.
       createMcpServer: (auth, context) =>

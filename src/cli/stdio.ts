@@ -2,7 +2,7 @@
 // stdout is the MCP channel, so every human-facing word goes to stderr.
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createMcpServer } from "../mcp/index.js";
-import { type DataOptions, type OpenedStores, openStores, startScheduler } from "./stores.js";
+import { type DataOptions, type OpenedStores, openServingStores } from "./stores.js";
 
 export const CONNECT_HINT = "claude mcp add messages -- npx mac-messages-mcp";
 
@@ -19,12 +19,10 @@ export function banner(stores: OpenedStores, readOnly: boolean): string {
 }
 
 export async function serveStdio(options: DataOptions): Promise<void> {
-  const stores = await openStores({ ...options, withScheduler: true });
-  for (const notice of stores.notices) process.stderr.write(`mac-messages-mcp: ${notice}\n`);
+  const stores = await openServingStores(options);
   if (process.stdin.isTTY) process.stderr.write(`${banner(stores, options.readOnly ?? false)}\n`);
 
   const server = createMcpServer(stores.deps);
-  startScheduler(stores.scheduler);
   const transport = new StdioServerTransport();
   let closed = false;
   const shutdown = () => {

@@ -28,8 +28,8 @@ export interface DataOptions {
 
 export interface OpenStoresOptions extends DataOptions {
   /**
-   * Create the process's one MessageScheduler (not when read-only). Only the serving commands ask for it;
-   * they start it with `startScheduler`. Doctor does not, so it never touches scheduled.json.
+   * Create the process's one MessageScheduler (not when read-only). Only the serving commands ask for it,
+   * through `openServingStores`, which also starts it. Doctor does not, so it never touches scheduled.json.
    */
   withScheduler?: boolean;
 }
@@ -101,7 +101,7 @@ function openReader(path: string, explicit: boolean, notices: string[]): Message
 function openAuditLog(notices: string[]): AuditLog | null {
   try {
     return new AuditLog(auditLogPath(resolveStateDir()), {
-      onError: (message) => process.stderr.write(`mac-messages-mcp: ${message}\n`),
+      onError: writeLine,
     });
   } catch (error) {
     notices.push(`Audit log disabled: ${error instanceof Error ? error.message : String(error)}`);
@@ -125,15 +125,20 @@ function openScheduler(sender: MessageSender, notices: string[]): MessageSchedul
  * Starts checking for due scheduled messages; what the scheduler has to say about its file (e.g. a
  * corrupt one moved aside) goes to stderr once the first check has read it.
  */
-export function startScheduler(
-  scheduler: MessageScheduler | null,
-  write: (line: string) => void = writeLine,
-): void {
+function startScheduler(scheduler: MessageScheduler | null): void {
   if (!scheduler) return;
   scheduler.start();
   void scheduler.tick().then(() => {
-    for (const notice of scheduler.notices) write(notice);
+    for (const notice of scheduler.notices) writeLine(notice);
   });
+}
+
+/** The stores of a serving command (stdio, remote): notices printed on stderr, the scheduler running. */
+export async function openServingStores(options: DataOptions): Promise<OpenedStores> {
+  const stores = await openStores({ ...options, withScheduler: true });
+  for (const notice of stores.notices) writeLine(notice);
+  startScheduler(stores.scheduler);
+  return stores;
 }
 
 /** Throws ConfigError (one line for a person) for an explicit path that does not exist. */

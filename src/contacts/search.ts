@@ -2,35 +2,12 @@
 //
 // Hand-written rather than a library (e.g. fuse.js) because we need fixed tiers (an exact name must beat
 // a prefix, which must beat a typo) and a transposition ("smtih") to count as one edit; Bitap-based
-// scores mix those together. The metric is the textbook optimal-string-alignment distance.
+// scores mix those together. The metric is the optimal-string-alignment distance message search uses.
+import { boundedEditDistance } from "../messages/text-match.js";
 
 /** Lower-case, accents removed, whitespace collapsed: "  José  Núñez" → "jose nunez". */
 export function foldText(text: string): string {
   return text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
-}
-
-/** Optimal string alignment distance: Levenshtein plus adjacent transpositions, each costing 1. */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array(rows * cols).fill(0);
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(
-        d[(i - 1) * cols + j]! + 1,
-        d[i * cols + j - 1]! + 1,
-        d[(i - 1) * cols + j - 1]! + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[(i - 2) * cols + j - 2]! + 1);
-      }
-      d[i * cols + j] = best;
-    }
-  }
-  return d[rows * cols - 1]!;
 }
 
 /** Typos tolerated for a query word of this length: none for 1–2 letters, 1 up to 5, then 2. */
@@ -45,12 +22,13 @@ function scoreWord(query: string, word: string): number {
   if (word.startsWith(query)) return 0.8 + 0.1 * (query.length / word.length);
   const allowed = allowedEdits(query.length);
   if (allowed === 0) return 0;
-  const whole = editDistance(query, word);
+  // Exact up to `allowed`; anything above it is out of range either way.
+  const whole = boundedEditDistance(query, word, allowed);
   let best = whole <= allowed ? 1 - whole / Math.max(query.length, word.length) : 0;
   // A typo inside a prefix ("smtih" for "smithers"); from 4 letters only, as 3 letters with a typo
   // would match a large share of all names.
   if (query.length >= 4 && word.length > query.length) {
-    const prefix = editDistance(query, word.slice(0, query.length));
+    const prefix = boundedEditDistance(query, word.slice(0, query.length), allowed);
     if (prefix <= allowed) best = Math.max(best, 0.9 * (1 - prefix / query.length));
   }
   return best === 0 ? 0 : 0.3 + 0.4 * best;

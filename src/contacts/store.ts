@@ -253,20 +253,19 @@ export class ContactsStore {
   private searchValues(query: string, kind: "email" | "phone"): ContactSearchResult[] {
     const exact = this.lookupHandle(query);
     const key = handleKey(query, this.region);
-    const digits = key.replace(/\D/g, "");
+    const needle = kind === "email" ? key : key.replace(/\D/g, "");
     const results: ContactSearchResult[] = [];
     for (const contact of this.contacts) {
       if (contact === exact) {
         results.push({ contact, score: 1, matchedOn: kind });
         continue;
       }
+      if (needle.length < 3) continue;
       // Partial value search: part of an address, or a run of digits inside a number.
       const values =
         kind === "email"
           ? contact.emails.map((e) => e.key)
           : contact.phones.map((p) => p.key.replace(/\D/g, ""));
-      const needle = kind === "email" ? key : digits;
-      if (needle.length < 3) continue;
       const hit = values.find((v) => v.includes(needle));
       if (hit !== undefined)
         results.push({ contact, score: round(0.5 + 0.4 * (needle.length / hit.length)), matchedOn: kind });
@@ -429,9 +428,8 @@ function addValues(target: ContactValue[], values: RawValue[], keyOf: (value: st
 
 /** "First Last", else nickname, else organization, else the first phone or email. */
 export function displayNameOf(contact: Omit<Contact, "displayName" | "id">): string {
-  const name = [contact.firstName, contact.lastName].filter(Boolean).join(" ");
   return (
-    name ||
+    fullName(contact) ||
     contact.nickname ||
     contact.organization ||
     contact.phones[0]?.value ||
@@ -442,8 +440,12 @@ export function displayNameOf(contact: Omit<Contact, "displayName" | "id">): str
 
 /** Identity used to merge cards across accounts: the folded name (cards without any name never merge). */
 function nameKey(contact: Contact): string {
-  const person = [contact.firstName, contact.lastName].filter(Boolean).join(" ");
-  return foldText(person || contact.nickname || contact.organization || "");
+  return foldText(fullName(contact) || contact.nickname || contact.organization || "");
+}
+
+/** "First Last", or whichever of the two exists; "" for neither. */
+function fullName(contact: Pick<Contact, "firstName" | "lastName">): string {
+  return [contact.firstName, contact.lastName].filter(Boolean).join(" ");
 }
 
 /**
@@ -497,14 +499,13 @@ function mergeInto(target: Contact, other: Contact): void {
 }
 
 function searchFields(contact: Contact): [string, string][] {
-  const full = [contact.firstName, contact.lastName].filter(Boolean).join(" ");
   // Specific fields first: on equal scores the first field is reported as matchedOn.
   const fields: [string, string | null][] = [
     ["firstName", contact.firstName],
     ["lastName", contact.lastName],
     ["nickname", contact.nickname],
     ["organization", contact.organization],
-    ["fullName", full],
+    ["fullName", fullName(contact)],
   ];
   return fields.flatMap(([field, value]) => (value ? [[field, foldText(value)] as [string, string]] : []));
 }

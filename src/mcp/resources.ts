@@ -3,9 +3,10 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Message } from "../messages/types.js";
-import { chatTitle, fencedLines, messageLine, messageView } from "./format.js";
+import { chatTitle, fencedLines, messageLine } from "./format.js";
 import {
   describeError,
+  noHandlesNote,
   resolveChat,
   resolvePersonFilter,
   type ServerDeps,
@@ -30,9 +31,7 @@ export function decodeVariable(value: string | string[] | undefined): string {
 
 /** Oldest-first transcript of `messages` (given newest first), fenced as third-party content. */
 export function transcript(ctx: ToolContext, header: string, messages: readonly Message[]): string {
-  const lines = [...messages]
-    .reverse()
-    .map((m) => messageLine(messageView(m, ctx.nameFor, ctx.chatRef(m.chatRowid)), { showChat: true }));
+  const lines = [...messages].reverse().map((m) => messageLine(ctx.messageView(m), { showChat: true }));
   return `${header}\n${fencedLines(lines, "No messages.")}`;
 }
 
@@ -141,11 +140,7 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
       const ctx = new ToolContext(deps);
       try {
         const person = resolvePersonFilter(ctx, decodeVariable(variables.contact));
-        if (person.handles.length === 0) {
-          throw new ToolInputError(
-            `No messages ${person.description}: none of their numbers or addresses appear in Messages.`,
-          );
-        }
+        if (person.handles.length === 0) throw new ToolInputError(noHandlesNote(person.description));
         const messages = ctx.messages.getMessages({
           handleRowids: person.handles.map((h) => h.rowid),
           limit: TRANSCRIPT_MESSAGES,

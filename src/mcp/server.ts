@@ -84,7 +84,8 @@ export function serverInstructions(options: {
 /**
  * A new McpServer with the tools, resources and prompts registered over `deps`. With `sender: null`
  * (read-only) the send, schedule and create-contact tools are not registered at all, so a client cannot
- * even see them.
+ * even see them. Remote mode calls this for every request, so the tools' definitions (their zod schemas)
+ * are module constants, built once, not rebuilt here.
  */
 export function createMcpServer(deps: ServerDeps): McpServer {
   const readOnly = deps.sender === null;

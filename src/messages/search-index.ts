@@ -4,9 +4,8 @@
 //
 // Exactness: the index stores exactly what the linear scan compares (`normalizeForSearch` of `text`, else
 // of the decoded `attributedBody`), and every candidate the index yields is verified with the scan's own
-// `createTextMatcher`. FTS only narrows the candidates; it never decides a match. Filters mirror
-// `MessagesStore.buildMessageFilter` over columns copied from chat.db, so answers (rowids and order) equal
-// the scan's.
+// `createTextMatcher`. FTS only narrows the candidates; it never decides a match. Filters are the store's own
+// (`messageFilterClauses`) over columns copied from chat.db, so answers (rowids and order) equal the scan's.
 //
 // Freshness: the build walks chat.db by ROWID watermark in batches, each batch one transaction that also
 // commits the watermark (so a killed build resumes). `sync()` indexes rows above the watermark and re-reads
@@ -18,17 +17,24 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync } from "node:fs"
 import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
-import { dateToAppleNanos, dateToAppleNanosBigInt } from "./apple-time.js";
-import { hasColumn, type SchemaInfo } from "./schema.js";
-import { TAPBACK_ADD_MIN, TAPBACK_REMOVE_MAX } from "./tapbacks.js";
+import { dateToAppleNanosBigInt } from "./apple-time.js";
+import { columnOrNull, hasColumn, type SchemaInfo } from "./schema.js";
+import {
+  chunks,
+  type FilterColumns,
+  messageFilterClauses,
+  openChatDbReadOnly,
+  placeholders,
+  statementCache,
+} from "./sql.js";
+import { isTapbackType } from "./tapbacks.js";
 import {
   allowedEdits,
   boundedEditDistance,
   createTextMatcher,
-  normalizeForSearch,
+  searchableText,
   searchWords,
 } from "./text-match.js";
-import { attributedBodyText } from "./typedstream.js";
 import type { SearchQuery } from "./types.js";
 
 /** Bump when the index layout or what it stores changes: older files are then rebuilt. */
@@ -40,6 +46,13 @@ const EDIT_MARGIN_NANOS = 10n * 60n * 1_000_000_000n;
 const EDIT_WINDOW_NANOS = 24n * 3600n * 1_000_000_000n;
 /** FTS5's trigram tokenizer needs three characters to use the index. */
 const TRIGRAM = 3;
+/** The index's columns for the store's message filters (tapbacks are never indexed). */
+const DOC_FILTER_COLUMNS: FilterColumns = {
+  date: "d.date",
+  rowid: "d.rowid",
+  handle: "d.handle_id",
+  inChats: (list) => `EXISTS (SELECT 1 FROM doc_chat c WHERE c.rowid = d.rowid AND c.chat_id IN (${list}))`,
+};
 
 export type IndexProgress = (done: number, total: number) => void;
 
@@ -83,6 +96,19 @@ export class SearchIndexError extends Error {
   override readonly name = "SearchIndexError";
 }
 
+interface ChatJoinRow {
+  message_id: number;
+  chat_id: number;
+}
+
+function addChats(chats: Map<number, number[]>, rows: ChatJoinRow[]): void {
+  for (const r of rows) {
+    const list = chats.get(r.message_id);
+    if (list) list.push(r.chat_id);
+    else chats.set(r.message_id, [r.chat_id]);
+  }
+}
+
 interface SourceRow {
   ROWID: number;
   guid: string;
@@ -105,11 +131,8 @@ export function searchIndexPath(stateDir: string, chatDbPath: string): string {
 export function indexableText(
   row: Pick<SourceRow, "text" | "attributedBody" | "associated_message_type">,
 ): string | null {
-  const type = row.associated_message_type;
-  if (type !== null && type >= TAPBACK_ADD_MIN && type <= TAPBACK_REMOVE_MAX) return null;
-  // Same precedence as the scan: a non-empty `text`, else the decoded body.
-  const text = row.text || attributedBodyText(row.attributedBody);
-  return text ? normalizeForSearch(text) : null;
+  if (isTapbackType(row.associated_message_type)) return null;
+  return searchableText(row.text, row.attributedBody);
 }
 
 /** An FTS5 phrase literal: the whole string, quotes doubled, so no query syntax leaks through. */
@@ -121,10 +144,6 @@ function codePoints(text: string): number {
   let n = 0;
   for (const _ of text) n++;
   return n;
-}
-
-function placeholders(values: readonly unknown[]): string {
-  return values.map(() => "?").join(", ");
 }
 
 /** Creates the file owner-only before SQLite does (SQLite would use the umask; -wal/-shm copy this mode). */
@@ -146,7 +165,9 @@ export class SearchIndex {
   /** Words seen in indexed text, by length: fuzzy search expands query words against it. */
   private vocabulary: Map<number, string[]> | null = null;
   private vocabularyVersion = -1;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statement: (sql: string) => Statement;
+  /** Prepared statements on chat.db (`source`): sync runs several per change of chat.db. */
+  private readonly sourceQuery: (sql: string) => Statement;
   private lastDataVersion = -1;
 
   private constructor(
@@ -155,7 +176,10 @@ export class SearchIndex {
     private readonly source: Database,
     private readonly schema: SchemaInfo,
     private readonly batchSize: number,
-  ) {}
+  ) {
+    this.statement = statementCache(db);
+    this.sourceQuery = statementCache(source);
+  }
 
   /**
    * Opens (creating if needed) the index for this chat.db. A file that is not a usable index is moved aside
@@ -168,9 +192,7 @@ export class SearchIndex {
       throw new SearchIndexError(`Cannot create ${options.stateDir} for the search index: ${String(error)}`);
     }
     const path = searchIndexPath(options.stateDir, chatDb.path);
-    const source = new BetterSqlite3(chatDb.path, { readonly: true, fileMustExist: true });
-    source.pragma("query_only = ON");
-    source.pragma("busy_timeout = 2000");
+    const source = openChatDbReadOnly(chatDb.path);
     try {
       let db: Database;
       try {
@@ -191,15 +213,6 @@ export class SearchIndex {
   close(): void {
     if (this.db.open) this.db.close();
     if (this.source.open) this.source.close();
-  }
-
-  private statement(sql: string): Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
   }
 
   private meta(key: string): string | null {
@@ -232,17 +245,14 @@ export class SearchIndex {
 
   // ---- reading chat.db -----------------------------------------------------------------------
 
-  private sourceColumn(column: string): string {
-    return hasColumn(this.schema, "message", column) ? `m.${column} AS ${column}` : `NULL AS ${column}`;
-  }
-
   private sourceStatement(where: string): Statement {
-    const sql = `SELECT m.ROWID AS ROWID, m.guid AS guid, m.text AS text, ${this.sourceColumn("attributedBody")},
-        m.handle_id AS handle_id, m.date AS date, ${this.sourceColumn("associated_message_type")},
-        ${this.sourceColumn("date_edited")}, ${this.sourceColumn("date_retracted")}
+    const col = (c: string) => columnOrNull(this.schema, "message", "m", c);
+    const sql = `SELECT m.ROWID AS ROWID, m.guid AS guid, m.text AS text, ${col("attributedBody")},
+        m.handle_id AS handle_id, m.date AS date, ${col("associated_message_type")},
+        ${col("date_edited")}, ${col("date_retracted")}
       FROM message m WHERE ${where}`;
     // Dates are nanoseconds above 2^53: read them exactly, so since/until filters compare like the scan's.
-    return this.source.prepare(sql).safeIntegers(true);
+    return this.sourceQuery(sql).safeIntegers(true);
   }
 
   private sourceRows(stmt: Statement, ...params: unknown[]): SourceRow[] {
@@ -259,37 +269,32 @@ export class SearchIndex {
     }));
   }
 
+  /** Chats of the messages in a ROWID range (a build batch). */
   private chatsOf(fromRowid: number, toRowid: number): Map<number, number[]> {
-    const rows = this.source
-      .prepare(
-        "SELECT message_id, chat_id FROM chat_message_join WHERE message_id > ? AND message_id <= ? ORDER BY message_id, chat_id",
-      )
-      .all(fromRowid, toRowid) as { message_id: number; chat_id: number }[];
     const chats = new Map<number, number[]>();
-    for (const r of rows) {
-      const list = chats.get(r.message_id) ?? [];
-      list.push(r.chat_id);
-      chats.set(r.message_id, list);
-    }
+    const stmt = this.sourceQuery(
+      "SELECT message_id, chat_id FROM chat_message_join WHERE message_id > ? AND message_id <= ? ORDER BY message_id, chat_id",
+    );
+    addChats(chats, stmt.all(fromRowid, toRowid) as ChatJoinRow[]);
     return chats;
   }
 
+  /** Chats of these messages (rows re-read after an edit). */
   private chatsOfRowids(rowids: number[]): Map<number, number[]> {
     const chats = new Map<number, number[]>();
-    if (rowids.length === 0) return chats;
-    const rows = this.source
-      .prepare(
-        `SELECT message_id, chat_id FROM chat_message_join WHERE message_id IN (${placeholders(rowids)})`,
-      )
-      .all(...rowids) as { message_id: number; chat_id: number }[];
-    for (const r of rows) chats.set(r.message_id, [...(chats.get(r.message_id) ?? []), r.chat_id]);
+    for (const chunk of chunks(rowids, 900)) {
+      const stmt = this.source.prepare(
+        `SELECT message_id, chat_id FROM chat_message_join WHERE message_id IN (${placeholders(chunk)})`,
+      );
+      addChats(chats, stmt.all(...chunk) as ChatJoinRow[]);
+    }
     return chats;
   }
 
   /** Identity of chat.db that survives edits and deletions but not a replacement. */
   private sourceSequence(): number {
     try {
-      const row = this.source.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'message'").get() as
+      const row = this.sourceQuery("SELECT seq FROM sqlite_sequence WHERE name = 'message'").get() as
         | { seq: number }
         | undefined;
       if (row) return row.seq;
@@ -297,7 +302,7 @@ export class SearchIndex {
       // No sqlite_sequence (not AUTOINCREMENT): fall back to the highest ROWID.
     }
     return (
-      (this.source.prepare("SELECT MAX(ROWID) AS max FROM message").get() as { max: number | null }).max ?? 0
+      (this.sourceQuery("SELECT MAX(ROWID) AS max FROM message").get() as { max: number | null }).max ?? 0
     );
   }
 
@@ -307,7 +312,7 @@ export class SearchIndex {
     const colon = anchor.indexOf(":");
     const rowid = Number(anchor.slice(0, colon));
     const guid = anchor.slice(colon + 1);
-    const row = this.source.prepare("SELECT guid FROM message WHERE ROWID = ?").get(rowid) as
+    const row = this.sourceQuery("SELECT guid FROM message WHERE ROWID = ?").get(rowid) as
       | { guid: string }
       | undefined;
     // A deleted row proves nothing; a different guid at the same ROWID means another database.
@@ -340,15 +345,10 @@ export class SearchIndex {
     const insertDoc = this.statement("INSERT INTO doc (rowid, handle_id, date, text) VALUES (?, ?, ?, ?)");
     const insertChat = this.statement("INSERT OR IGNORE INTO doc_chat (rowid, chat_id) VALUES (?, ?)");
     const insertWord = this.statement("INSERT OR IGNORE INTO vocab (word) VALUES (?)");
-    const deleteDoc = this.statement("DELETE FROM doc WHERE rowid = ?");
-    const deleteChats = this.statement("DELETE FROM doc_chat WHERE rowid = ?");
     const words = new Set<string>();
     let written = 0;
     for (const row of rows) {
-      if (replace) {
-        deleteDoc.run(row.ROWID);
-        deleteChats.run(row.ROWID);
-      }
+      if (replace) this.removeDoc(row.ROWID);
       const text = indexableText(row);
       if (text === null) continue;
       insertDoc.run(row.ROWID, row.handle_id, row.date, text);
@@ -360,6 +360,12 @@ export class SearchIndex {
     for (const word of words) added += insertWord.run(word).changes;
     if (added > 0) this.setMeta("vocab_version", Number(this.meta("vocab_version") ?? 0) + 1);
     return written;
+  }
+
+  /** Removes a message's document and chat links. Runs inside the caller's transaction. */
+  private removeDoc(rowid: number): void {
+    this.statement("DELETE FROM doc WHERE rowid = ?").run(rowid);
+    this.statement("DELETE FROM doc_chat WHERE rowid = ?").run(rowid);
   }
 
   private noteEdits(rows: SourceRow[]): void {
@@ -398,9 +404,7 @@ export class SearchIndex {
   }
 
   private remainingCount(): number {
-    const row = this.source
-      .prepare("SELECT COUNT(*) AS n FROM message WHERE ROWID > ?")
-      .get(this.watermark) as {
+    const row = this.sourceQuery("SELECT COUNT(*) AS n FROM message WHERE ROWID > ?").get(this.watermark) as {
       n: number;
     };
     return row.n;
@@ -413,7 +417,7 @@ export class SearchIndex {
   async build(options: BuildOptions = {}): Promise<BuildResult> {
     if (this.sourceReplaced()) this.reset();
     const startedAt = dateToAppleNanosBigInt(new Date());
-    const alreadyDone = this.meta("build_done") ? Number(this.meta("build_done")) : 0;
+    const alreadyDone = Number(this.meta("build_done") ?? 0);
     const total = alreadyDone + this.remainingCount();
     let done = alreadyDone;
     let scanned = 0;
@@ -499,45 +503,15 @@ export class SearchIndex {
   forget(rowids: number[]): void {
     if (rowids.length === 0) return;
     this.db.transaction(() => {
-      for (const rowid of rowids) {
-        this.statement("DELETE FROM doc WHERE rowid = ?").run(rowid);
-        this.statement("DELETE FROM doc_chat WHERE rowid = ?").run(rowid);
-      }
+      for (const rowid of rowids) this.removeDoc(rowid);
     })();
   }
 
   // ---- searching -----------------------------------------------------------------------------
 
-  /** SQL filter over `d` (doc) equivalent to the scan's `buildMessageFilter` (tapbacks are never indexed). */
+  /** SQL filter over `d` (doc): the scan's own filter on the columns copied from chat.db. */
   private filter(query: SearchQuery): { where: string; params: unknown[] } {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    if (query.since) {
-      clauses.push("d.date >= ?");
-      params.push(dateToAppleNanos(query.since));
-    }
-    if (query.until) {
-      clauses.push("d.date < ?");
-      params.push(dateToAppleNanos(query.until));
-    }
-    if (query.beforeRowid !== undefined) {
-      clauses.push("d.rowid < ?");
-      params.push(query.beforeRowid);
-    }
-    if (query.afterRowid !== undefined) {
-      clauses.push("d.rowid > ?");
-      params.push(query.afterRowid);
-    }
-    if (query.chatRowids && query.chatRowids.length > 0) {
-      clauses.push(
-        `EXISTS (SELECT 1 FROM doc_chat c WHERE c.rowid = d.rowid AND c.chat_id IN (${placeholders(query.chatRowids)}))`,
-      );
-      params.push(...query.chatRowids);
-    }
-    if (query.handleRowids && query.handleRowids.length > 0) {
-      clauses.push(`d.handle_id IN (${placeholders(query.handleRowids)})`);
-      params.push(...query.handleRowids);
-    }
+    const { clauses, params } = messageFilterClauses(query, DOC_FILTER_COLUMNS);
     return { where: clauses.length > 0 ? clauses.join(" AND ") : "1", params };
   }
 
@@ -697,9 +671,7 @@ function openIndexFile(path: string, chatDbPath: string): Database {
 export function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
-    code === "SQLITE_CORRUPT" ||
     code === "SQLITE_NOTADB" ||
-    code === "SQLITE_CORRUPT_VTAB" ||
     (typeof code === "string" && code.startsWith("SQLITE_CORRUPT")) ||
     (error instanceof Error && /malformed|no such table|no such column/i.test(error.message))
   );

@@ -4,7 +4,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import { appleNanosToDate, dateToAppleNanos } from "./apple-time.js";
 import {
   classifyOpenError,
@@ -14,6 +14,15 @@ import {
   permissionDeniedError,
 } from "./errors.js";
 import { columnOrNull, hasColumn, missingTables, readSchema, type SchemaInfo } from "./schema.js";
+import {
+  chunks,
+  type FilterColumns,
+  type MessageFilter,
+  messageFilterClauses,
+  openChatDbReadOnly,
+  placeholders,
+  statementCache,
+} from "./sql.js";
 import { parseMessageSummaryInfo } from "./summary-info.js";
 import {
   associatedGuidForms,
@@ -24,7 +33,7 @@ import {
   TAPBACK_REMOVE_MAX,
   type TapbackEvent,
 } from "./tapbacks.js";
-import { createTextMatcher, normalizeForSearch } from "./text-match.js";
+import { createTextMatcher, searchableText } from "./text-match.js";
 import { attributedBodyText } from "./typedstream.js";
 import type {
   Attachment,
@@ -41,8 +50,16 @@ import type {
 } from "./types.js";
 
 const GROUP_STYLE = 43;
+const CHAT_COLUMNS = "ROWID, guid, chat_identifier, display_name, style, service_name";
+/** chat.db's columns for the filters the search index shares (see `messageFilterClauses`). */
+const MESSAGE_FILTER_COLUMNS: FilterColumns = {
+  date: "m.date",
+  rowid: "m.ROWID",
+  handle: "m.handle_id",
+  inChats: (list) => `m.ROWID IN (SELECT message_id FROM chat_message_join WHERE chat_id IN (${list}))`,
+};
 
-/** Raw message row as selected by `messageColumns`. */
+/** Raw message row as selected by `messageSelect`. */
 interface MessageRow {
   ROWID: number;
   guid: string;
@@ -128,10 +145,7 @@ export function openMessagesStore(path: string, options: OpenOptions = {}): Mess
   }
   let db: Database;
   try {
-    db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
-    db.pragma("query_only = ON");
-    // Messages.app writes while we read; wait briefly on a lock instead of failing.
-    db.pragma("busy_timeout = 2000");
+    db = openChatDbReadOnly(path);
   } catch (error) {
     throw classifyOpenError(path, error);
   }
@@ -152,17 +166,25 @@ export function openMessagesStore(path: string, options: OpenOptions = {}): Mess
 
 export class MessagesStore implements MessagesReader {
   private readonly handles = new Map<number, Handle>();
-  private readonly statements = new Map<string, Statement>();
+  /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
+  private handlesVersion = -1;
+  private readonly statement: (sql: string) => Statement;
+  /** Message columns, with the message's (first) chat looked up in chat_message_join. */
   private readonly messageSelect: string;
+  /** The same columns when the query already joins chat_message_join as `j`. */
+  private readonly chatMessageSelect: string;
   private readonly notTapback: string;
+  /** Whether this chat.db has the attachment tables (very old or stripped copies may not). */
+  private readonly hasAttachmentTables: boolean;
 
   constructor(
     readonly path: string,
     private readonly db: Database,
     readonly schema: SchemaInfo,
   ) {
+    this.statement = statementCache(db);
     const col = (c: string) => columnOrNull(schema, "message", "m", c);
-    this.messageSelect = [
+    const columns = [
       "m.ROWID AS ROWID",
       "m.guid AS guid",
       "m.text AS text",
@@ -186,11 +208,14 @@ export class MessagesStore implements MessagesReader {
       col("associated_message_emoji"),
       col("part_count"),
       col("cache_has_attachments"),
-      "(SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id",
     ].join(", ");
+    this.messageSelect = `${columns}, (SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id`;
+    this.chatMessageSelect = `${columns}, j.chat_id AS chat_id`;
     this.notTapback = hasColumn(schema, "message", "associated_message_type")
       ? `(m.associated_message_type IS NULL OR m.associated_message_type NOT BETWEEN ${TAPBACK_ADD_MIN} AND ${TAPBACK_REMOVE_MAX})`
       : "1";
+    this.hasAttachmentTables =
+      schema.tables.has("attachment") && schema.tables.has("message_attachment_join");
     this.loadHandles();
   }
 
@@ -210,16 +235,12 @@ export class MessagesStore implements MessagesReader {
     }
   }
 
-  private statement(sql: string): Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
+  private dataVersion(): number {
+    return this.db.pragma("data_version", { simple: true }) as number;
   }
 
   private loadHandles(): void {
+    this.handlesVersion = this.dataVersion();
     const rows = this.db.prepare("SELECT ROWID, id, service FROM handle").all() as {
       ROWID: number;
       id: string;
@@ -232,8 +253,9 @@ export class MessagesStore implements MessagesReader {
   private handle(rowid: number | null | undefined): Handle | null {
     if (!rowid) return null;
     let found = this.handles.get(rowid);
-    if (!found) {
-      // New conversations add handles while we run; refresh once rather than caching a miss.
+    // New conversations add handles while we run. Rows that point at a handle which no longer exists are
+    // common in real databases, so a miss re-reads the table only when chat.db has changed since.
+    if (!found && this.dataVersion() !== this.handlesVersion) {
       this.loadHandles();
       found = this.handles.get(rowid);
     }
@@ -276,20 +298,16 @@ export class MessagesStore implements MessagesReader {
     };
   }
 
-  private get chatColumns(): string {
-    return "ROWID, guid, chat_identifier, display_name, style, service_name";
-  }
-
   getChat(ref: number | string): Chat | null {
     return this.run(() => {
       let row: ChatRow | undefined;
       if (typeof ref === "number") {
-        row = this.statement(`SELECT ${this.chatColumns} FROM chat WHERE ROWID = ?`).get(ref) as
+        row = this.statement(`SELECT ${CHAT_COLUMNS} FROM chat WHERE ROWID = ?`).get(ref) as
           | ChatRow
           | undefined;
       } else {
         row = this.statement(
-          `SELECT ${this.chatColumns} FROM chat WHERE guid = ? OR chat_identifier = ? ORDER BY ROWID LIMIT 1`,
+          `SELECT ${CHAT_COLUMNS} FROM chat WHERE guid = ? OR chat_identifier = ? ORDER BY ROWID LIMIT 1`,
         ).get(ref, ref) as ChatRow | undefined;
       }
       return row ? this.chatFromRow(row) : null;
@@ -301,7 +319,7 @@ export class MessagesStore implements MessagesReader {
     return this.run(() => {
       const rows = this.db
         .prepare(
-          `SELECT ${this.chatColumns} FROM chat WHERE ROWID IN (SELECT chat_id FROM chat_handle_join WHERE handle_id IN (${placeholders(handleRowids)}))`,
+          `SELECT ${CHAT_COLUMNS} FROM chat WHERE ROWID IN (SELECT chat_id FROM chat_handle_join WHERE handle_id IN (${placeholders(handleRowids)}))`,
         )
         .all(...handleRowids) as ChatRow[];
       return rows.map((r) => this.chatFromRow(r));
@@ -371,35 +389,10 @@ export class MessagesStore implements MessagesReader {
 
   // ---- messages ------------------------------------------------------------------------------
 
-  private buildMessageFilter(query: MessageQuery | SearchQuery, unreadOnly: boolean) {
-    const clauses = [this.notTapback];
-    const params: unknown[] = [];
-    if (query.since) {
-      clauses.push("m.date >= ?");
-      params.push(dateToAppleNanos(query.since));
-    }
-    if (query.until) {
-      clauses.push("m.date < ?");
-      params.push(dateToAppleNanos(query.until));
-    }
-    if (query.beforeRowid !== undefined) {
-      clauses.push("m.ROWID < ?");
-      params.push(query.beforeRowid);
-    }
-    if (query.afterRowid !== undefined) {
-      clauses.push("m.ROWID > ?");
-      params.push(query.afterRowid);
-    }
-    if (query.chatRowids && query.chatRowids.length > 0) {
-      clauses.push(
-        `m.ROWID IN (SELECT message_id FROM chat_message_join WHERE chat_id IN (${placeholders(query.chatRowids)}))`,
-      );
-      params.push(...query.chatRowids);
-    }
-    if (query.handleRowids && query.handleRowids.length > 0) {
-      clauses.push(`m.handle_id IN (${placeholders(query.handleRowids)})`);
-      params.push(...query.handleRowids);
-    }
+  private buildMessageFilter(query: MessageFilter, unreadOnly: boolean) {
+    const filter = messageFilterClauses(query, MESSAGE_FILTER_COLUMNS);
+    const clauses = [this.notTapback, ...filter.clauses];
+    const params = filter.params;
     if (unreadOnly && hasColumn(this.schema, "message", "is_read")) {
       clauses.push("m.is_read = 0 AND m.is_from_me = 0");
     }
@@ -442,12 +435,8 @@ export class MessagesStore implements MessagesReader {
         params.push(query.afterRowid);
       }
       const order = query.order === "asc" ? "ASC" : "DESC";
-      const select = this.messageSelect.replace(
-        "(SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id",
-        "j.chat_id AS chat_id",
-      );
       const rows = this.statement(
-        `SELECT ${select} FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
+        `SELECT ${this.chatMessageSelect} FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
          WHERE ${clauses.join(" AND ")} ORDER BY j.message_id ${order} LIMIT ?`,
       ).all(...params, Math.max(0, Math.floor(query.limit))) as MessageRow[];
       return this.hydrate(rows);
@@ -472,7 +461,7 @@ export class MessagesStore implements MessagesReader {
       const order = query.order === "asc" ? "ASC" : "DESC";
       // A linear scan: `text` is often NULL since Ventura, so SQL LIKE alone would miss most rows.
       // Only the cheap columns are read here; matches are hydrated afterwards.
-      const scan = this.db.prepare(
+      const scan = this.statement(
         `SELECT m.ROWID AS ROWID, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}
          FROM message m WHERE ${where} ORDER BY m.ROWID ${order}`,
       );
@@ -482,8 +471,8 @@ export class MessagesStore implements MessagesReader {
         text: string | null;
         attributedBody: Buffer | null;
       }>) {
-        const text = row.text || attributedBodyText(row.attributedBody);
-        if (text && matcher.matches(normalizeForSearch(text))) {
+        const text = searchableText(row.text, row.attributedBody);
+        if (text !== null && matcher.matches(text)) {
           hits.push(row.ROWID);
           if (hits.length >= query.limit) break;
         }
@@ -626,8 +615,7 @@ export class MessagesStore implements MessagesReader {
 
   private attachmentsFor(messageRowids: number[]): Map<number, Attachment[]> {
     const result = new Map<number, Attachment[]>();
-    if (messageRowids.length === 0 || !this.schema.tables.has("attachment")) return result;
-    if (!this.schema.tables.has("message_attachment_join")) return result;
+    if (messageRowids.length === 0 || !this.hasAttachmentTables) return result;
     for (const chunk of chunks(messageRowids, 900)) {
       const rows = this.db
         .prepare(
@@ -677,8 +665,7 @@ export class MessagesStore implements MessagesReader {
   }
 
   getAttachment(rowid: number): AttachmentWithMessage | null {
-    if (!this.schema.tables.has("attachment") || !this.schema.tables.has("message_attachment_join"))
-      return null;
+    if (!this.hasAttachmentTables) return null;
     return this.run(() => {
       const row = this.statement(`${this.attachmentQuerySql("a.ROWID = ?")} LIMIT 1`).get(rowid) as
         | Parameters<MessagesStore["attachmentWithMessage"]>[0]
@@ -688,8 +675,7 @@ export class MessagesStore implements MessagesReader {
   }
 
   searchAttachments(query: AttachmentQuery): AttachmentWithMessage[] {
-    if (!this.schema.tables.has("attachment") || !this.schema.tables.has("message_attachment_join"))
-      return [];
+    if (!this.hasAttachmentTables) return [];
     return this.run(() => {
       const { beforeRowid, ...messageFilter } = query;
       const { where, params } = this.buildMessageFilter(messageFilter, false);
@@ -702,9 +688,9 @@ export class MessagesStore implements MessagesReader {
         clauses.push("a.mime_type LIKE ? ESCAPE '\\'");
         params.push(`${escapeLike(query.mimePrefix)}%`);
       }
-      const rows = this.db
-        .prepare(`${this.attachmentQuerySql(clauses.join(" AND "))} ORDER BY a.ROWID DESC LIMIT ?`)
-        .all(...params, query.limit) as Parameters<MessagesStore["attachmentWithMessage"]>[0][];
+      const rows = this.statement(
+        `${this.attachmentQuerySql(clauses.join(" AND "))} ORDER BY a.ROWID DESC LIMIT ?`,
+      ).all(...params, query.limit) as Parameters<MessagesStore["attachmentWithMessage"]>[0][];
       return rows.map((r) => this.attachmentWithMessage(r));
     });
   }
@@ -721,14 +707,6 @@ export class MessagesStore implements MessagesReader {
       return rows.map((r) => ({ service: r.service, lastUsed: appleNanosToDate(r.last), messageCount: r.n }));
     });
   }
-}
-
-function placeholders(values: readonly unknown[]): string {
-  return values.map(() => "?").join(", ");
-}
-
-function* chunks<T>(values: T[], size: number): Generator<T[]> {
-  for (let i = 0; i < values.length; i += size) yield values.slice(i, i + size);
 }
 
 function escapeLike(value: string): string {

@@ -1,9 +1,19 @@
 // How search decides that a message matches. Shared by the linear scan and the side index, so both
 // give the same answers.
+import { attributedBodyText } from "./typedstream.js";
 
 /** Lower-cases and folds compatibility forms (e.g. 𝖍𝖊𝖑𝖑𝖔 → hello) so search matches what people type. */
 export function normalizeForSearch(text: string): string {
   return text.normalize("NFKC").toLowerCase();
+}
+
+/**
+ * The normalised text search compares for a message: its non-empty `text`, else its decoded
+ * `attributedBody` (`text` is often NULL since Ventura); null when it has neither.
+ */
+export function searchableText(text: string | null, attributedBody: Uint8Array | null): string | null {
+  const raw = text || attributedBodyText(attributedBody);
+  return raw ? normalizeForSearch(raw) : null;
 }
 
 /** Words as search sees them: runs of letters, digits and apostrophes. */

@@ -2,13 +2,8 @@
 // It writes what Messages writes: a little-endian typedstream whose root is an NS(Mutable)AttributedString
 // with one attribute run per message part. Encoding "Noter test" reproduces the real
 // `AttributedBodyTextOnly` fixture byte for byte (see test/typedstream-encode.test.ts).
+import { FIRST_REFERENCE, TAG_END, TAG_INT16, TAG_INT32, TAG_NEW, TAG_NIL } from "./typedstream.js";
 
-const TAG_INT16 = 0x81;
-const TAG_INT32 = 0x82;
-const TAG_NEW = 0x84;
-const TAG_NIL = 0x85;
-const TAG_END = 0x86;
-const FIRST_REFERENCE = -110;
 /** Messages splits a message into parts at each attachment placeholder. */
 const OBJECT_REPLACEMENT = "\ufffc";
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -39,14 +39,15 @@ export class TypedStreamError extends Error {
   override name = "TypedStreamError";
 }
 
-const TAG_INT16 = 0x81;
-const TAG_INT32 = 0x82;
+// Tags, shared with the encoder (typedstream-encode.ts).
+export const TAG_INT16 = 0x81;
+export const TAG_INT32 = 0x82;
 const TAG_FLOAT = 0x83;
-const TAG_NEW = 0x84;
-const TAG_NIL = 0x85;
-const TAG_END = 0x86;
+export const TAG_NEW = 0x84;
+export const TAG_NIL = 0x85;
+export const TAG_END = 0x86;
 /** Byte values 0x80..0x91 are tags; 0x92 (-110 as a signed byte) is reference number 0. */
-const FIRST_REFERENCE = -110;
+export const FIRST_REFERENCE = -110;
 const MAX_DEPTH = 64;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

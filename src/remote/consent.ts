@@ -21,7 +21,7 @@ export interface ConsentSettings {
   failureWindowMs?: number;
 }
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

@@ -67,7 +67,8 @@ interface IssuedCode {
   challengeLookedUp: boolean;
 }
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/** Host names (as URL.hostname spells them) that mean this machine: plain http is allowed to them. */
+export const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const UNAPPROVED_CLIENT_MAX_AGE_SECONDS = 24 * 60 * 60;
 
@@ -90,11 +91,11 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (url.hash) return `redirect URI must not contain a fragment: ${uri}`;
   if (url.username || url.password) return `redirect URI must not contain credentials: ${uri}`;
   if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  if (url.protocol === "http:" && LOOPBACK_HOSTNAMES.has(url.hostname)) return undefined;
   return `redirect URI must use https (or http to localhost/127.0.0.1/[::1]): ${uri}`;
 }
 
-export function parseRequestedScopes(scopes: readonly string[] | undefined): string[] {
+function parseRequestedScopes(scopes: readonly string[] | undefined): string[] {
   const requested = (scopes ?? []).filter((s) => s.length > 0);
   const unknown = requested.filter((s) => !SUPPORTED_SCOPES.includes(s));
   if (unknown.length > 0) {
@@ -398,15 +399,16 @@ export class MessagesOAuthProvider implements OAuthServerProvider {
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
-    const record = this.settings.store.findAccessToken(token);
+    // One read of the state (and so one freshness check of the file) per request.
+    const state = this.settings.store.read();
+    const record = state.accessTokens[hashToken(token)];
     if (!record) throw new InvalidTokenError("Invalid or revoked access token");
     if (record.expiresAt <= this.nowSeconds()) throw new InvalidTokenError("Access token has expired");
     // Audience check: a token minted for another server URL (e.g. before --server-url changed) is refused.
     if (!this.settings.acceptedResources.includes(record.resource)) {
       throw new InvalidTokenError("Access token was not issued for this server");
     }
-    if (!this.settings.store.getClient(record.clientId))
-      throw new InvalidTokenError("Client has been revoked");
+    if (!state.clients[record.clientId]) throw new InvalidTokenError("Client has been revoked");
     return {
       token,
       clientId: record.clientId,

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { readJsonFile, writeFileAtomic } from "../util/secure-file.js";
 import { RemoteSetupError } from "./errors.js";
 
-export const OWNER_PASSWORD_FILE = "owner_password.json";
-export const MIN_OWNER_PASSWORD_LENGTH = 12;
+const OWNER_PASSWORD_FILE = "owner_password.json";
+const MIN_OWNER_PASSWORD_LENGTH = 12;
 
 /** scrypt cost: N=2^15, r=8 needs 32 MiB, hence the raised maxmem; about 0.1 s per check. */
 const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1, keyLength: 64 } as const;

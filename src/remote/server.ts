@@ -14,7 +14,7 @@ import { ensurePrivateDir } from "../util/secure-file.js";
 import { consentRouter, renderConsentPage } from "./consent.js";
 import { RemoteSetupError } from "./errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
+import { LOOPBACK_HOSTNAMES, MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
 import { loadOwnerPassword, ownerPasswordPath } from "./ownerPassword.js";
 import { SCOPE_READ, SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
 import { loadOAuthState, OAuthStateStore } from "./stateStore.js";
@@ -65,10 +65,8 @@ export interface RunningRemoteServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** Validates --server-url: an origin only (no path), https unless it points at this machine. */
-export function parseServerUrl(value: string): URL {
+function parseServerUrl(value: string): URL {
   if (!URL.canParse(value)) throw new RemoteSetupError(`--server-url is not a valid URL: ${value}`);
   const url = new URL(value);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTNAMES.has(url.hostname))) {
@@ -94,7 +92,7 @@ interface SseSession {
 }
 
 /** The first `tools/call` in a JSON-RPC message or batch that targets a send tool, if any. */
-export function findSendToolCall(body: unknown, sendToolNames: readonly string[]): string | undefined {
+function findSendToolCall(body: unknown, sendToolNames: readonly string[]): string | undefined {
   const messages = Array.isArray(body) ? body : [body];
   for (const message of messages) {
     if (typeof message !== "object" || message === null) continue;
@@ -110,6 +108,11 @@ function isLoopbackOrigin(origin: string): boolean {
   if (!URL.canParse(origin)) return false;
   const url = new URL(origin);
   return (url.protocol === "http:" || url.protocol === "https:") && LOOPBACK_HOSTNAMES.has(url.hostname);
+}
+
+/** What requireBearerAuth attached to an authenticated request. */
+function authInfo(req: Request): AuthInfo | undefined {
+  return (req as Request & { auth?: AuthInfo }).auth;
 }
 
 function jsonRpcError(res: Response, status: number, code: number, message: string): void {
@@ -187,7 +190,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     res.setHeader("X-Request-Id", requestId);
     const started = nowMs();
     res.on("finish", () => {
-      const auth = (req as Request & { auth?: AuthInfo }).auth;
+      const auth = authInfo(req);
       const who = auth ? ` client=${auth.clientId}` : "";
       logger.info(
         `[${requestId}] ${req.method} ${req.originalUrl.split("?")[0]} ${res.statusCode} ${nowMs() - started}ms${who}`,
@@ -296,8 +299,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       },
       bearer,
       (req, res, next) => {
-        const auth = (req as Request & { auth?: AuthInfo }).auth!;
-        if (!auth.scopes.includes(SCOPE_READ))
+        if (!authInfo(req)!.scopes.includes(SCOPE_READ))
           return refuseScope(res, resourceMetadataUrl, "Token lacks messages:read");
         next();
       },
@@ -312,21 +314,21 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     res.status(403).json({ error: "insufficient_scope", error_description: description });
   }
 
-  const requireSendScopeForSendTools =
-    (path: McpPath): RequestHandler =>
-    (req, res, next) => {
-      const auth = (req as Request & { auth?: AuthInfo }).auth!;
+  const requireSendScopeForSendTools = (path: McpPath): RequestHandler => {
+    const resourceMetadataUrl = metadataUrlFor(path);
+    return (req, res, next) => {
       const tool = findSendToolCall(req.body, options.sendToolNames);
-      if (tool !== undefined && !auth.scopes.includes(SCOPE_SEND)) {
+      if (tool !== undefined && !authInfo(req)!.scopes.includes(SCOPE_SEND)) {
         logger.info(`[${res.locals.requestId}] refused ${tool}: token lacks ${SCOPE_SEND}`);
-        return refuseScope(res, metadataUrlFor(path), `The ${tool} tool needs the ${SCOPE_SEND} scope`);
+        return refuseScope(res, resourceMetadataUrl, `The ${tool} tool needs the ${SCOPE_SEND} scope`);
       }
       next();
     };
+  };
 
   const jsonBody = express.json({ limit: "4mb" });
   const authOf = (req: Request) => {
-    const auth = (req as Request & { auth?: AuthInfo }).auth!;
+    const auth = authInfo(req)!;
     return { clientId: auth.clientId, scopes: [...auth.scopes] };
   };
 

@@ -15,7 +15,7 @@ import {
 } from "../util/secure-file.js";
 import { RemoteSetupError } from "./errors.js";
 
-export const OAUTH_STATE_FILE = "oauth_state.json";
+const OAUTH_STATE_FILE = "oauth_state.json";
 
 const TokenRecordSchema = z.object({
   clientId: z.string(),
@@ -47,7 +47,7 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export function oauthStatePath(stateDir: string): string {
+function oauthStatePath(stateDir: string): string {
   return join(stateDir, OAUTH_STATE_FILE);
 }
 
@@ -68,12 +68,15 @@ function parseState(raw: unknown, path: string): OAuthStateData {
   return parsed.data as OAuthStateData;
 }
 
-const setupError = (message: string) => new RemoteSetupError(message);
+/** Reads and validates the state file at `path` (empty state when there is none). */
+function readState(path: string): OAuthStateData {
+  const raw = readJsonFile(path, RESET_HINT, (message) => new RemoteSetupError(message));
+  return parseState(raw, path);
+}
 
 /** Loads the state file; throws a RemoteSetupError naming the file when it is corrupt. */
 export function loadOAuthState(stateDir: string): OAuthStateData {
-  const path = oauthStatePath(stateDir);
-  return parseState(readJsonFile(path, RESET_HINT, setupError), path);
+  return readState(oauthStatePath(stateDir));
 }
 
 /**
@@ -93,7 +96,7 @@ export class OAuthStateStore {
   ) {
     this.path = oauthStatePath(stateDir);
     removeStaleTempFiles(this.path);
-    this.data = parseState(readJsonFile(this.path, RESET_HINT, setupError), this.path);
+    this.data = readState(this.path);
     this.knownFingerprint = fileFingerprint(this.path);
   }
 
@@ -102,7 +105,7 @@ export class OAuthStateStore {
     const current = fileFingerprint(this.path);
     if (current === this.knownFingerprint) return;
     try {
-      this.data = parseState(readJsonFile(this.path, RESET_HINT, setupError), this.path);
+      this.data = readState(this.path);
       this.knownFingerprint = current;
     } catch (error) {
       // Keep serving from memory; the bad file is kept for inspection and replaced by the next write.
@@ -147,10 +150,6 @@ export class OAuthStateStore {
 
   getClient(clientId: string): ClientRecord | undefined {
     return this.read().clients[clientId];
-  }
-
-  findAccessToken(token: string): TokenRecord | undefined {
-    return this.read().accessTokens[hashToken(token)];
   }
 
   /** Removes every token of one grant (an authorization and all refreshes that followed it). */

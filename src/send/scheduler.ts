@@ -8,7 +8,6 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -17,7 +16,7 @@ import {
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { processIsAlive, writeFileAtomic } from "../util/secure-file.js";
+import { moveAside, processIsAlive, writeFileAtomic } from "../util/secure-file.js";
 import { type MessageSender, SendInputError, type SendTarget, validateText } from "./sender.js";
 
 export const SCHEDULE_FILE = "scheduled.json";
@@ -33,6 +32,9 @@ const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 5000;
 /** Far longer than osascript may run (30 s by default): a "sending" entry older than this was abandoned. */
 const SENDING_TIMEOUT_MS = 10 * 60_000;
+
+/** Every state a scheduled message can be in; "unknown": the server stopped while sending it. */
+export const SCHEDULED_STATUSES = ["pending", "sending", "sent", "failed", "cancelled", "unknown"] as const;
 
 const targetSchema = z.discriminatedUnion("kind", [
   z.object({
@@ -51,7 +53,7 @@ const entrySchema = z.object({
   text: z.string(),
   sendAt: z.string(),
   createdAt: z.string(),
-  status: z.enum(["pending", "sending", "sent", "failed", "cancelled", "unknown"]),
+  status: z.enum(SCHEDULED_STATUSES),
   updatedAt: z.string(),
   /** Which process was sending it (status "sending"), to tell a crashed sender from a live one. */
   sendingPid: z.number().int().nullable().default(null),
@@ -64,7 +66,6 @@ const entrySchema = z.object({
 const fileSchema = z.object({ version: z.literal(1), messages: z.array(entrySchema) });
 
 export type ScheduledMessage = z.infer<typeof entrySchema>;
-export type ScheduledStatus = ScheduledMessage["status"];
 
 export interface MessageSchedulerOptions {
   /** Folder for scheduled.json (created 0700). */
@@ -303,9 +304,7 @@ export class MessageScheduler {
       parsed = fileSchema.parse(JSON.parse(text));
     } catch {
       // Never drop what might be someone's scheduled messages: keep the file under another name and say so.
-      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-      const aside = `${this.path}.corrupt-${stamp}`;
-      renameSync(this.path, aside);
+      const aside = moveAside(this.path, "corrupt");
       const message =
         `The scheduled messages file ${this.path} was damaged and has been moved to ${aside}; ` +
         "messages scheduled in it will not be sent. Look at that file and schedule them again.";

@@ -16,7 +16,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { openConsentPage, submitConsent, TestOAuthClientProvider } from "./remote-oauth-client.js";
+import { TestOAuthClientProvider } from "./remote-oauth-client.js";
+import { openConsentPage, submitConsent } from "./remote-oauth-http.js";
 
 /** Never contacted: the authorization code is read from the consent page's redirect. */
 const REDIRECT_URL = "http://127.0.0.1:9/callback";

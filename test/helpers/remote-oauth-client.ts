@@ -1,7 +1,6 @@
-// OAuth client side for the remote-mode tests: a loopback redirect receiver, an SDK OAuthClientProvider
-// whose redirectToAuthorization drives headless Chromium through the consent page, and a plain-HTTP
-// consent helper for the negative tests (same form, no browser).
-import { createHash, randomBytes } from "node:crypto";
+// OAuth client side for the remote-mode tests: a loopback redirect receiver, and an SDK OAuthClientProvider
+// whose redirectToAuthorization drives headless Chromium through the consent page. The plain-HTTP
+// consent helpers (same form, no browser) are in remote-oauth-http.ts.
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { dirname } from "node:path";
@@ -168,61 +167,4 @@ export async function consentInBrowser(
   } finally {
     await context.close();
   }
-}
-
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString("base64url");
-  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
-}
-
-export interface ConsentPage {
-  status: number;
-  html: string;
-  requestId: string;
-  csrfToken: string;
-  cookie: string;
-  headers: Headers;
-}
-
-/** GET /authorize like a browser would, returning the form's hidden fields and the CSRF cookie. */
-export async function openConsentPage(authorizationUrl: string): Promise<ConsentPage> {
-  const res = await fetch(authorizationUrl, { redirect: "manual" });
-  const html = await res.text();
-  const field = (name: string) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1] ?? "";
-  const setCookie = res.headers.get("set-cookie") ?? "";
-  return {
-    status: res.status,
-    html,
-    requestId: field("request_id"),
-    csrfToken: field("csrf_token"),
-    cookie: setCookie.split(";")[0] ?? "",
-    headers: res.headers,
-  };
-}
-
-/** POST /consent like the browser form would. */
-export async function submitConsent(
-  serverUrl: string,
-  page: ConsentPage,
-  fields: {
-    password?: string;
-    access?: string;
-    decision: "approve" | "deny";
-    csrfToken?: string;
-    cookie?: string;
-  },
-): Promise<Response> {
-  const body = new URLSearchParams({
-    request_id: page.requestId,
-    csrf_token: fields.csrfToken ?? page.csrfToken,
-    owner_password: fields.password ?? "",
-    access: fields.access ?? "read_send",
-    decision: fields.decision,
-  });
-  return await fetch(`${serverUrl}/consent`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: fields.cookie ?? page.cookie },
-    body,
-  });
 }

@@ -1,6 +1,6 @@
 // Set-up shared by the security, fault and load tests: a chat.db holding hostile-looking text, the real
 // MCP server over the real stores behind the real remote server, a fake osascript at the end of PATH,
-// and a fast way to obtain tokens over plain HTTP (the consent form is posted like a browser would).
+// and helpers to talk MCP over HTTP (tokens come from remote-oauth-http.ts).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +11,7 @@ import { openMessagesStore } from "../../src/messages/index.js";
 import type { RemoteServerOptions } from "../../src/remote/index.js";
 import { MessageSender } from "../../src/send/index.js";
 import { type FakeOsascript, installFakeOsascript } from "./fake-osascript.js";
-import { makeStateDir, OWNER_PASSWORD, startTestRemote, type TestRemote } from "./remote-fixtures.js";
-import { openConsentPage, pkcePair, submitConsent } from "./remote-oauth-client.js";
+import { makeStateDir, startTestRemote, type TestRemote } from "./remote-fixtures.js";
 
 export const PEER = "+15550142001";
 
@@ -107,95 +106,6 @@ export async function startRealRemote(
       state.cleanup();
     },
   };
-}
-
-export interface GrantedTokens {
-  access_token: string;
-  refresh_token: string;
-  scope: string;
-  clientId: string;
-}
-
-export const TEST_REDIRECT = "http://127.0.0.1:7777/callback";
-
-export async function registerClient(serverUrl: string, redirectUris = [TEST_REDIRECT]): Promise<string> {
-  const res = await fetch(`${serverUrl}/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      client_name: "Security Test",
-      redirect_uris: redirectUris,
-      token_endpoint_auth_method: "none",
-    }),
-  });
-  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { client_id: string }).client_id;
-}
-
-export function authorizeUrl(
-  serverUrl: string,
-  clientId: string,
-  challenge: string,
-  extra: Record<string, string> = {},
-): string {
-  const url = new URL(`${serverUrl}/authorize`);
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: TEST_REDIRECT,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    scope: "messages:read messages:send",
-    state: "s",
-    ...extra,
-  }).toString();
-  return url.href;
-}
-
-/** Owner approval over HTTP; returns the authorization code from the redirect. */
-export async function approvedCode(
-  serverUrl: string,
-  clientId: string,
-  challenge: string,
-  extra: Record<string, string> = {},
-): Promise<string> {
-  const page = await openConsentPage(authorizeUrl(serverUrl, clientId, challenge, extra));
-  if (page.status !== 200)
-    throw new Error(`consent page answered ${page.status}: ${page.html.slice(0, 200)}`);
-  const res = await submitConsent(serverUrl, page, { password: OWNER_PASSWORD, decision: "approve" });
-  const location = res.headers.get("location");
-  if (res.status !== 302 || !location) throw new Error(`consent answered ${res.status}`);
-  const code = new URL(location).searchParams.get("code");
-  if (!code) throw new Error(`no code in ${location}`);
-  return code;
-}
-
-export async function postToken(
-  serverUrl: string,
-  params: Record<string, string>,
-): Promise<{ status: number; body: Record<string, string> }> {
-  const res = await fetch(`${serverUrl}/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(params),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
-}
-
-/** A complete grant for `clientId` (registering one when not given). */
-export async function obtainTokens(serverUrl: string, clientId?: string): Promise<GrantedTokens> {
-  const id = clientId ?? (await registerClient(serverUrl));
-  const { verifier, challenge } = pkcePair();
-  const code = await approvedCode(serverUrl, id, challenge);
-  const res = await postToken(serverUrl, {
-    grant_type: "authorization_code",
-    client_id: id,
-    code,
-    code_verifier: verifier,
-    redirect_uri: TEST_REDIRECT,
-  });
-  if (res.status !== 200) throw new Error(`token exchange failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { ...(res.body as unknown as GrantedTokens), clientId: id };
 }
 
 /** Headers of an authenticated Streamable HTTP request. */

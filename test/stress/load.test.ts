@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { obtainTokens, registerClient } from "../helpers/security-remote.js";
+import { obtainTokens, registerClient } from "../helpers/remote-oauth-http.js";
 import type { ServerStats } from "./helpers/load-server.js";
 
 const HTTP_CLIENTS = 50;
@@ -208,7 +208,7 @@ test(`load: ${HTTP_CLIENTS} clients over /mcp and ${SSE_STREAMS} /sse streams fo
   const { serverUrl } = await request<{ serverUrl: string }>(server, "", "ready");
   const clientId = await registerClient(serverUrl);
   const tokens: string[] = [];
-  for (let i = 0; i < TOKENS; i++) tokens.push((await obtainTokens(serverUrl, clientId)).access_token);
+  for (let i = 0; i < TOKENS; i++) tokens.push((await obtainTokens(serverUrl, { clientId })).access_token);
 
   // Warm-up (JIT, statement cache) so "before" is the steady state, not a cold process.
   await runHttpClient(serverUrl, tokens[0]!, performance.now() + 1500, { latenciesMs: [], errors: [] }, 0);

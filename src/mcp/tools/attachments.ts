@@ -7,7 +7,6 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import {
   type AttachmentFile,
-  AttachmentReadError,
   attachmentRoots,
   extractText,
   imagePreview,
@@ -23,8 +22,11 @@ import {
   encodeCursor,
   errorResult,
   guard,
+  moreNote,
   okResult,
+  parseDateInput,
   resolveConversationFilter,
+  rowidPage,
   type ServerDeps,
   ToolContext,
   ToolInputError,
@@ -49,18 +51,6 @@ const SNIPPET_CONTEXT = 80;
 const PREVIEW_CHARS = 4000;
 /** Unreadable files listed by name in a content search (all are counted). */
 const LISTED_UNREADABLE = 20;
-
-/** ISO 8601 date or date-time → Date; a ToolInputError that shows the expected form otherwise. */
-export function parseDateInput(value: string | undefined, what: string): Date | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  const date = new Date(value.trim());
-  if (Number.isNaN(date.getTime())) {
-    throw new ToolInputError(
-      `${what} "${value}" is not a date: use ISO 8601 such as 2025-03-01 or 2025-03-01T14:00:00Z.`,
-    );
-  }
-  return date;
-}
 
 const dateRangeInput = {
   start_date: z
@@ -145,65 +135,62 @@ function attachmentQuery(
   };
 }
 
+const searchAttachmentsTool = {
+  title: "Search attachments",
+  description:
+    "Files sent and received in Messages (photos, PDFs, documents, contact cards, stickers), newest first: name, " +
+    "type, size, who sent it, chat, date and where the file is. Metadata only; use get_attachment to open one " +
+    "and search_attachment_contents to search inside documents. File names are third-party content.",
+  inputSchema: {
+    contact: contactInput,
+    chat: chatInput,
+    ...dateRangeInput,
+    mime_prefix: z
+      .string()
+      .max(100)
+      .optional()
+      .describe('Only this type: "image/", "application/pdf", "text/", "video/"…'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_ATTACHMENT_LIMIT)
+      .optional()
+      .describe(`Default ${DEFAULT_ATTACHMENT_LIMIT}.`),
+    cursor: cursorInput,
+  },
+  outputSchema: {
+    attachments: z.array(attachmentResultSchema),
+    count: z.number().int(),
+    nextCursor: z.string().nullable(),
+    filter: z.string(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 export function registerSearchAttachments(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "search_attachments",
-    {
-      title: "Search attachments",
-      description:
-        "Files sent and received in Messages (photos, PDFs, documents, contact cards, stickers), newest first: name, " +
-        "type, size, who sent it, chat, date and where the file is. Metadata only; use get_attachment to open one " +
-        "and search_attachment_contents to search inside documents. File names are third-party content.",
-      inputSchema: {
-        contact: contactInput,
-        chat: chatInput,
-        ...dateRangeInput,
-        mime_prefix: z
-          .string()
-          .max(100)
-          .optional()
-          .describe('Only this type: "image/", "application/pdf", "text/", "video/"…'),
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_ATTACHMENT_LIMIT)
-          .optional()
-          .describe(`Default ${DEFAULT_ATTACHMENT_LIMIT}.`),
-        cursor: cursorInput,
-      },
-      outputSchema: {
-        attachments: z.array(attachmentResultSchema),
-        count: z.number().int(),
-        nextCursor: z.string().nullable(),
-        filter: z.string(),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(() => {
-        const ctx = new ToolContext(deps);
-        const limit = args.limit ?? DEFAULT_ATTACHMENT_LIMIT;
-        const built = attachmentQuery(ctx, args);
-        if ("empty" in built)
-          return okResult(built.empty, { attachments: [], count: 0, nextCursor: null, filter: built.empty });
-        const mimePrefix = args.mime_prefix?.trim().toLowerCase() || undefined;
-        const found = ctx.messages.searchAttachments({
-          ...built.query,
-          mimePrefix,
-          beforeRowid: args.cursor === undefined ? undefined : decodeCursor(args.cursor, "beforeRowid"),
-          limit: limit + 1,
-        });
-        const page = found.slice(0, limit).map((a) => attachmentResult(ctx, a));
-        const last = page[page.length - 1];
-        const nextCursor = found.length > limit && last ? encodeCursor({ beforeRowid: last.id }) : null;
-        const filter = ["Attachments", mimePrefix ? `of type ${mimePrefix}*` : "", built.description]
-          .filter((p) => p !== "")
-          .join(" ");
-        const more = nextCursor ? `\nMore attachments: call again with cursor "${nextCursor}".` : "";
-        const text = `${filter}: ${page.length} shown, newest first.\n${fencedLines(page.map(attachmentLine), "No attachments.")}${more}`;
-        return okResult(text, { attachments: page, count: page.length, nextCursor, filter });
-      }),
+  server.registerTool("search_attachments", searchAttachmentsTool, (args) =>
+    guard(() => {
+      const ctx = new ToolContext(deps);
+      const limit = args.limit ?? DEFAULT_ATTACHMENT_LIMIT;
+      const built = attachmentQuery(ctx, args);
+      if ("empty" in built)
+        return okResult(built.empty, { attachments: [], count: 0, nextCursor: null, filter: built.empty });
+      const mimePrefix = args.mime_prefix?.trim().toLowerCase() || undefined;
+      const found = ctx.messages.searchAttachments({
+        ...built.query,
+        mimePrefix,
+        beforeRowid: args.cursor === undefined ? undefined : decodeCursor(args.cursor, "beforeRowid"),
+        limit: limit + 1,
+      });
+      const { page: rows, nextCursor } = rowidPage(found, limit);
+      const page = rows.map((a) => attachmentResult(ctx, a));
+      const filter = ["Attachments", mimePrefix ? `of type ${mimePrefix}*` : "", built.description]
+        .filter((p) => p !== "")
+        .join(" ");
+      const text = `${filter}: ${page.length} shown, newest first.\n${fencedLines(page.map(attachmentLine), "No attachments.")}${moreNote("attachments", nextCursor)}`;
+      return okResult(text, { attachments: page, count: page.length, nextCursor, filter });
+    }),
   );
 }
 
@@ -227,100 +214,96 @@ function fileNote(file: AttachmentFile): string {
 
 const fileStatusSchema = z.enum(["available", "not_downloaded", "missing", "not_a_file", "unreadable"]);
 
+const getAttachmentTool = {
+  title: "Get an attachment",
+  description:
+    "One attachment by id (from search_attachments or a message's attachments): its details and file status; " +
+    "images up to 1 MB come back as an image (HEIC converted to JPEG), text files and PDFs with their text, " +
+    "other files as their path. Only files inside the Messages attachments folder are read.",
+  inputSchema: {
+    id: z.number().int().min(1).describe("The attachment id."),
+  },
+  outputSchema: {
+    attachment: attachmentResultSchema,
+    file: z.object({ status: fileStatusSchema, note: z.string() }),
+    preview: z.object({
+      kind: z.enum(["image", "text", "none"]),
+      mimeType: z.string().nullable().describe("Of the image returned, when kind is image."),
+      convertedFrom: z.string().nullable().describe('"image/heic" when a HEIC photo was converted to JPEG.'),
+      text: z.string().nullable().describe("Start of the file's text (third-party content)."),
+      truncated: z.boolean(),
+      note: z.string().nullable().describe("Why there is no preview, when there is none."),
+    }),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 export function registerGetAttachment(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "get_attachment",
-    {
-      title: "Get an attachment",
-      description:
-        "One attachment by id (from search_attachments or a message's attachments): its details and file status; " +
-        "images up to 1 MB come back as an image (HEIC converted to JPEG), text files and PDFs with their text, " +
-        "other files as their path. Only files inside the Messages attachments folder are read.",
-      inputSchema: {
-        id: z.number().int().min(1).describe("The attachment id."),
-      },
-      outputSchema: {
-        attachment: attachmentResultSchema,
-        file: z.object({ status: fileStatusSchema, note: z.string() }),
-        preview: z.object({
-          kind: z.enum(["image", "text", "none"]),
-          mimeType: z.string().nullable().describe("Of the image returned, when kind is image."),
-          convertedFrom: z
-            .string()
-            .nullable()
-            .describe('"image/heic" when a HEIC photo was converted to JPEG.'),
-          text: z.string().nullable().describe("Start of the file's text (third-party content)."),
-          truncated: z.boolean(),
-          note: z.string().nullable().describe("Why there is no preview, when there is none."),
-        }),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(async (): Promise<CallToolResult> => {
-        const ctx = new ToolContext(deps);
-        const attachment = ctx.messages.getAttachment(args.id);
-        if (!attachment) {
-          throw new ToolInputError(
-            `There is no attachment with id ${args.id}. Use search_attachments to find ids.`,
-          );
-        }
-        const view = attachmentResult(ctx, attachment);
-        const file = await locateAttachmentFile(attachment.path, attachmentRoots(ctx.messages.path));
-        if (file.status === "outside") return errorResult(fileNote(file));
-        const header = wrapUntrusted(attachmentLine(view));
-        const preview = {
-          kind: "none" as "image" | "text" | "none",
-          mimeType: null as string | null,
-          convertedFrom: null as string | null,
-          text: null as string | null,
-          truncated: false,
-          note: null as string | null,
-        };
-        const content: CallToolResult["content"] = [];
-        if (file.status === "available") {
-          const kind = readableKind(attachment.mimeType, attachment.name, file.realPath);
-          if (looksLikeImage(attachment.mimeType, attachment.name)) {
-            const image = await imagePreview(file.realPath);
-            if (image.ok) {
-              Object.assign(preview, {
-                kind: "image",
-                mimeType: image.mimeType,
-                convertedFrom: image.convertedFrom,
-              });
-              content.push({ type: "image", data: image.data.toString("base64"), mimeType: image.mimeType });
-            } else {
-              preview.note = image.reason;
-            }
-          } else if (kind !== null) {
-            try {
-              const extracted = await extractText(file.realPath, kind, { maxChars: PREVIEW_CHARS });
-              Object.assign(preview, { kind: "text", text: extracted.text, truncated: extracted.truncated });
-            } catch (error) {
-              preview.note = `No text: ${error instanceof AttachmentReadError ? error.message : describeError(error)}.`;
-            }
+  server.registerTool("get_attachment", getAttachmentTool, (args) =>
+    guard(async (): Promise<CallToolResult> => {
+      const ctx = new ToolContext(deps);
+      const attachment = ctx.messages.getAttachment(args.id);
+      if (!attachment) {
+        throw new ToolInputError(
+          `There is no attachment with id ${args.id}. Use search_attachments to find ids.`,
+        );
+      }
+      const view = attachmentResult(ctx, attachment);
+      const file = await locateAttachmentFile(attachment.path, attachmentRoots(ctx.messages.path));
+      if (file.status === "outside") return errorResult(fileNote(file));
+      const header = wrapUntrusted(attachmentLine(view));
+      const preview = {
+        kind: "none" as "image" | "text" | "none",
+        mimeType: null as string | null,
+        convertedFrom: null as string | null,
+        text: null as string | null,
+        truncated: false,
+        note: null as string | null,
+      };
+      const content: CallToolResult["content"] = [];
+      if (file.status === "available") {
+        const kind = readableKind(attachment.mimeType, attachment.name, file.realPath);
+        if (looksLikeImage(attachment.mimeType, attachment.name)) {
+          const image = await imagePreview(file.realPath);
+          if (image.ok) {
+            Object.assign(preview, {
+              kind: "image",
+              mimeType: image.mimeType,
+              convertedFrom: image.convertedFrom,
+            });
+            content.push({ type: "image", data: image.data.toString("base64"), mimeType: image.mimeType });
           } else {
-            preview.note = "No preview for this type of file; open it from the path.";
+            preview.note = image.reason;
           }
+        } else if (kind !== null) {
+          try {
+            const extracted = await extractText(file.realPath, kind, { maxChars: PREVIEW_CHARS });
+            Object.assign(preview, { kind: "text", text: extracted.text, truncated: extracted.truncated });
+          } catch (error) {
+            preview.note = `No text: ${describeError(error)}.`;
+          }
+        } else {
+          preview.note = "No preview for this type of file; open it from the path.";
         }
-        const lines = [`Attachment ${header}`, fileNote(file)];
-        if (preview.kind === "image") {
-          lines.push(`The image follows${preview.convertedFrom ? " (converted from HEIC to JPEG)" : ""}.`);
-        }
-        if (preview.kind === "text" && preview.text !== null) {
-          lines.push(`Text${preview.truncated ? " (beginning only)" : ""}:\n${wrapUntrusted(preview.text)}`);
-        }
-        if (preview.note) lines.push(preview.note);
-        content.unshift({ type: "text", text: lines.join("\n") });
-        return {
-          content,
-          structuredContent: {
-            attachment: view,
-            file: { status: file.status, note: fileNote(file) },
-            preview,
-          },
-        };
-      }),
+      }
+      const lines = [`Attachment ${header}`, fileNote(file)];
+      if (preview.kind === "image") {
+        lines.push(`The image follows${preview.convertedFrom ? " (converted from HEIC to JPEG)" : ""}.`);
+      }
+      if (preview.kind === "text" && preview.text !== null) {
+        lines.push(`Text${preview.truncated ? " (beginning only)" : ""}:\n${wrapUntrusted(preview.text)}`);
+      }
+      if (preview.note) lines.push(preview.note);
+      content.unshift({ type: "text", text: lines.join("\n") });
+      return {
+        content,
+        structuredContent: {
+          attachment: view,
+          file: { status: file.status, note: fileNote(file) },
+          preview,
+        },
+      };
+    }),
   );
 }
 
@@ -349,147 +332,142 @@ export function findSnippets(text: string, query: string): { count: number; snip
   return { count, snippets };
 }
 
+const searchAttachmentContentsTool = {
+  title: "Search inside attachments",
+  description:
+    "Finds text inside attached documents: plain text, contact cards (.vcf), CSV, Markdown and PDFs. Returns " +
+    "matching files with snippets, newest first, and counts the files that could not be read (missing, too " +
+    `large, password-protected). Reads up to ${FILES_PER_CONTENT_SEARCH} files per call; pass nextCursor to go on.`,
+  inputSchema: {
+    query: z.string().min(1).max(200).describe("Text to look for, case-insensitive."),
+    contact: contactInput,
+    chat: chatInput,
+    ...dateRangeInput,
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Most matching files to return (default 20)."),
+    cursor: cursorInput,
+  },
+  outputSchema: {
+    matches: z.array(
+      z.object({
+        attachment: attachmentResultSchema,
+        matchCount: z.number().int(),
+        snippets: z.array(z.string()).describe("Third-party content."),
+      }),
+    ),
+    count: z.number().int(),
+    filesSearched: z.number().int(),
+    unreadableCount: z.number().int().describe("Searchable files that could not be read."),
+    unreadable: z.array(z.object({ id: z.number().int(), name: z.string().nullable(), reason: z.string() })),
+    nextCursor: z.string().nullable().describe("More files remain: pass this as cursor."),
+    filter: z.string(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 export function registerSearchAttachmentContents(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "search_attachment_contents",
-    {
-      title: "Search inside attachments",
-      description:
-        "Finds text inside attached documents: plain text, contact cards (.vcf), CSV, Markdown and PDFs. Returns " +
-        "matching files with snippets, newest first, and counts the files that could not be read (missing, too " +
-        `large, password-protected). Reads up to ${FILES_PER_CONTENT_SEARCH} files per call; pass nextCursor to go on.`,
-      inputSchema: {
-        query: z.string().min(1).max(200).describe("Text to look for, case-insensitive."),
-        contact: contactInput,
-        chat: chatInput,
-        ...dateRangeInput,
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(100)
-          .optional()
-          .describe("Most matching files to return (default 20)."),
-        cursor: cursorInput,
-      },
-      outputSchema: {
-        matches: z.array(
-          z.object({
-            attachment: attachmentResultSchema,
-            matchCount: z.number().int(),
-            snippets: z.array(z.string()).describe("Third-party content."),
-          }),
-        ),
-        count: z.number().int(),
-        filesSearched: z.number().int(),
-        unreadableCount: z.number().int().describe("Searchable files that could not be read."),
-        unreadable: z.array(
-          z.object({ id: z.number().int(), name: z.string().nullable(), reason: z.string() }),
-        ),
-        nextCursor: z.string().nullable().describe("More files remain: pass this as cursor."),
-        filter: z.string(),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(async () => {
-        const ctx = new ToolContext(deps);
-        const query = args.query.trim();
-        if (query === "") throw new ToolInputError("The query is empty.");
-        const limit = args.limit ?? 20;
-        const built = attachmentQuery(ctx, args);
-        if ("empty" in built) {
-          return okResult(built.empty, {
-            matches: [],
-            count: 0,
-            filesSearched: 0,
-            unreadableCount: 0,
-            unreadable: [],
-            nextCursor: null,
-            filter: built.empty,
-          });
-        }
-        const roots = attachmentRoots(ctx.messages.path);
-        const matches: ContentMatch[] = [];
-        const unreadable: { id: number; name: string | null; reason: string }[] = [];
-        let filesSearched = 0;
-        let beforeRowid = args.cursor === undefined ? undefined : decodeCursor(args.cursor, "beforeRowid");
-        let mayHaveMore = true;
-        const budgetLeft = () => filesSearched + unreadable.length < FILES_PER_CONTENT_SEARCH;
-        // Newest first in batches; stop at the match limit or the per-call file budget, whichever first.
-        scan: while (mayHaveMore && matches.length < limit && budgetLeft()) {
-          const batch = ctx.messages.searchAttachments({
-            ...built.query,
-            beforeRowid,
-            limit: CANDIDATE_BATCH,
-          });
-          mayHaveMore = batch.length === CANDIDATE_BATCH;
-          for (const [index, attachment] of batch.entries()) {
-            beforeRowid = attachment.rowid;
-            const kind = readableKind(attachment.mimeType, attachment.name, attachment.path);
-            if (kind === null) continue;
-            const file = await locateAttachmentFile(attachment.path, roots);
-            if (file.status !== "available") {
-              unreadable.push({ id: attachment.rowid, name: attachment.name, reason: fileNote(file) });
-            } else {
-              try {
-                const { text } = await extractText(file.realPath, kind);
-                filesSearched++;
-                const found = findSnippets(text, query);
-                if (found.count > 0) {
-                  matches.push({
-                    attachment: attachmentResult(ctx, attachment),
-                    matchCount: found.count,
-                    snippets: found.snippets,
-                  });
-                }
-              } catch (error) {
-                const reason = error instanceof AttachmentReadError ? error.message : describeError(error);
-                unreadable.push({
-                  id: attachment.rowid,
-                  name: attachment.name,
-                  reason: `Could not read it: ${reason}.`,
+  server.registerTool("search_attachment_contents", searchAttachmentContentsTool, (args) =>
+    guard(async () => {
+      const ctx = new ToolContext(deps);
+      const query = args.query.trim();
+      if (query === "") throw new ToolInputError("The query is empty.");
+      const limit = args.limit ?? 20;
+      const built = attachmentQuery(ctx, args);
+      if ("empty" in built) {
+        return okResult(built.empty, {
+          matches: [],
+          count: 0,
+          filesSearched: 0,
+          unreadableCount: 0,
+          unreadable: [],
+          nextCursor: null,
+          filter: built.empty,
+        });
+      }
+      const roots = attachmentRoots(ctx.messages.path);
+      const matches: ContentMatch[] = [];
+      const unreadable: { id: number; name: string | null; reason: string }[] = [];
+      let filesSearched = 0;
+      let beforeRowid = args.cursor === undefined ? undefined : decodeCursor(args.cursor, "beforeRowid");
+      let mayHaveMore = true;
+      const budgetLeft = () => filesSearched + unreadable.length < FILES_PER_CONTENT_SEARCH;
+      // Newest first in batches; stop at the match limit or the per-call file budget, whichever first.
+      scan: while (mayHaveMore && matches.length < limit && budgetLeft()) {
+        const batch = ctx.messages.searchAttachments({
+          ...built.query,
+          beforeRowid,
+          limit: CANDIDATE_BATCH,
+        });
+        mayHaveMore = batch.length === CANDIDATE_BATCH;
+        for (const [index, attachment] of batch.entries()) {
+          beforeRowid = attachment.rowid;
+          const kind = readableKind(attachment.mimeType, attachment.name, attachment.path);
+          if (kind === null) continue;
+          const file = await locateAttachmentFile(attachment.path, roots);
+          if (file.status !== "available") {
+            unreadable.push({ id: attachment.rowid, name: attachment.name, reason: fileNote(file) });
+          } else {
+            try {
+              const { text } = await extractText(file.realPath, kind);
+              filesSearched++;
+              const found = findSnippets(text, query);
+              if (found.count > 0) {
+                matches.push({
+                  attachment: attachmentResult(ctx, attachment),
+                  matchCount: found.count,
+                  snippets: found.snippets,
                 });
               }
-            }
-            if (matches.length >= limit || !budgetLeft()) {
-              if (index < batch.length - 1) mayHaveMore = true;
-              break scan;
+            } catch (error) {
+              unreadable.push({
+                id: attachment.rowid,
+                name: attachment.name,
+                reason: `Could not read it: ${describeError(error)}.`,
+              });
             }
           }
+          if (matches.length >= limit || !budgetLeft()) {
+            if (index < batch.length - 1) mayHaveMore = true;
+            break scan;
+          }
         }
-        const nextCursor = mayHaveMore && beforeRowid !== undefined ? encodeCursor({ beforeRowid }) : null;
-        const filter = [`Attachments containing "${query}"`, built.description]
-          .filter((p) => p !== "")
-          .join(" ");
-        const lines = matches.map(
-          (m) =>
-            `${attachmentLine(m.attachment)} — ${m.matchCount} match${m.matchCount === 1 ? "" : "es"}\n` +
-            m.snippets.map((s) => `    ${s}`).join("\n"),
-        );
-        const unreadableText =
-          unreadable.length > 0
-            ? `\n${unreadable.length} file${unreadable.length === 1 ? "" : "s"} could not be read, e.g.:\n${wrapUntrusted(
-                unreadable
-                  .slice(0, 5)
-                  .map((u) => `#${u.id} ${u.name ?? "unnamed"}: ${u.reason}`)
-                  .join("\n"),
-              )}`
-            : "";
-        const more = nextCursor ? `\nMore files to search: call again with cursor "${nextCursor}".` : "";
-        const text =
-          `${filter}: ${matches.length} matching file${matches.length === 1 ? "" : "s"} (${filesSearched} searched).\n` +
-          `${fencedLines(lines, "No matches.")}${unreadableText}${more}`;
-        return okResult(text, {
-          matches,
-          count: matches.length,
-          filesSearched,
-          unreadableCount: unreadable.length,
-          unreadable: unreadable.slice(0, LISTED_UNREADABLE),
-          nextCursor,
-          filter,
-        });
-      }),
+      }
+      const nextCursor = mayHaveMore && beforeRowid !== undefined ? encodeCursor({ beforeRowid }) : null;
+      const filter = [`Attachments containing "${query}"`, built.description]
+        .filter((p) => p !== "")
+        .join(" ");
+      const lines = matches.map(
+        (m) =>
+          `${attachmentLine(m.attachment)} — ${m.matchCount} match${m.matchCount === 1 ? "" : "es"}\n` +
+          m.snippets.map((s) => `    ${s}`).join("\n"),
+      );
+      const unreadableText =
+        unreadable.length > 0
+          ? `\n${unreadable.length} file${unreadable.length === 1 ? "" : "s"} could not be read, e.g.:\n${wrapUntrusted(
+              unreadable
+                .slice(0, 5)
+                .map((u) => `#${u.id} ${u.name ?? "unnamed"}: ${u.reason}`)
+                .join("\n"),
+            )}`
+          : "";
+      const text =
+        `${filter}: ${matches.length} matching file${matches.length === 1 ? "" : "s"} (${filesSearched} searched).\n` +
+        `${fencedLines(lines, "No matches.")}${unreadableText}${moreNote("files to search", nextCursor)}`;
+      return okResult(text, {
+        matches,
+        count: matches.length,
+        filesSearched,
+        unreadableCount: unreadable.length,
+        unreadable: unreadable.slice(0, LISTED_UNREADABLE),
+        nextCursor,
+        filter,
+      });
+    }),
   );
 }
 

@@ -2,13 +2,14 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ChatSummary } from "../../messages/types.js";
-import { chatTitle, fencedLines, localTimestamp, messageLine, messageView } from "../format.js";
+import { chatTitle, fencedLines, localTimestamp, messageLine } from "../format.js";
 import {
   chatRefString,
   clampLimit,
   decodeCursor,
-  encodeCursor,
   guard,
+  moreNote,
+  offsetPage,
   okResult,
   type ServerDeps,
   ToolContext,
@@ -44,9 +45,7 @@ export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
     isGroup: chat.isGroup,
     service: chat.service,
     participants: chat.participants.map((p) => ({ id: p.id, service: p.service, name: ctx.nameFor(p.id) })),
-    lastMessage: chat.lastMessage
-      ? messageView(chat.lastMessage, ctx.nameFor, ctx.chatRef(chat.rowid))
-      : null,
+    lastMessage: chat.lastMessage ? ctx.messageView(chat.lastMessage) : null,
     lastActivity: chat.lastActivity?.toISOString() ?? null,
     messageCount: chat.messageCount,
     unreadCount: chat.unreadCount,
@@ -65,46 +64,44 @@ export function chatLine(view: ChatView): string {
   return `${view.ref} ${view.name}${view.isGroup ? " [group]" : ""} (${view.service})${who};${when}${unread}${last}`;
 }
 
+const listChatsTool = {
+  title: "List chats",
+  description:
+    "Recent conversations (one-to-one and groups), most recently active first: name, participants, last " +
+    "message, unread count. Each has a chat:<id> ref for get_recent_messages, search_messages and send_message.",
+  inputSchema: {
+    unread_only: z.boolean().optional().describe("Only chats with unread incoming messages."),
+    since_hours: z.number().positive().optional().describe("Only chats active in the last N hours."),
+    limit: limitInput,
+    cursor: cursorInput,
+  },
+  outputSchema: {
+    chats: z.array(chatSchema),
+    count: z.number().int(),
+    nextCursor: z.string().nullable(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 export function registerListChats(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "list_chats",
-    {
-      title: "List chats",
-      description:
-        "Recent conversations (one-to-one and groups), most recently active first: name, participants, last " +
-        "message, unread count. Each has a chat:<id> ref for get_recent_messages, search_messages and send_message.",
-      inputSchema: {
-        unread_only: z.boolean().optional().describe("Only chats with unread incoming messages."),
-        since_hours: z.number().positive().optional().describe("Only chats active in the last N hours."),
-        limit: limitInput,
-        cursor: cursorInput,
-      },
-      outputSchema: {
-        chats: z.array(chatSchema),
-        count: z.number().int(),
-        nextCursor: z.string().nullable(),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(() => {
-        const ctx = new ToolContext(deps);
-        const limit = clampLimit(args.limit);
-        const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
-        const since =
-          args.since_hours === undefined ? undefined : new Date(Date.now() - args.since_hours * 3_600_000);
-        const found = ctx.messages.listChats({
-          limit: limit + 1,
-          offset,
-          unreadOnly: args.unread_only,
-          since,
-        });
-        const page = found.slice(0, limit).map((c) => chatView(ctx, c));
-        const nextCursor = found.length > limit ? encodeCursor({ offset: offset + limit }) : null;
-        const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
-        const more = nextCursor ? `\nMore chats: call again with cursor "${nextCursor}".` : "";
-        const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${more}`;
-        return okResult(text, { chats: page, count: page.length, nextCursor });
-      }),
+  server.registerTool("list_chats", listChatsTool, (args) =>
+    guard(() => {
+      const ctx = new ToolContext(deps);
+      const limit = clampLimit(args.limit);
+      const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
+      const since =
+        args.since_hours === undefined ? undefined : new Date(Date.now() - args.since_hours * 3_600_000);
+      const found = ctx.messages.listChats({
+        limit: limit + 1,
+        offset,
+        unreadOnly: args.unread_only,
+        since,
+      });
+      const { page: rows, nextCursor } = offsetPage(found, limit, offset);
+      const page = rows.map((c) => chatView(ctx, c));
+      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
+      const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${moreNote("chats", nextCursor)}`;
+      return okResult(text, { chats: page, count: page.length, nextCursor });
+    }),
   );
 }

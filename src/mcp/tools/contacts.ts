@@ -47,70 +47,65 @@ function contactLine(view: ReturnType<typeof contactView>, score: number, matche
   return `${view.ref} ${view.name} — score ${score.toFixed(2)} (matched ${matchedOn})${values.length ? `: ${values.join(", ")}` : ""}`;
 }
 
+const findContactTool = {
+  title: "Find a contact",
+  description:
+    "Search Contacts by name (typo-tolerant, best first, with a 0–1 score), or look up who a phone number or " +
+    "email belongs to. Also lists matching Messages handles, including people who are not in Contacts.",
+  inputSchema: {
+    query: z.string().min(1).max(320).describe('A name ("jon smth" works), phone number or email address.'),
+    limit: z.number().int().min(1).max(50).optional().describe("Most matches to return (default 10)."),
+  },
+  outputSchema: {
+    kind: z.enum(["name", "phone", "email"]),
+    matches: z.array(contactSchema.extend({ score: z.number(), matchedOn: z.string() })),
+    handles: z
+      .array(handleSchema)
+      .describe("Messages handles (chat.db) for this number/address or these contacts."),
+    contactsWarning: z.string().nullable().describe("Set when Contacts could not be fully read."),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 export function registerFindContact(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "find_contact",
-    {
-      title: "Find a contact",
-      description:
-        "Search Contacts by name (typo-tolerant, best first, with a 0–1 score), or look up who a phone number or " +
-        "email belongs to. Also lists matching Messages handles, including people who are not in Contacts.",
-      inputSchema: {
-        query: z
-          .string()
-          .min(1)
-          .max(320)
-          .describe('A name ("jon smth" works), phone number or email address.'),
-        limit: z.number().int().min(1).max(50).optional().describe("Most matches to return (default 10)."),
-      },
-      outputSchema: {
-        kind: z.enum(["name", "phone", "email"]),
-        matches: z.array(contactSchema.extend({ score: z.number(), matchedOn: z.string() })),
-        handles: z
-          .array(handleSchema)
-          .describe("Messages handles (chat.db) for this number/address or these contacts."),
-        contactsWarning: z.string().nullable().describe("Set when Contacts could not be fully read."),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(() => {
-        const ctx = new ToolContext(deps);
-        const query = args.query.trim();
-        if (query === "") throw new ToolInputError("The search text is empty.");
-        const classified = classifyHandle(query);
-        const kind = classified === "other" ? "name" : classified;
-        const results = ctx.contacts.search(query, args.limit ?? 10);
-        const matches = results.map((r) => ({
-          ...contactView(r.contact),
-          score: r.score,
-          matchedOn: r.matchedOn,
-        }));
-        const addresses =
-          kind === "name"
-            ? results.flatMap((r) => [...r.contact.phones, ...r.contact.emails].map((v) => v.value))
-            : [query];
-        const handles = ctx
-          .handlesMatching(addresses)
-          .map((h) => ({ id: h.id, service: h.service, name: ctx.nameFor(h.id) }));
-        const status = ctx.contacts.status();
-        const contactsWarning = status.ok ? null : status.message;
-        const lines = matches.map((m) => contactLine(m, m.score, m.matchedOn));
-        if (kind !== "name" && handles.length > 0) {
-          lines.push(`In Messages as: ${handles.map((h) => `${h.id} (${h.service})`).join(", ")}`);
-        }
-        const header =
-          matches.length > 0
-            ? `${matches.length} contact${matches.length === 1 ? "" : "s"} matching "${query}", best first.`
-            : `No contact matches "${query}".${kind !== "name" && handles.length > 0 ? " It does appear in Messages." : ""}`;
-        const warning = contactsWarning ? `\nNote: ${contactsWarning}` : "";
-        return okResult(`${header}${warning}\n${fencedLines(lines, "(nothing found)")}`, {
-          kind,
-          matches,
-          handles,
-          contactsWarning,
-        });
-      }),
+  server.registerTool("find_contact", findContactTool, (args) =>
+    guard(() => {
+      const ctx = new ToolContext(deps);
+      const query = args.query.trim();
+      if (query === "") throw new ToolInputError("The search text is empty.");
+      const classified = classifyHandle(query);
+      const kind = classified === "other" ? "name" : classified;
+      const results = ctx.contacts.search(query, args.limit ?? 10);
+      const matches = results.map((r) => ({
+        ...contactView(r.contact),
+        score: r.score,
+        matchedOn: r.matchedOn,
+      }));
+      const addresses =
+        kind === "name"
+          ? results.flatMap((r) => [...r.contact.phones, ...r.contact.emails].map((v) => v.value))
+          : [query];
+      const handles = ctx
+        .handlesMatching(addresses)
+        .map((h) => ({ id: h.id, service: h.service, name: ctx.nameFor(h.id) }));
+      const status = ctx.contacts.status();
+      const contactsWarning = status.ok ? null : status.message;
+      const lines = matches.map((m) => contactLine(m, m.score, m.matchedOn));
+      if (kind !== "name" && handles.length > 0) {
+        lines.push(`In Messages as: ${handles.map((h) => `${h.id} (${h.service})`).join(", ")}`);
+      }
+      const header =
+        matches.length > 0
+          ? `${matches.length} contact${matches.length === 1 ? "" : "s"} matching "${query}", best first.`
+          : `No contact matches "${query}".${kind !== "name" && handles.length > 0 ? " It does appear in Messages." : ""}`;
+      const warning = contactsWarning ? `\nNote: ${contactsWarning}` : "";
+      return okResult(`${header}${warning}\n${fencedLines(lines, "(nothing found)")}`, {
+        kind,
+        matches,
+        handles,
+        contactsWarning,
+      });
+    }),
   );
 }
 
@@ -168,68 +163,67 @@ export function serviceHistoryFor(ctx: ToolContext, address: string) {
   return [...merged.values()].sort((a, b) => (b.lastUsed?.getTime() ?? 0) - (a.lastUsed?.getTime() ?? 0));
 }
 
-export function registerCheckImessageAvailability(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "check_imessage_availability",
-    {
-      title: "Check iMessage availability",
-      description:
-        "Whether a phone number, email or contact has used iMessage with you, from the Messages history on this " +
-        "Mac (Apple offers no lookup that does not send). Tells send_message whether to expect iMessage or SMS.",
-      inputSchema: {
-        recipient: z.string().min(1).max(320).describe("Phone number, email, contact name or contact:<id>."),
-      },
-      outputSchema: {
-        contact: z.string().nullable(),
-        available: z.enum(["yes", "no", "unknown"]).describe("yes = iMessage history on some address."),
-        addresses: z.array(
-          z.object({
-            address: z.string(),
-            availability: z.enum(["imessage", "sms_only", "unknown"]),
-            services: z.array(serviceUseSchema),
-          }),
-        ),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(() => {
-        const ctx = new ToolContext(deps);
-        const { addresses, contact } = addressesFor(ctx, args.recipient.trim());
-        const results = addresses.map((address) => {
-          const services = serviceHistoryFor(ctx, address);
-          return {
-            address,
-            availability: availabilityOf(services),
-            services: services.map((s) => ({ ...s, lastUsed: s.lastUsed?.toISOString() ?? null })),
-          };
-        });
-        const available = results.some((r) => r.availability === "imessage")
-          ? "yes"
-          : results.some((r) => r.availability === "sms_only")
-            ? "no"
-            : "unknown";
-        const lines = results.map((r) => {
-          const detail = r.services
-            .map(
-              (s) =>
-                `${s.service}: ${s.messageCount} messages${s.lastUsed ? `, last ${localTimestamp(new Date(s.lastUsed))}` : ""}`,
-            )
-            .join("; ");
-          return `${r.address}: ${VERDICT_WORDS[r.availability]}${detail ? ` (${detail})` : ""}`;
-        });
-        const who = contact ? `${contact.displayName}` : args.recipient.trim();
-        const summary =
-          available === "yes"
-            ? `${who} has used iMessage; send_message will use iMessage.`
-            : available === "no"
-              ? `${who} has no iMessage history; send_message will send SMS (a phone number is needed).`
-              : `No Messages history for ${who}; send_message will try iMessage first and fall back to SMS.`;
-        return okResult(`${summary}\n${fencedLines(lines, "(no addresses)")}`, {
-          contact: contact?.displayName ?? null,
-          available,
-          addresses: results,
-        });
+const checkImessageAvailabilityTool = {
+  title: "Check iMessage availability",
+  description:
+    "Whether a phone number, email or contact has used iMessage with you, from the Messages history on this " +
+    "Mac (Apple offers no lookup that does not send). Tells send_message whether to expect iMessage or SMS.",
+  inputSchema: {
+    recipient: z.string().min(1).max(320).describe("Phone number, email, contact name or contact:<id>."),
+  },
+  outputSchema: {
+    contact: z.string().nullable(),
+    available: z.enum(["yes", "no", "unknown"]).describe("yes = iMessage history on some address."),
+    addresses: z.array(
+      z.object({
+        address: z.string(),
+        availability: z.enum(["imessage", "sms_only", "unknown"]),
+        services: z.array(serviceUseSchema),
       }),
+    ),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+export function registerCheckImessageAvailability(server: McpServer, deps: ServerDeps): void {
+  server.registerTool("check_imessage_availability", checkImessageAvailabilityTool, (args) =>
+    guard(() => {
+      const ctx = new ToolContext(deps);
+      const { addresses, contact } = addressesFor(ctx, args.recipient.trim());
+      const results = addresses.map((address) => {
+        const services = serviceHistoryFor(ctx, address);
+        return {
+          address,
+          availability: availabilityOf(services),
+          services: services.map((s) => ({ ...s, lastUsed: s.lastUsed?.toISOString() ?? null })),
+        };
+      });
+      const available = results.some((r) => r.availability === "imessage")
+        ? "yes"
+        : results.some((r) => r.availability === "sms_only")
+          ? "no"
+          : "unknown";
+      const lines = results.map((r) => {
+        const detail = r.services
+          .map(
+            (s) =>
+              `${s.service}: ${s.messageCount} messages${s.lastUsed ? `, last ${localTimestamp(new Date(s.lastUsed))}` : ""}`,
+          )
+          .join("; ");
+        return `${r.address}: ${VERDICT_WORDS[r.availability]}${detail ? ` (${detail})` : ""}`;
+      });
+      const who = contact ? `${contact.displayName}` : args.recipient.trim();
+      const summary =
+        available === "yes"
+          ? `${who} has used iMessage; send_message will use iMessage.`
+          : available === "no"
+            ? `${who} has no iMessage history; send_message will send SMS (a phone number is needed).`
+            : `No Messages history for ${who}; send_message will try iMessage first and fall back to SMS.`;
+      return okResult(`${summary}\n${fencedLines(lines, "(no addresses)")}`, {
+        contact: contact?.displayName ?? null,
+        available,
+        addresses: results,
+      });
+    }),
   );
 }

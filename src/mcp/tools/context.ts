@@ -10,10 +10,10 @@ import {
   classifyHandle,
   handleKey,
 } from "../../contacts/index.js";
-import type { Chat, Handle, MessagesReader } from "../../messages/types.js";
+import type { Chat, Handle, Message, MessagesReader } from "../../messages/types.js";
 import type { MessageSender } from "../../send/index.js";
 import type { MessageScheduler } from "../../send/scheduler.js";
-import { type ChatRef, chatTitle, type NameLookup } from "../format.js";
+import { type ChatRef, chatTitle, type MessageView, messageView, type NameLookup } from "../format.js";
 
 export interface ServerDeps {
   messages: MessagesReader;
@@ -48,6 +48,7 @@ const USER_FACING_ERRORS = new Set([
   "SendInputError",
   "ConfigError",
   "SchedulerStateError",
+  "AttachmentReadError",
 ]);
 
 export function errorResult(message: string): CallToolResult {
@@ -105,6 +106,39 @@ export function decodeCursor(cursor: string, key: "beforeRowid" | "offset"): num
   return value;
 }
 
+/**
+ * One newest-first page of `found` (fetched with one look-ahead row, to know whether there is more) and
+ * the cursor that continues before its last row.
+ */
+export function rowidPage<T extends { rowid: number }>(
+  found: readonly T[],
+  limit: number,
+): { page: T[]; nextCursor: string | null } {
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    page,
+    nextCursor: found.length > limit && last ? encodeCursor({ beforeRowid: last.rowid }) : null,
+  };
+}
+
+/** One page of an offset-paged list (fetched with one look-ahead row) and the cursor for the next. */
+export function offsetPage<T>(
+  found: readonly T[],
+  limit: number,
+  offset: number,
+): { page: T[]; nextCursor: string | null } {
+  return {
+    page: found.slice(0, limit),
+    nextCursor: found.length > limit ? encodeCursor({ offset: offset + limit }) : null,
+  };
+}
+
+/** `\nMore chats: call again with cursor "…".` after a page that has a next one, else "". */
+export function moreNote(what: string, nextCursor: string | null): string {
+  return nextCursor ? `\nMore ${what}: call again with cursor "${nextCursor}".` : "";
+}
+
 // ---- per-call context -------------------------------------------------------------------------------
 
 /** One tool call's view of the stores, with small caches so a page of messages resolves each name once. */
@@ -138,6 +172,11 @@ export class ToolContext {
     if (rowid === null) return null;
     const chat = this.chat(rowid);
     return chat ? { id: chat.rowid, name: chatTitle(chat, this.nameFor), isGroup: chat.isGroup } : null;
+  }
+
+  /** A message as tools return it, with its sender's name and its chat. */
+  messageView(message: Message): MessageView {
+    return messageView(message, this.nameFor, this.chatRef(message.chatRowid));
   }
 
   handles(): Handle[] {
@@ -290,6 +329,11 @@ export function resolvePersonFilter(
   return { handles: ctx.handlesMatching(ids), description: `with ${contact.displayName}` };
 }
 
+/** Why there are no messages with a person none of whose numbers or addresses chat.db knows. */
+export function noHandlesNote(personDescription: string): string {
+  return `No messages ${personDescription}: none of their numbers or addresses appear in Messages.`;
+}
+
 /** Turns the optional `contact` and `chat` arguments of a reading tool into a MessageQuery filter. */
 export function resolveConversationFilter(
   ctx: ToolContext,
@@ -304,11 +348,7 @@ export function resolveConversationFilter(
   }
   if (args.contact !== undefined && args.contact.trim() !== "") {
     const person = resolvePersonFilter(ctx, args.contact);
-    if (person.handles.length === 0) {
-      return {
-        empty: `No messages ${person.description}: none of their numbers or addresses appear in Messages.`,
-      };
-    }
+    if (person.handles.length === 0) return { empty: noHandlesNote(person.description) };
     filter.handleRowids = person.handles.map((h) => h.rowid);
     parts.push(person.description);
   }
@@ -317,7 +357,18 @@ export function resolveConversationFilter(
 }
 
 /** Validated `limit` argument (the schema already bounds it; this keeps callers from other paths honest). */
-export function clampLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  return Math.min(MAX_LIMIT, Math.max(1, Math.floor(limit)));
+export function clampLimit(limit: number | undefined, max: number = MAX_LIMIT): number {
+  return Math.min(max, Math.max(1, Math.floor(limit ?? DEFAULT_LIMIT)));
+}
+
+/** ISO 8601 date or date-time → Date (undefined when left out); a ToolInputError that shows the expected form otherwise. */
+export function parseDateInput(value: string | undefined, what: string): Date | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const date = new Date(value.trim());
+  if (Number.isNaN(date.getTime())) {
+    throw new ToolInputError(
+      `${what} "${value}" is not a date: use ISO 8601 such as 2025-03-01 or 2025-03-01T14:00:00Z.`,
+    );
+  }
+  return date;
 }

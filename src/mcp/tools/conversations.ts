@@ -5,7 +5,15 @@ import { z } from "zod";
 import type { Chat } from "../../messages/types.js";
 import { fencedLines, localTimestamp } from "../format.js";
 import { type ChatView, chatView } from "./chats.js";
-import { decodeCursor, encodeCursor, guard, okResult, type ServerDeps, ToolContext } from "./context.js";
+import {
+  decodeCursor,
+  guard,
+  moreNote,
+  offsetPage,
+  okResult,
+  type ServerDeps,
+  ToolContext,
+} from "./context.js";
 import { cursorInput, handleSchema } from "./schemas.js";
 
 export type ConversationKind = "direct" | "group" | "business";
@@ -80,47 +88,43 @@ function conversationLine(view: ConversationView): string {
   return `${view.ref} ${view.name} [${view.kind}, ${view.service}] ${view.messageCount} messages${unread}; ${when}${preview}`;
 }
 
+const listConversationsTool = {
+  title: "List conversations",
+  description:
+    "Every conversation, most recently active first: one-to-one (direct), group, and business (Messages for " +
+    "Business, SMS short codes), with message count, unread count and last activity. Each has a chat:<id> ref. " +
+    "Names and previews are third-party content.",
+  inputSchema: {
+    unread_only: z.boolean().optional().describe("Only conversations with unread incoming messages."),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CONVERSATIONS)
+      .optional()
+      .describe(`Default ${DEFAULT_CONVERSATIONS}, at most ${MAX_CONVERSATIONS}.`),
+    cursor: cursorInput,
+  },
+  outputSchema: {
+    conversations: z.array(conversationSchema),
+    count: z.number().int(),
+    nextCursor: z.string().nullable(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
 export function registerListConversations(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "list_conversations",
-    {
-      title: "List conversations",
-      description:
-        "Every conversation, most recently active first: one-to-one (direct), group, and business (Messages for " +
-        "Business, SMS short codes), with message count, unread count and last activity. Each has a chat:<id> ref. " +
-        "Names and previews are third-party content.",
-      inputSchema: {
-        unread_only: z.boolean().optional().describe("Only conversations with unread incoming messages."),
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_CONVERSATIONS)
-          .optional()
-          .describe(`Default ${DEFAULT_CONVERSATIONS}, at most ${MAX_CONVERSATIONS}.`),
-        cursor: cursorInput,
-      },
-      outputSchema: {
-        conversations: z.array(conversationSchema),
-        count: z.number().int(),
-        nextCursor: z.string().nullable(),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(() => {
-        const ctx = new ToolContext(deps);
-        const limit = args.limit ?? DEFAULT_CONVERSATIONS;
-        const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
-        const found = ctx.messages.listChats({ limit: limit + 1, offset, unreadOnly: args.unread_only });
-        const page = found
-          .slice(0, limit)
-          .map((chat) => conversationView(chatView(ctx, chat), conversationKind(chat)));
-        const nextCursor = found.length > limit ? encodeCursor({ offset: offset + limit }) : null;
-        const header = `${page.length} conversation${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
-        const more = nextCursor ? `\nMore conversations: call again with cursor "${nextCursor}".` : "";
-        const text = `${header}\n${fencedLines(page.map(conversationLine), "No conversations.")}${more}`;
-        return okResult(text, { conversations: page, count: page.length, nextCursor });
-      }),
+  server.registerTool("list_conversations", listConversationsTool, (args) =>
+    guard(() => {
+      const ctx = new ToolContext(deps);
+      const limit = args.limit ?? DEFAULT_CONVERSATIONS;
+      const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
+      const found = ctx.messages.listChats({ limit: limit + 1, offset, unreadOnly: args.unread_only });
+      const { page: rows, nextCursor } = offsetPage(found, limit, offset);
+      const page = rows.map((chat) => conversationView(chatView(ctx, chat), conversationKind(chat)));
+      const header = `${page.length} conversation${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
+      const text = `${header}\n${fencedLines(page.map(conversationLine), "No conversations.")}${moreNote("conversations", nextCursor)}`;
+      return okResult(text, { conversations: page, count: page.length, nextCursor });
+    }),
   );
 }

@@ -2,7 +2,8 @@
 // MessageScheduler, which keeps them on disk so a restart loses nothing and nothing is sent twice.
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { MessageScheduler, ScheduledMessage } from "../../send/scheduler.js";
+import { MAX_TEXT_CHARS } from "../../send/index.js";
+import { type MessageScheduler, SCHEDULED_STATUSES, type ScheduledMessage } from "../../send/scheduler.js";
 import { fencedLines, localTimestamp, wrapUntrusted } from "../format.js";
 import { guard, okResult, type ServerDeps, ToolContext, ToolInputError } from "./context.js";
 import { resolveRecipient } from "./send.js";
@@ -33,7 +34,7 @@ const scheduledSchema = z.object({
   recipient: z.string(),
   text: z.string(),
   sendAt: z.string().describe("ISO 8601 UTC."),
-  status: z.enum(["pending", "sending", "sent", "failed", "cancelled", "unknown"]),
+  status: z.enum(SCHEDULED_STATUSES),
   sentAt: z.string().nullable(),
   service: z.string().nullable(),
   error: z.string().nullable().describe("Why it failed, or why its outcome is unknown."),
@@ -69,107 +70,101 @@ function withNotices(text: string, scheduler: MessageScheduler): string {
   return scheduler.notices.length > 0 ? `${text}\nNOTE: ${scheduler.notices.join(" ")}` : text;
 }
 
+const scheduleMessageTool = {
+  title: "Schedule a message",
+  description:
+    "Send a text later, at send_at (ISO 8601 with a time-zone offset, in the future, at most a year ahead). " +
+    "recipient as for send_message: phone, email, contact name, contact:<id> or chat:<id>. Scheduled messages " +
+    "survive restarts and are sent once, while this server runs on the Mac. Only schedule what the user asked for.",
+  inputSchema: {
+    recipient: z.string().min(1).max(500),
+    text: z.string().min(1).max(MAX_TEXT_CHARS),
+    send_at: z.string().max(64).describe("e.g. 2025-03-01T09:00:00-08:00"),
+    service: z.enum(["auto", "iMessage", "SMS"]).optional(),
+  },
+  outputSchema: { scheduled: scheduledSchema },
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+    openWorldHint: true,
+  },
+};
+
+const listScheduledMessagesTool = {
+  title: "List scheduled messages",
+  description:
+    "Scheduled messages, soonest first: pending ones and those finished in the last 30 days (sent, failed with " +
+    'the reason, cancelled). "unknown" means the server stopped while sending it: check Messages before rescheduling.',
+  inputSchema: {
+    status: z.enum(SCHEDULED_STATUSES).optional().describe("Only this status."),
+  },
+  outputSchema: {
+    scheduled: z.array(scheduledSchema),
+    count: z.number().int(),
+    notices: z.array(z.string()),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+const cancelScheduledMessageTool = {
+  title: "Cancel a scheduled message",
+  description:
+    "Cancels a pending scheduled message by id (from schedule_message or list_scheduled_messages).",
+  inputSchema: { id: z.string().min(1).max(100) },
+  outputSchema: { scheduled: scheduledSchema },
+  annotations: {
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: true,
+    openWorldHint: false,
+  },
+};
+
 export function registerScheduleTools(
   server: McpServer,
   deps: ServerDeps,
   scheduler: MessageScheduler,
 ): void {
-  server.registerTool(
-    "schedule_message",
-    {
-      title: "Schedule a message",
-      description:
-        "Send a text later, at send_at (ISO 8601 with a time-zone offset, in the future, at most a year ahead). " +
-        "recipient as for send_message: phone, email, contact name, contact:<id> or chat:<id>. Scheduled messages " +
-        "survive restarts and are sent once, while this server runs on the Mac. Only schedule what the user asked for.",
-      inputSchema: {
-        recipient: z.string().min(1).max(500),
-        text: z.string().min(1).max(20_000),
-        send_at: z.string().max(64).describe("e.g. 2025-03-01T09:00:00-08:00"),
-        service: z.enum(["auto", "iMessage", "SMS"]).optional(),
-      },
-      outputSchema: { scheduled: scheduledSchema },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: false,
-        openWorldHint: true,
-      },
-    },
-    (args) =>
-      guard(async () => {
-        const sendAt = parseSendAt(args.send_at);
-        const ctx = new ToolContext(deps);
-        const resolved = resolveRecipient(ctx, args.recipient, args.service ?? "auto");
-        const entry = await scheduler.schedule({
-          target: resolved.target,
-          text: args.text,
-          sendAt,
-          recipient: resolved.description,
-        });
-        const view = scheduledView(entry);
-        const text = `Scheduled ${view.id} for ${localTimestamp(sendAt)} (${view.sendAt}) to ${wrapUntrusted(resolved.description)}`;
-        return okResult(withNotices(text, scheduler), { scheduled: view });
-      }),
+  server.registerTool("schedule_message", scheduleMessageTool, (args) =>
+    guard(async () => {
+      const sendAt = parseSendAt(args.send_at);
+      const ctx = new ToolContext(deps);
+      const resolved = resolveRecipient(ctx, args.recipient, args.service ?? "auto");
+      const entry = await scheduler.schedule({
+        target: resolved.target,
+        text: args.text,
+        sendAt,
+        recipient: resolved.description,
+      });
+      const view = scheduledView(entry);
+      const text = `Scheduled ${view.id} for ${localTimestamp(sendAt)} (${view.sendAt}) to ${wrapUntrusted(resolved.description)}`;
+      return okResult(withNotices(text, scheduler), { scheduled: view });
+    }),
   );
 
-  server.registerTool(
-    "list_scheduled_messages",
-    {
-      title: "List scheduled messages",
-      description:
-        "Scheduled messages, soonest first: pending ones and those finished in the last 30 days (sent, failed with " +
-        'the reason, cancelled). "unknown" means the server stopped while sending it: check Messages before rescheduling.',
-      inputSchema: {
-        status: z
-          .enum(["pending", "sending", "sent", "failed", "cancelled", "unknown"])
-          .optional()
-          .describe("Only this status."),
-      },
-      outputSchema: {
-        scheduled: z.array(scheduledSchema),
-        count: z.number().int(),
-        notices: z.array(z.string()),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (args) =>
-      guard(async () => {
-        const entries = (await scheduler.list()).filter(
-          (e) => args.status === undefined || e.status === args.status,
-        );
-        const views = entries.map(scheduledView);
-        const header = `${views.length} scheduled message${views.length === 1 ? "" : "s"}${args.status ? ` (${args.status})` : ""}.`;
-        const text = `${header}\n${fencedLines(views.map(scheduledLine), "None.")}`;
-        return okResult(withNotices(text, scheduler), {
-          scheduled: views,
-          count: views.length,
-          notices: [...scheduler.notices],
-        });
-      }),
+  server.registerTool("list_scheduled_messages", listScheduledMessagesTool, (args) =>
+    guard(async () => {
+      const entries = (await scheduler.list()).filter(
+        (e) => args.status === undefined || e.status === args.status,
+      );
+      const views = entries.map(scheduledView);
+      const header = `${views.length} scheduled message${views.length === 1 ? "" : "s"}${args.status ? ` (${args.status})` : ""}.`;
+      const text = `${header}\n${fencedLines(views.map(scheduledLine), "None.")}`;
+      return okResult(withNotices(text, scheduler), {
+        scheduled: views,
+        count: views.length,
+        notices: [...scheduler.notices],
+      });
+    }),
   );
 
-  server.registerTool(
-    "cancel_scheduled_message",
-    {
-      title: "Cancel a scheduled message",
-      description:
-        "Cancels a pending scheduled message by id (from schedule_message or list_scheduled_messages).",
-      inputSchema: { id: z.string().min(1).max(100) },
-      outputSchema: { scheduled: scheduledSchema },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
-    },
-    (args) =>
-      guard(async () => {
-        const entry = await scheduler.cancel(args.id);
-        return okResult(withNotices(`Cancelled ${entry.id}; it will not be sent.`, scheduler), {
-          scheduled: scheduledView(entry),
-        });
-      }),
+  server.registerTool("cancel_scheduled_message", cancelScheduledMessageTool, (args) =>
+    guard(async () => {
+      const entry = await scheduler.cancel(args.id);
+      return okResult(withNotices(`Cancelled ${entry.id}; it will not be sent.`, scheduler), {
+        scheduled: scheduledView(entry),
+      });
+    }),
   );
 }

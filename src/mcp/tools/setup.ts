@@ -152,34 +152,33 @@ export function formatSetupReport(report: SetupReport): string {
   return lines.join("\n");
 }
 
-export function registerCheckSetup(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
-    "check_setup",
-    {
-      title: "Check setup",
-      description:
-        "Diagnose access: Full Disk Access to the Messages database, Contacts readable, Messages app reachable for " +
-        "sending (Automation permission), Node version. Each failure comes with the fix. Use it when another tool " +
-        "reports a permission problem.",
-      inputSchema: {},
-      outputSchema: {
-        ok: z.boolean(),
-        checks: z.array(
-          z.object({
-            id: z.string(),
-            title: z.string(),
-            status: z.enum(["ok", "fail", "skipped", "info"]),
-            detail: z.string(),
-            fix: z.string().nullable(),
-          }),
-        ),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    () =>
-      guard(async () => {
-        const report = await runSetupChecks(deps);
-        return okResult(formatSetupReport(report), { ok: report.ok, checks: report.checks });
+const checkSetupTool = {
+  title: "Check setup",
+  description:
+    "Diagnose access: Full Disk Access to the Messages database, Contacts readable, Messages app reachable for " +
+    "sending (Automation permission), Node version. Each failure comes with the fix. Use it when another tool " +
+    "reports a permission problem.",
+  inputSchema: {},
+  outputSchema: {
+    ok: z.boolean(),
+    checks: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        status: z.enum(["ok", "fail", "skipped", "info"]),
+        detail: z.string(),
+        fix: z.string().nullable(),
       }),
+    ),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+export function registerCheckSetup(server: McpServer, deps: ServerDeps): void {
+  server.registerTool("check_setup", checkSetupTool, () =>
+    guard(async () => {
+      const report = await runSetupChecks(deps);
+      return okResult(formatSetupReport(report), { ok: report.ok, checks: report.checks });
+    }),
   );
 }

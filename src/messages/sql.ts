@@ -1,0 +1,95 @@
+// SQLite plumbing shared by the chat.db store and the search index: the read-only connection to chat.db,
+// cached prepared statements, bound-parameter lists, and the message filters both apply.
+import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
+import { dateToAppleNanos } from "./apple-time.js";
+import type { MessageQuery } from "./types.js";
+
+/**
+ * Opens chat.db for reading only (never writes, so Messages is never disturbed) without `immutable`, so rows
+ * still in chat.db-wal are visible. Messages.app writes while we read: wait briefly on a lock instead of failing.
+ */
+export function openChatDbReadOnly(path: string): Database {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma("query_only = ON");
+    db.pragma("busy_timeout = 2000");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** `sql → prepared statement`, prepared once per distinct SQL text. */
+export function statementCache(db: Database): (sql: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (sql) => {
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
+}
+
+/** `?, ?, ?` for binding each value. */
+export function placeholders(values: readonly unknown[]): string {
+  return values.map(() => "?").join(", ");
+}
+
+/** Slices of at most `size`: keeps `IN (…)` lists far below SQLite's bound-parameter limit. */
+export function* chunks<T>(values: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < values.length; i += size) yield values.slice(i, i + size);
+}
+
+export type MessageFilter = Pick<
+  MessageQuery,
+  "since" | "until" | "beforeRowid" | "afterRowid" | "chatRowids" | "handleRowids"
+>;
+
+/** Where a table keeps what `MessageFilter` filters on. */
+export interface FilterColumns {
+  date: string;
+  rowid: string;
+  handle: string;
+  /** A condition "the row belongs to one of these chats", given the placeholders of the chat ROWIDs. */
+  inChats(placeholderList: string): string;
+}
+
+/**
+ * The clauses (ANDed by the caller) and bound parameters of a message filter. chat.db and the search index
+ * both build their filters here, so the index answers exactly what the scan does.
+ */
+export function messageFilterClauses(
+  query: MessageFilter,
+  columns: FilterColumns,
+): { clauses: string[]; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (query.since) {
+    clauses.push(`${columns.date} >= ?`);
+    params.push(dateToAppleNanos(query.since));
+  }
+  if (query.until) {
+    clauses.push(`${columns.date} < ?`);
+    params.push(dateToAppleNanos(query.until));
+  }
+  if (query.beforeRowid !== undefined) {
+    clauses.push(`${columns.rowid} < ?`);
+    params.push(query.beforeRowid);
+  }
+  if (query.afterRowid !== undefined) {
+    clauses.push(`${columns.rowid} > ?`);
+    params.push(query.afterRowid);
+  }
+  if (query.chatRowids && query.chatRowids.length > 0) {
+    clauses.push(columns.inChats(placeholders(query.chatRowids)));
+    params.push(...query.chatRowids);
+  }
+  if (query.handleRowids && query.handleRowids.length > 0) {
+    clauses.push(`${columns.handle} IN (${placeholders(query.handleRowids)})`);
+    params.push(...query.handleRowids);
+  }
+  return { clauses, params };
+}
