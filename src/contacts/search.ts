@@ -3,7 +3,7 @@
 // Hand-written rather than a library (e.g. fuse.js) because we need fixed tiers (an exact name must beat
 // a prefix, which must beat a typo) and a transposition ("smtih") to count as one edit; Bitap-based
 // scores mix those together. The metric is the optimal-string-alignment distance message search uses.
-import { boundedEditDistance } from "../messages/text-match.js";
+import { boundedEditDistance } from "../util/edit-distance.js";
 
 /** Lower-case, accents removed, whitespace collapsed: "  José  Núñez" → "jose nunez". */
 export function foldText(text: string): string {
