@@ -96,7 +96,11 @@ describe("send_message", () => {
   test("a unique contact name resolves to their number; the reply names them", async () => {
     const { data, text } = await call(conn.client, "send_message", { recipient: "bob", text: "On my way" });
     assert.equal(data.to, PHONES.bob);
-    assert.match(text, /Sent by iMessage to Bob Stone \(\+15550100003\)/);
+    // The name comes from Contacts: fenced, right after the trusted part of the sentence.
+    assert.match(
+      text,
+      /^Sent by iMessage to <untrusted-message-content>\nBob Stone \(\+15550100003\)\n<\/untrusted-message-content>$/,
+    );
     const [only] = await newCalls();
     assert.deepEqual(only?.runArgs, [PHONES.bob, "On my way"]);
   });
@@ -245,7 +249,7 @@ describe("send_message attachments", () => {
     assert.equal(result.isError, undefined, text);
     assert.equal(data.sent, true);
     assert.deepEqual(data.attachments, [join(allowed, "photo.jpg"), join(allowed, "notes.pdf")]);
-    assert.match(text, /Sent the text and 2 files by iMessage to Bob Stone/);
+    assert.match(text, /Sent the text and 2 files by iMessage to <untrusted-message-content>\nBob Stone/);
     const calls = await newCalls();
     assert.deepEqual(
       calls.map((c) => c.runArgs),
@@ -328,7 +332,7 @@ describe("send_message attachments", () => {
     assert.equal(partly.result.isError, true);
     assert.match(
       partly.text,
-      /Partly sent to .*: the text went out, then photo\.jpg failed: .* Not sent: photo\.jpg, notes\.pdf\./,
+      /^Partly sent to <untrusted-message-content>\n.*\n<\/untrusted-message-content>\nThe text went out, then photo\.jpg failed: .* Not sent: photo\.jpg, notes\.pdf\.$/,
     );
   });
 
@@ -391,7 +395,10 @@ describe("send_message confirm", () => {
         assert.equal(result.isError, undefined, text);
         assert.equal(data.sent, false);
         assert.equal(data.service, null);
-        assert.match(text, /Not sent to Bob Stone .*declined/);
+        assert.match(
+          text,
+          /^Not sent to <untrusted-message-content>\nBob Stone .*\n<\/untrusted-message-content>\n.*declined/,
+        );
         assert.equal(asked.length, 1);
       } finally {
         await declining.close();

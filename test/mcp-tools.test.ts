@@ -469,7 +469,17 @@ describe("resources and prompts", () => {
 
     const byName = await conn.client.readResource({ uri: "messages://chat/Weekend%20Crew" });
     const content = byName.contents[0] as { text: string };
-    assert.match(content.text, /^Transcript of Weekend Crew/);
+    // The group's name is other people's words: the header names the chat by ref, the fence spells it out.
+    assert.match(
+      content.text,
+      new RegExp(`^Transcript of chat:${scenario.chats.group} \\(iMessage, group of 2\\)`),
+    );
+    assert.match(
+      content.text,
+      new RegExp(
+        `<untrusted-message-content>\\nchat:${scenario.chats.group} Weekend Crew \\[group with Alice Smith, Bob Stone\\]\\n`,
+      ),
+    );
     assert.match(content.text, /Meet at the café/);
     const byId = await conn.client.readResource({ uri: `messages://chat/${scenario.chats.group}` });
     assert.equal((byId.contents[0] as { text: string }).text, content.text);

@@ -1,5 +1,5 @@
-// Append-only audit trail of what a person would want to check after the fact: every message sent and every
-// OAuth grant, refresh and revocation. One JSON object per line, owner-only (0600), message text only
+// Append-only audit trail of what a person would want to check after the fact: every message sent (by
+// send_message or a scheduled message), every contact created, and every OAuth grant, refresh and revocation. One JSON object per line, owner-only (0600), message text only
 // when the owner opts in (otherwise its length and SHA-256, enough to match a message without storing it).
 import { createHash } from "node:crypto";
 import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, writeSync } from "node:fs";
@@ -18,6 +18,9 @@ export type TokenRevocationReason =
   /** The owner removed the client (`auth revoke`). */
   | "client_revoked";
 
+/** What made a send happen: the send_message tool, or a scheduled message coming due. */
+export type SendVia = "send_message" | "schedule";
+
 export type AuditEvent =
   | {
       kind: "send_message";
@@ -29,6 +32,19 @@ export type AuditEvent =
       error?: string;
       /** Only its length and hash are written unless text logging is switched on. */
       text: string;
+      via?: SendVia;
+      clientId?: string;
+    }
+  | {
+      /**
+       * A contact added through Contacts.app. Its phone/email are kept (the same kind of value as a send's
+       * target, and what ties the contact to later sends); its name is not: free text nobody needs to trace it.
+       */
+      kind: "create_contact";
+      ok: boolean;
+      error?: string;
+      phone?: string;
+      email?: string;
       clientId?: string;
     }
   | { kind: "client_registered"; clientId: string; clientName?: string; redirectUris: string[] }

@@ -7,5 +7,6 @@ export {
   AuditLog,
   type AuditLogOptions,
   auditLogPath,
+  type SendVia,
   type TokenRevocationReason,
 } from "./audit-log.js";

@@ -97,7 +97,7 @@ function openReader(path: string, explicit: boolean, notices: string[]): Message
   });
 }
 
-/** The audit log of sends in the state folder; failures to write it are reported on stderr, never fatal. */
+/** The audit log of sends and created contacts in the state folder; failures to write it go to stderr, never fatal. */
 function openAuditLog(notices: string[]): AuditLog | null {
   try {
     return new AuditLog(auditLogPath(resolveStateDir()), {
@@ -180,7 +180,8 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
     messages = openReader(chatDbPath, source.chatDbFrom !== "default", notices);
   }
   const contacts = ContactsStore.open({ roots: contactsRoots });
-  const sender = options.readOnly ? null : new MessageSender();
+  // Audited at the sender, so sends from tools and from the scheduler alike are recorded.
+  const sender = options.readOnly ? null : new MessageSender({ audit: openAuditLog(notices) });
   const scheduler = sender && options.withScheduler ? openScheduler(sender, notices) : null;
   return {
     deps: {
@@ -188,7 +189,6 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
       contacts,
       sender,
       scheduler,
-      audit: sender ? openAuditLog(notices) : null,
       demo: source.kind === "demo",
     },
     source,

@@ -231,7 +231,30 @@ export function messageLine(view: MessageView, options: { showChat?: boolean } =
   return parts.join(" ");
 }
 
-/** Lines fenced as third-party content, or a plain note when there is nothing to show. */
-export function fencedLines(lines: readonly string[], emptyNote: string): string {
-  return lines.length === 0 ? emptyNote : wrapUntrusted(lines.join("\n"));
+/**
+ * Lines fenced as third-party content, or a plain note when there is nothing to show. `names` are the
+ * third-party names behind refs in the text before it ("chat:3 Weekend Crew", see `nameLine`): they go
+ * first in the same block, and are fenced after the note when there are no lines.
+ */
+export function fencedLines(
+  lines: readonly string[],
+  emptyNote: string,
+  names: readonly string[] = [],
+): string {
+  if (lines.length === 0) return withNames(emptyNote, names);
+  return wrapUntrusted([...names, ...lines].join("\n"));
+}
+
+/**
+ * "chat:3 Weekend Crew": what a ref in trusted text stands for, as list_chats and find_contact show it.
+ * Group names and contact names are set by other people, so trusted text (headers, notes, errors) names
+ * chats and contacts by ref only and these lines go inside a fence.
+ */
+export function nameLine(ref: string, name: string): string {
+  return `${ref} ${name}`;
+}
+
+/** `text`, then the name lines for its refs fenced on their own; just `text` when there are none. */
+export function withNames(text: string, names: readonly string[]): string {
+  return names.length === 0 ? text : `${text}\n${wrapUntrusted(names.join("\n"))}`;
 }

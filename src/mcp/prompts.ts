@@ -4,8 +4,8 @@ import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { chatTitle } from "./format.js";
-import { transcript } from "./resources.js";
+import { withNames } from "./format.js";
+import { chatNameLine, transcript } from "./resources.js";
 import {
   describeError,
   resolvePersonFilter,
@@ -59,8 +59,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps): void {
             unreadOnly: true,
             limit: UNREAD_PER_CHAT,
           });
-          const header = `## ${chatTitle(chat, ctx.nameFor)} (chat:${chat.rowid}${chat.isGroup ? ", group" : ""}) — ${chat.unreadCount} unread`;
-          return transcript(ctx, header, unread);
+          // By ref: the chat's name is in the fence below its heading.
+          const header = `## chat:${chat.rowid}${chat.isGroup ? " (group)" : ""} — ${chat.unreadCount} unread`;
+          return transcript(ctx, header, unread, [chatNameLine(ctx, chat)]);
         });
         const text =
           `Summarise my unread Messages conversations below. For each conversation: who it is, the gist in one or ` +
@@ -99,7 +100,10 @@ export function registerPrompts(server: McpServer, deps: ServerDeps): void {
         if (person.handles.length === 0) {
           return userPrompt(
             "No messages",
-            `There are no messages ${person.description} in Messages. Tell me that, and offer to find the contact.`,
+            withNames(
+              `There are no messages ${person.header} in Messages. Tell me that, and offer to find the contact. ${SAFETY}`,
+              person.names,
+            ),
           );
         }
         const messages = ctx.messages.getMessages({
@@ -107,11 +111,12 @@ export function registerPrompts(server: McpServer, deps: ServerDeps): void {
           since: new Date(Date.now() - days * 86_400_000),
           limit: CATCH_UP_MESSAGES,
         });
-        const header = `Messages ${person.description} from the last ${days} day${days === 1 ? "" : "s"}, oldest first:`;
+        // Names by ref in my words; who the ref is comes first in the fenced transcript.
+        const header = `Messages ${person.header} from the last ${days} day${days === 1 ? "" : "s"}, oldest first:`;
         const text =
-          `Help me catch up on my conversation ${person.description}. Summarise what we talked about, list anything ` +
+          `Help me catch up on my conversation ${person.header}. Summarise what we talked about, list anything ` +
           `they asked me or that I promised, and draft a short reply I could send. Show me the draft; only send it ` +
-          `with send_message if I say so. ${SAFETY}\n\n${transcript(ctx, header, messages)}`;
+          `with send_message if I say so. ${SAFETY}\n\n${transcript(ctx, header, messages, person.names)}`;
         return userPrompt(`Catch up ${person.description}`, text);
       } catch (error) {
         return userPrompt(

@@ -2,8 +2,8 @@
 // (messages://contact/{contact}), with completions for chat and contact names.
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { Message } from "../messages/types.js";
-import { chatTitle, fencedLines, messageLine } from "./format.js";
+import type { Chat, Message } from "../messages/types.js";
+import { chatTitle, fencedLines, messageLine, nameLine } from "./format.js";
 import {
   describeError,
   noHandlesNote,
@@ -29,10 +29,27 @@ export function decodeVariable(value: string | string[] | undefined): string {
   }
 }
 
-/** Oldest-first transcript of `messages` (given newest first), fenced as third-party content. */
-export function transcript(ctx: ToolContext, header: string, messages: readonly Message[]): string {
+/**
+ * Oldest-first transcript of `messages` (given newest first), fenced as third-party content, with the
+ * `names` behind the refs in `header` at the top of the fence.
+ */
+export function transcript(
+  ctx: ToolContext,
+  header: string,
+  messages: readonly Message[],
+  names: readonly string[] = [],
+): string {
   const lines = [...messages].reverse().map((m) => messageLine(ctx.messageView(m), { showChat: true }));
-  return `${header}\n${fencedLines(lines, "No messages.")}`;
+  return `${header}\n${fencedLines(lines, "No messages.", names)}`;
+}
+
+/** "chat:3 Weekend Crew [group with Alice Smith, Bob Stone]": a chat's names, for inside a fence. */
+export function chatNameLine(ctx: ToolContext, chat: Chat): string {
+  const who = chat.participants.map((p) => ctx.nameFor(p.id) ?? p.id).join(", ");
+  return nameLine(
+    `chat:${chat.rowid}`,
+    `${chatTitle(chat, ctx.nameFor)}${chat.isGroup ? ` [group with ${who}]` : ""}`,
+  );
 }
 
 function readError(error: unknown): McpError {
@@ -101,11 +118,10 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
       try {
         const chat = resolveChat(ctx, decodeVariable(variables.chat));
         const messages = ctx.messages.getMessages({ chatRowids: [chat.rowid], limit: TRANSCRIPT_MESSAGES });
-        const who = chat.participants.map((p) => ctx.nameFor(p.id) ?? p.id).join(", ");
-        const header = `Transcript of ${chatTitle(chat, ctx.nameFor)} (chat:${chat.rowid}, ${chat.service}${chat.isGroup ? `, group with ${who}` : ""}), last ${messages.length} messages, oldest first.`;
-        return {
-          contents: [{ uri: uri.href, mimeType: "text/plain", text: transcript(ctx, header, messages) }],
-        };
+        // The chat's name and members are other people's words: named by ref here, spelled out in the fence.
+        const header = `Transcript of chat:${chat.rowid} (${chat.service}${chat.isGroup ? `, group of ${chat.participants.length}` : ""}), last ${messages.length} messages, oldest first.`;
+        const text = transcript(ctx, header, messages, [chatNameLine(ctx, chat)]);
+        return { contents: [{ uri: uri.href, mimeType: "text/plain", text }] };
       } catch (error) {
         throw readError(error);
       }
@@ -140,15 +156,14 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
       const ctx = new ToolContext(deps);
       try {
         const person = resolvePersonFilter(ctx, decodeVariable(variables.contact));
-        if (person.handles.length === 0) throw new ToolInputError(noHandlesNote(person.description));
+        if (person.handles.length === 0) throw new ToolInputError(noHandlesNote(person).emptyText);
         const messages = ctx.messages.getMessages({
           handleRowids: person.handles.map((h) => h.rowid),
           limit: TRANSCRIPT_MESSAGES,
         });
-        const header = `Messages ${person.description} (${person.handles.map((h) => h.id).join(", ")}), last ${messages.length}, oldest first.`;
-        return {
-          contents: [{ uri: uri.href, mimeType: "text/plain", text: transcript(ctx, header, messages) }],
-        };
+        const header = `Messages ${person.header} (${person.handles.map((h) => h.id).join(", ")}), last ${messages.length}, oldest first.`;
+        const text = transcript(ctx, header, messages, person.names);
+        return { contents: [{ uri: uri.href, mimeType: "text/plain", text }] };
       } catch (error) {
         throw readError(error);
       }

@@ -3,7 +3,8 @@
 // image previews, with HEIC converted to JPEG. Nothing here writes anywhere.
 import { open, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, dirname, extname, join, sep } from "node:path";
+import { basename, dirname, extname, join } from "node:path";
+import { isInsideAny, realRoots } from "../util/paths.js";
 
 /** Folders beside chat.db that Messages keeps received files in. */
 export const ATTACHMENT_FOLDERS = ["Attachments", "StickerCache"] as const;
@@ -43,11 +44,6 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
-function isInside(candidate: string, root: string): boolean {
-  const prefix = root.endsWith(sep) ? root : `${root}${sep}`;
-  return candidate.startsWith(prefix);
-}
-
 /**
  * Where an attachment's file really is, and whether it may be read. Symlinks and `..` are resolved
  * (realpath) before the containment check, so a link inside the folder that points elsewhere is refused.
@@ -73,8 +69,7 @@ export async function locateAttachmentFile(
     }
     return { status: "unreadable", path, reason: code ?? String(error) };
   }
-  const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => null)));
-  if (!realRoots.some((root) => root !== null && isInside(real, root))) {
+  if (!isInsideAny(real, await realRoots(roots))) {
     return { status: "outside", path, realPath: real };
   }
   // The folder belongs to the user, so a swap between this check and the read needs someone who can

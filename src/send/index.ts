@@ -13,6 +13,7 @@ export {
   MessageSender,
   type MessageSenderOptions,
   type NewContact,
+  type SendContext,
   SendInputError,
   type SendResult,
   type SendTarget,

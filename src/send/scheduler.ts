@@ -61,6 +61,8 @@ const entrySchema = z.object({
   service: z.string().nullable().default(null),
   /** Why it failed, or why its outcome is unknown. */
   error: z.string().nullable().default(null),
+  /** The OAuth client that scheduled it (remote mode), so the audit log names it when the send happens. */
+  clientId: z.string().optional(),
 });
 
 const fileSchema = z.object({ version: z.literal(1), messages: z.array(entrySchema) });
@@ -83,6 +85,8 @@ export interface ScheduleInput {
   sendAt: Date;
   /** Who it goes to in words; default the handle or chat guid. */
   recipient?: string;
+  /** The OAuth client asking (remote mode); recorded with the send in the audit log. */
+  clientId?: string;
 }
 
 /** The scheduled-messages file could not be used; the message says what happened to it. */
@@ -144,6 +148,7 @@ export class MessageScheduler {
       sentAt: null,
       service: null,
       error: null,
+      ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
     };
     await this.#mutate((entries) => {
       entries.push(entry);
@@ -230,7 +235,11 @@ export class MessageScheduler {
       const id = claimed.id;
       let outcome: Pick<ScheduledMessage, "status" | "error" | "service" | "sentAt">;
       try {
-        const result = await this.#sender.sendText(claimed.target, claimed.text);
+        // The sender audits the attempt, as it does every send.
+        const result = await this.#sender.sendText(claimed.target, claimed.text, {
+          via: "schedule",
+          clientId: claimed.clientId,
+        });
         outcome = { status: "sent", error: null, service: result.service, sentAt: this.#now().toISOString() };
       } catch (error) {
         outcome = { status: "failed", error: firstLine(error), service: null, sentAt: null };

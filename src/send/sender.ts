@@ -1,6 +1,7 @@
 // Sending policy on top of runAppleScript: input checks, iMessage→SMS fallback, dictionary dialects.
 import { stat } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { basename, isAbsolute } from "node:path";
+import type { AuditLog, SendVia } from "../audit/index.js";
 import { AppleScriptError, type AppleScriptOutput, runAppleScript } from "./osascript.js";
 import {
   CREATE_CONTACT,
@@ -38,6 +39,15 @@ export interface MessageSenderOptions {
   timeoutMs?: number;
   /** Environment for osascript (its PATH decides which osascript runs). Default: process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Where every send and contact creation is recorded, whoever asked for it; none when left out. */
+  audit?: AuditLog | null;
+}
+
+/** Who asked for a send, for the audit log. */
+export interface SendContext {
+  /** The OAuth client that asked, in remote mode. */
+  clientId?: string;
+  via?: SendVia;
 }
 
 /** Bad input to the send layer, rejected before anything is started. */
@@ -169,6 +179,15 @@ export function validateNewContact(contact: NewContact): [string, string, string
   return [firstName, lastName, phone, email];
 }
 
+/** The recipient of a failed send in words for the log, whatever shape the caller passed. */
+function targetText(target: SendTarget): string {
+  return String(target?.kind === "chat" ? target.chatGuid : target?.handle);
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}
+
 export class MessageSender {
   readonly #options: MessageSenderOptions;
 
@@ -176,7 +195,39 @@ export class MessageSender {
     this.#options = options;
   }
 
-  async sendText(target: SendTarget, text: string): Promise<SendResult> {
+  /** Sends a text; the attempt is audited, successful or not (the text only as a hash unless opted in). */
+  sendText(target: SendTarget, text: string, context: SendContext = {}): Promise<SendResult> {
+    return this.#audited(target, text, context, () => this.#sendText(target, text));
+  }
+
+  /** Files go over iMessage (no SMS fallback) or to an existing chat; audited by file name only. */
+  sendFile(target: SendTarget, filePath: string, context: SendContext = {}): Promise<SendResult> {
+    // The path is the owner's own layout and the content is never logged: the name identifies the file.
+    const text = `[file] ${basename(String(filePath))}`;
+    return this.#audited(target, text, context, () => this.#sendFile(target, filePath));
+  }
+
+  /** Records one send attempt after it succeeded or failed; the outcome reaches the caller unchanged. */
+  async #audited(
+    target: SendTarget,
+    text: string,
+    context: SendContext,
+    send: () => Promise<SendResult>,
+  ): Promise<SendResult> {
+    const audit = this.#options.audit;
+    if (!audit) return send();
+    const base = { kind: "send_message" as const, text, via: context.via, clientId: context.clientId };
+    try {
+      const result = await send();
+      audit.record({ ...base, target: result.target, service: result.service, ok: true });
+      return result;
+    } catch (error) {
+      audit.record({ ...base, target: targetText(target), ok: false, error: firstLine(error) });
+      throw error;
+    }
+  }
+
+  async #sendText(target: SendTarget, text: string): Promise<SendResult> {
     const body = validateText(text);
     if (target.kind === "chat") {
       const chatGuid = validateChatGuid(target.chatGuid);
@@ -210,8 +261,7 @@ export class MessageSender {
     }
   }
 
-  /** Files go over iMessage (no SMS fallback) or to an existing chat. */
-  async sendFile(target: SendTarget, filePath: string): Promise<SendResult> {
+  async #sendFile(target: SendTarget, filePath: string): Promise<SendResult> {
     if (target.kind === "chat") {
       const chatGuid = validateChatGuid(target.chatGuid);
       const path = await validateFilePath(filePath);
@@ -246,8 +296,26 @@ export class MessageSender {
     }
   }
 
-  async createContact(contact: NewContact): Promise<{ ok: true }> {
-    await this.#run(CREATE_CONTACT, validateNewContact(contact));
+  /** Adds a contact through Contacts.app; audited with its phone/email, not its name (see AuditEvent). */
+  async createContact(
+    contact: NewContact,
+    context: Pick<SendContext, "clientId"> = {},
+  ): Promise<{ ok: true }> {
+    const given = (value: unknown) =>
+      typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+    const base = {
+      kind: "create_contact" as const,
+      phone: given(contact.phone),
+      email: given(contact.email),
+      clientId: context.clientId,
+    };
+    try {
+      await this.#run(CREATE_CONTACT, validateNewContact(contact));
+    } catch (error) {
+      this.#options.audit?.record({ ...base, ok: false, error: firstLine(error) });
+      throw error;
+    }
+    this.#options.audit?.record({ ...base, ok: true });
     return { ok: true };
   }
 

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
-import type { AuditLog } from "../../src/audit/index.js";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { writeAddressBook } from "../../src/demo/addressbook-writer.js";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
@@ -239,7 +238,6 @@ export async function connect(options: {
   /** What the test client says it can do (e.g. elicitation), and handlers for it. */
   clientCapabilities?: ClientCapabilities;
   setUpClient?: (client: Client) => void;
-  audit?: AuditLog;
 }): Promise<Connected> {
   const messages = options.reader ?? openMessagesStore(options.chatDb);
   const contacts =
@@ -253,7 +251,6 @@ export async function connect(options: {
     demo: options.demo,
     scheduler: options.scheduler,
     subscriptions: options.subscriptions,
-    audit: options.audit,
   };
   const server = createMcpServer(deps);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();

@@ -19,8 +19,10 @@ import { fencedLines, formatBytes, localTimestamp, senderName, wrapUntrusted } f
 import {
   decodeCursor,
   describeError,
+  type EmptyFilter,
   encodeCursor,
   errorResult,
+  type FilterWords,
   guard,
   moreNote,
   okResult,
@@ -116,22 +118,26 @@ interface AttachmentFilterArgs {
   end_date?: string | undefined;
 }
 
-/** The store query for the common filters, or a sentence saying why nothing can match. */
+/**
+ * The store query for the common filters, with the filter in words (FilterWords: `header` for text,
+ * `names` fenced, `description` for structured output), or why nothing can match.
+ */
 function attachmentQuery(
   ctx: ToolContext,
   args: AttachmentFilterArgs,
-): { query: Omit<AttachmentQuery, "limit">; description: string } | { empty: string } {
+): ({ query: Omit<AttachmentQuery, "limit"> } & FilterWords) | EmptyFilter {
   const since = parseDateInput(args.start_date, "start_date");
   const until = parseDateInput(args.end_date, "end_date");
   if (since && until && since >= until) throw new ToolInputError("start_date must be before end_date.");
   const filter = resolveConversationFilter(ctx, args);
   if ("empty" in filter) return filter;
-  const parts = [filter.description];
-  if (since) parts.push(`from ${since.toISOString()}`);
-  if (until) parts.push(`before ${until.toISOString()}`);
+  const dates = [since ? `from ${since.toISOString()}` : "", until ? `before ${until.toISOString()}` : ""];
+  const words = (who: string) => [who, ...dates].filter((p) => p !== "").join(" ");
   return {
     query: { since, until, chatRowids: filter.chatRowids, handleRowids: filter.handleRowids },
-    description: parts.filter((p) => p !== "").join(" "),
+    description: words(filter.description),
+    header: words(filter.header),
+    names: filter.names,
   };
 }
 
@@ -175,7 +181,12 @@ export function registerSearchAttachments(server: McpServer, deps: ServerDeps): 
       const limit = args.limit ?? DEFAULT_ATTACHMENT_LIMIT;
       const built = attachmentQuery(ctx, args);
       if ("empty" in built)
-        return okResult(built.empty, { attachments: [], count: 0, nextCursor: null, filter: built.empty });
+        return okResult(built.emptyText, {
+          attachments: [],
+          count: 0,
+          nextCursor: null,
+          filter: built.empty,
+        });
       const mimePrefix = args.mime_prefix?.trim().toLowerCase() || undefined;
       const found = ctx.messages.searchAttachments({
         ...built.query,
@@ -185,11 +196,15 @@ export function registerSearchAttachments(server: McpServer, deps: ServerDeps): 
       });
       const { page: rows, nextCursor } = rowidPage(found, limit);
       const page = rows.map((a) => attachmentResult(ctx, a));
-      const filter = ["Attachments", mimePrefix ? `of type ${mimePrefix}*` : "", built.description]
-        .filter((p) => p !== "")
-        .join(" ");
-      const text = `${filter}: ${page.length} shown, newest first.\n${fencedLines(page.map(attachmentLine), "No attachments.")}${moreNote("attachments", nextCursor)}`;
-      return okResult(text, { attachments: page, count: page.length, nextCursor, filter });
+      const what = (who: string) =>
+        ["Attachments", mimePrefix ? `of type ${mimePrefix}*` : "", who].filter((p) => p !== "").join(" ");
+      const text = `${what(built.header)}: ${page.length} shown, newest first.\n${fencedLines(page.map(attachmentLine), "No attachments.", built.names)}${moreNote("attachments", nextCursor)}`;
+      return okResult(text, {
+        attachments: page,
+        count: page.length,
+        nextCursor,
+        filter: what(built.description),
+      });
     }),
   );
 }
@@ -379,7 +394,7 @@ export function registerSearchAttachmentContents(server: McpServer, deps: Server
       const limit = args.limit ?? 20;
       const built = attachmentQuery(ctx, args);
       if ("empty" in built) {
-        return okResult(built.empty, {
+        return okResult(built.emptyText, {
           matches: [],
           count: 0,
           filesSearched: 0,
@@ -438,9 +453,8 @@ export function registerSearchAttachmentContents(server: McpServer, deps: Server
         }
       }
       const nextCursor = mayHaveMore && beforeRowid !== undefined ? encodeCursor({ beforeRowid }) : null;
-      const filter = [`Attachments containing "${query}"`, built.description]
-        .filter((p) => p !== "")
-        .join(" ");
+      const what = (who: string) =>
+        [`Attachments containing "${query}"`, who].filter((p) => p !== "").join(" ");
       const lines = matches.map(
         (m) =>
           `${attachmentLine(m.attachment)} — ${m.matchCount} match${m.matchCount === 1 ? "" : "es"}\n` +
@@ -456,8 +470,8 @@ export function registerSearchAttachmentContents(server: McpServer, deps: Server
             )}`
           : "";
       const text =
-        `${filter}: ${matches.length} matching file${matches.length === 1 ? "" : "s"} (${filesSearched} searched).\n` +
-        `${fencedLines(lines, "No matches.")}${unreadableText}${moreNote("files to search", nextCursor)}`;
+        `${what(built.header)}: ${matches.length} matching file${matches.length === 1 ? "" : "s"} (${filesSearched} searched).\n` +
+        `${fencedLines(lines, "No matches.", built.names)}${unreadableText}${moreNote("files to search", nextCursor)}`;
       return okResult(text, {
         matches,
         count: matches.length,
@@ -465,7 +479,7 @@ export function registerSearchAttachmentContents(server: McpServer, deps: Server
         unreadableCount: unreadable.length,
         unreadable: unreadable.slice(0, LISTED_UNREADABLE),
         nextCursor,
-        filter,
+        filter: what(built.description),
       });
     }),
   );

@@ -2,7 +2,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { type Contact, classifyHandle, handleKey } from "../../contacts/index.js";
-import { fencedLines, localTimestamp } from "../format.js";
+import { fencedLines, localTimestamp, nameLine, withNames } from "../format.js";
 import {
   contactRef,
   guard,
@@ -139,8 +139,13 @@ function addressesFor(ctx: ToolContext, recipient: string): { addresses: string[
   }
   const contact = resolveContactByName(ctx, recipient, "to check");
   const addresses = [...contact.phones, ...contact.emails].map((v) => v.value);
-  if (addresses.length === 0)
-    throw new ToolInputError(`${contact.displayName} has no phone number or email in Contacts.`);
+  if (addresses.length === 0) {
+    throw new ToolInputError(
+      withNames(`${contactRef(contact)} has no phone number or email in Contacts.`, [
+        nameLine(contactRef(contact), contact.displayName),
+      ]),
+    );
+  }
   return { addresses, contact };
 }
 
@@ -212,14 +217,16 @@ export function registerCheckImessageAvailability(server: McpServer, deps: Serve
           .join("; ");
         return `${r.address}: ${VERDICT_WORDS[r.availability]}${detail ? ` (${detail})` : ""}`;
       });
-      const who = contact ? `${contact.displayName}` : args.recipient.trim();
+      // A contact's name is third-party text: the summary names it by ref, and the fence says who that is.
+      const who = contact ? contactRef(contact) : args.recipient.trim();
+      const names = contact ? [nameLine(contactRef(contact), contact.displayName)] : [];
       const summary =
         available === "yes"
           ? `${who} has used iMessage; send_message will use iMessage.`
           : available === "no"
             ? `${who} has no iMessage history; send_message will send SMS (a phone number is needed).`
             : `No Messages history for ${who}; send_message will try iMessage first and fall back to SMS.`;
-      return okResult(`${summary}\n${fencedLines(lines, "(no addresses)")}`, {
+      return okResult(`${summary}\n${fencedLines(lines, "(no addresses)", names)}`, {
         contact: contact?.displayName ?? null,
         available,
         addresses: results,

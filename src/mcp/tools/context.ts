@@ -2,7 +2,6 @@
 // for turning what a person typed ("Alice", "+1 555…", "chat:12") into chat.db rows.
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { AuditLog } from "../../audit/index.js";
 import {
   type Contact,
   type ContactSearchResult,
@@ -13,7 +12,16 @@ import {
 import type { Chat, Handle, Message, MessagesReader } from "../../messages/types.js";
 import type { MessageSender } from "../../send/index.js";
 import type { MessageScheduler } from "../../send/scheduler.js";
-import { type ChatRef, chatTitle, type MessageView, messageView, type NameLookup } from "../format.js";
+import {
+  type ChatRef,
+  chatTitle,
+  type MessageView,
+  messageView,
+  type NameLookup,
+  nameLine,
+  withNames,
+  wrapUntrusted,
+} from "../format.js";
 
 export interface ServerDeps {
   messages: MessagesReader;
@@ -26,9 +34,7 @@ export interface ServerDeps {
   scheduler?: MessageScheduler | null;
   /** Resource subscriptions for chat transcripts (default on); off for servers rebuilt per request. */
   subscriptions?: boolean;
-  /** Where every send attempt is recorded (no message text unless the owner opts in). */
-  audit?: AuditLog | null;
-  /** The OAuth client making the calls, in remote mode; recorded with sends. */
+  /** The OAuth client making the calls, in remote mode; the sender records it with sends in the audit log. */
   clientId?: string;
 }
 
@@ -254,20 +260,21 @@ export function resolveContactByName(ctx: ToolContext, query: string, purpose: s
   }
   const choice = chooseContact(ctx.contacts.search(query, 10));
   if (choice.kind === "one") return choice.contact;
+  // Candidates are names and details from Contacts: fenced, after the plain-words part of the message.
   if (choice.kind === "several") {
     const lines = choice.candidates.map((c) => `- ${describeCandidate(c.contact)}`);
     throw new ToolInputError(
       `"${query}" matches several contacts; not guessing which one ${purpose}. ` +
-        `Call again with one of these as the recipient/contact (the contact:… id, or a phone number or email):\n${lines.join("\n")}`,
+        `Call again with one of these as the recipient/contact (the contact:… id, or a phone number or email):\n${wrapUntrusted(lines.join("\n"))}`,
     );
   }
   const status = ctx.contacts.status();
   const near = choice.nearMisses.map((c) => `- ${describeCandidate(c.contact)}`);
   throw new ToolInputError(
     `No contact matches "${query}".` +
-      (near.length > 0 ? ` Closest names:\n${near.join("\n")}` : "") +
       (status.ok ? "" : ` (Contacts could not be fully read: ${status.message})`) +
-      " You can also use a phone number or email address.",
+      " You can also use a phone number or email address." +
+      (near.length > 0 ? ` Closest names:\n${wrapUntrusted(near.join("\n"))}` : ""),
   );
 }
 
@@ -294,7 +301,7 @@ export function resolveChat(ctx: ToolContext, ref: string): Chat {
   if (first) {
     const lines = matches.slice(0, 10).map((c) => `- ${chatTitle(c, ctx.nameFor)} (${chatRefString(c)})`);
     throw new ToolInputError(
-      `"${trimmed}" matches several chats; call again with one of these:\n${lines.join("\n")}`,
+      `"${trimmed}" matches several chats; call again with one of these:\n${wrapUntrusted(lines.join("\n"))}`,
     );
   }
   throw new ToolInputError(
@@ -302,57 +309,99 @@ export function resolveChat(ctx: ToolContext, ref: string): Chat {
   );
 }
 
-export interface ConversationFilter {
+/**
+ * Who or what a filter is about, in two forms. Group and contact names are third-party text, so text
+ * output uses `header` (refs only) with `names` (what the refs stand for) fenced after it; `description`
+ * has the names in place, for structured output.
+ */
+export interface FilterWords {
+  /** "in Weekend Crew (chat:3) with Alice Smith": for structured output only. */
+  description: string;
+  /** "in chat:3 with contact:ABC": safe in a header. */
+  header: string;
+  /** "chat:3 Weekend Crew", "contact:ABC Alice Smith": fence these (fencedLines / withNames). */
+  names: string[];
+}
+
+export interface ConversationFilter extends FilterWords {
   chatRowids?: number[];
   handleRowids?: number[];
-  /** For headers: "with Alice Smith", "in Weekend Crew". */
-  description: string;
+}
+
+/** A filter that rules out every message: why, for structured output (`empty`) and for text (`emptyText`). */
+export interface EmptyFilter {
+  empty: string;
+  emptyText: string;
+}
+
+export interface PersonFilter extends FilterWords {
+  handles: Handle[];
 }
 
 /** The contact/handle part of a filter: phone or email as typed, `contact:<id>`, or a name. */
-export function resolvePersonFilter(
-  ctx: ToolContext,
-  who: string,
-): { handles: Handle[]; description: string } {
+export function resolvePersonFilter(ctx: ToolContext, who: string): PersonFilter {
   const trimmed = who.trim();
   if (trimmed === "") throw new ToolInputError("The contact is empty: give a name, phone number or email.");
   const kind = classifyHandle(trimmed);
   if (kind !== "other") {
     const contact = ctx.contacts.lookupHandle(trimmed);
-    const ids = contact
-      ? [trimmed, ...contact.phones.map((p) => p.value), ...contact.emails.map((e) => e.value)]
-      : [trimmed];
-    return { handles: ctx.handlesMatching(ids), description: `with ${contact?.displayName ?? trimmed}` };
+    if (!contact) {
+      const words = `with ${trimmed}`;
+      return { handles: ctx.handlesMatching([trimmed]), description: words, header: words, names: [] };
+    }
+    const ids = [trimmed, ...contact.phones.map((p) => p.value), ...contact.emails.map((e) => e.value)];
+    return {
+      handles: ctx.handlesMatching(ids),
+      description: `with ${contact.displayName}`,
+      header: `with ${trimmed} (${contactRef(contact)})`,
+      names: [nameLine(contactRef(contact), contact.displayName)],
+    };
   }
   const contact = resolveContactByName(ctx, trimmed, "you meant");
   const ids = [...contact.phones.map((p) => p.value), ...contact.emails.map((e) => e.value)];
-  return { handles: ctx.handlesMatching(ids), description: `with ${contact.displayName}` };
+  return {
+    handles: ctx.handlesMatching(ids),
+    description: `with ${contact.displayName}`,
+    header: `with ${contactRef(contact)}`,
+    names: [nameLine(contactRef(contact), contact.displayName)],
+  };
 }
 
 /** Why there are no messages with a person none of whose numbers or addresses chat.db knows. */
-export function noHandlesNote(personDescription: string): string {
-  return `No messages ${personDescription}: none of their numbers or addresses appear in Messages.`;
+export function noHandlesNote(person: FilterWords): EmptyFilter {
+  const why = ": none of their numbers or addresses appear in Messages.";
+  return {
+    empty: `No messages ${person.description}${why}`,
+    emptyText: withNames(`No messages ${person.header}${why}`, person.names),
+  };
 }
 
 /** Turns the optional `contact` and `chat` arguments of a reading tool into a MessageQuery filter. */
 export function resolveConversationFilter(
   ctx: ToolContext,
   args: { contact?: string | undefined; chat?: string | undefined },
-): ConversationFilter | { empty: string } {
-  const filter: ConversationFilter = { description: "" };
-  const parts: string[] = [];
+): ConversationFilter | EmptyFilter {
+  const filter: ConversationFilter = { description: "", header: "", names: [] };
+  const parts: FilterWords[] = [];
   if (args.chat !== undefined && args.chat.trim() !== "") {
     const chat = resolveChat(ctx, args.chat);
     filter.chatRowids = [chat.rowid];
-    parts.push(`in ${chatTitle(chat, ctx.nameFor)} (${chatRefString(chat)})`);
+    const title = chatTitle(chat, ctx.nameFor);
+    parts.push({
+      description: `in ${title} (${chatRefString(chat)})`,
+      header: `in ${chatRefString(chat)}`,
+      names: [nameLine(chatRefString(chat), title)],
+    });
   }
   if (args.contact !== undefined && args.contact.trim() !== "") {
     const person = resolvePersonFilter(ctx, args.contact);
-    if (person.handles.length === 0) return { empty: noHandlesNote(person.description) };
+    if (person.handles.length === 0) return noHandlesNote(person);
     filter.handleRowids = person.handles.map((h) => h.rowid);
-    parts.push(person.description);
+    parts.push(person);
   }
-  filter.description = parts.join(" ");
+  filter.description = parts.map((p) => p.description).join(" ");
+  filter.header = parts.map((p) => p.header).join(" ");
+  filter.names = parts.flatMap((p) => p.names);
   return filter;
 }
 

@@ -39,12 +39,15 @@ export function registerCreateContact(server: McpServer, deps: ServerDeps, sende
     guard(async () => {
       const phone = args.phone?.trim() || null;
       const email = args.email?.trim() || null;
-      await sender.createContact({
-        firstName: args.first_name,
-        lastName: args.last_name,
-        phone: phone ?? undefined,
-        email: email ?? undefined,
-      });
+      await sender.createContact(
+        {
+          firstName: args.first_name,
+          lastName: args.last_name,
+          phone: phone ?? undefined,
+          email: email ?? undefined,
+        },
+        { clientId: deps.clientId },
+      );
       const name = [args.first_name.trim(), args.last_name?.trim() ?? ""].filter((p) => p !== "").join(" ");
       const details = [phone, email].filter((v) => v !== null).join(", ") || "no phone or email";
       const handle = phone ?? email;

@@ -8,6 +8,7 @@ import {
   clampLimit,
   DEFAULT_LIMIT,
   decodeCursor,
+  type EmptyFilter,
   guard,
   moreNote,
   okResult,
@@ -24,14 +25,21 @@ const HOUR_MS = 3_600_000;
 /** Twenty years: effectively "all history", while keeping the date arithmetic sane. */
 const MAX_HOURS = 24 * 366 * 20;
 
-function pageText(header: string, page: MessageView[], nextCursor: string | null, emptyNote: string): string {
+/** `names`: what the chat/contact refs in the header stand for, fenced with the messages. */
+function pageText(
+  header: string,
+  names: readonly string[],
+  page: MessageView[],
+  nextCursor: string | null,
+  emptyNote: string,
+): string {
   const lines = page.map((v) => messageLine(v));
-  return `${header}\n${fencedLines(lines, emptyNote)}${moreNote("messages", nextCursor)}`;
+  return `${header}\n${fencedLines(lines, emptyNote, names)}${moreNote("messages", nextCursor)}`;
 }
 
-/** The result when the contact/chat filter rules out every message: `note` says why. */
-function noMessages(note: string, extra: Record<string, unknown>) {
-  return okResult(note, { messages: [], count: 0, nextCursor: null, filter: note, ...extra });
+/** The result when the contact/chat filter rules out every message: it says why. */
+function noMessages(why: EmptyFilter, extra: Record<string, unknown>) {
+  return okResult(why.emptyText, { messages: [], count: 0, nextCursor: null, filter: why.empty, ...extra });
 }
 
 /** get_recent_messages pages can be larger than other tools': polling clients catch up in fewer calls. */
@@ -228,7 +236,7 @@ export function registerGetRecentMessages(server: McpServer, deps: ServerDeps): 
         );
       }
       const filter = resolveConversationFilter(ctx, args);
-      if ("empty" in filter) return noMessages(filter.empty, { latestRowid: args.since_rowid ?? 0 });
+      if ("empty" in filter) return noMessages(filter, { latestRowid: args.since_rowid ?? 0 });
       const query: Omit<MessageQuery, "limit"> = {
         since: window.since,
         until: window.until,
@@ -250,25 +258,26 @@ export function registerGetRecentMessages(server: McpServer, deps: ServerDeps): 
         ? Math.max(args.since_rowid ?? 0, page[page.length - 1]?.rowid ?? 0)
         : Math.max(0, ...page.map((m) => m.rowid));
       const shown = page.map((m) => ctx.messageView(m));
-      const what = [
-        "Messages",
-        polling ? `after #${args.since_rowid}` : "",
-        window.description,
-        args.unread_only ? "(unread only)" : "",
-        filter.description,
-        offset > 0 ? `skipping ${offset}` : "",
-      ]
-        .filter((part) => part !== "")
-        .join(" ");
+      const what = (who: string) =>
+        [
+          "Messages",
+          polling ? `after #${args.since_rowid}` : "",
+          window.description,
+          args.unread_only ? "(unread only)" : "",
+          who,
+          offset > 0 ? `skipping ${offset}` : "",
+        ]
+          .filter((part) => part !== "")
+          .join(" ");
       const order = polling ? "oldest first" : "newest first";
-      const header = `${what}: ${shown.length} shown, ${order}.`;
-      let text = pageText(header, shown, nextCursor, "No messages.");
+      const header = `${what(filter.header)}: ${shown.length} shown, ${order}.`;
+      let text = pageText(header, filter.names, shown, nextCursor, "No messages.");
       if (polling && more) text += `\nMore messages: call again with since_rowid ${latestRowid}.`;
       return okResult(text, {
         messages: shown,
         count: shown.length,
         nextCursor,
-        filter: what,
+        filter: what(filter.description),
         latestRowid,
       });
     }),
@@ -323,7 +332,7 @@ export function registerSearchMessages(server: McpServer, deps: ServerDeps): voi
       const since = parseDateInput(args.since, "since");
       const until = parseDateInput(args.until, "until");
       const filter = resolveConversationFilter(ctx, args);
-      if ("empty" in filter) return noMessages(filter.empty, { mode: "substring" });
+      if ("empty" in filter) return noMessages(filter, { mode: "substring" });
       const base: Omit<MessageQuery, "limit"> = {
         since,
         until,
@@ -345,18 +354,18 @@ export function registerSearchMessages(server: McpServer, deps: ServerDeps): voi
       }
       const { page, nextCursor } = rowidPage(found, limit);
       const shown = page.map((m) => ctx.messageView(m));
-      const what =
+      const what = (who: string) =>
         `Messages matching "${args.query}"` +
-        (filter.description ? ` ${filter.description}` : "") +
+        (who ? ` ${who}` : "") +
         (since ? ` since ${since.toISOString()}` : "") +
         (until ? ` before ${until.toISOString()}` : "");
       // The query is the caller's own words, but it is echoed next to third-party content: keep it one line.
-      const header = `${what.replace(/[\r\n]+/g, " ")}: ${shown.length} found (${mode}).${note}`;
-      return okResult(pageText(header, shown, nextCursor, "No matching messages."), {
+      const header = `${what(filter.header).replace(/[\r\n]+/g, " ")}: ${shown.length} found (${mode}).${note}`;
+      return okResult(pageText(header, filter.names, shown, nextCursor, "No matching messages."), {
         messages: shown,
         count: shown.length,
         nextCursor,
-        filter: what,
+        filter: what(filter.description),
         mode,
       });
     }),

@@ -136,6 +136,7 @@ export function registerScheduleTools(
         text: args.text,
         sendAt,
         recipient: resolved.description,
+        clientId: deps.clientId,
       });
       const view = scheduledView(entry);
       const text = `Scheduled ${view.id} for ${localTimestamp(sendAt)} (${view.sendAt}) to ${wrapUntrusted(resolved.description)}`;

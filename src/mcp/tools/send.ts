@@ -1,19 +1,27 @@
 // send_message: resolve a recipient the way a person means it, then hand the text and files to the send
 // layer (which passes them to osascript as argv, never as script source).
 import { realpath, stat } from "node:fs/promises";
-import { basename, isAbsolute, resolve, sep } from "node:path";
+import { basename, isAbsolute, resolve } from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { expandPath, resolveSendableDirs } from "../../config/index.js";
 import { type Contact, classifyHandle, normalizeEmail, normalizePhone } from "../../contacts/index.js";
 import { attachmentRoots } from "../../messages/attachment-files.js";
 import type { Chat } from "../../messages/types.js";
-import { MAX_TEXT_CHARS, type MessageSender, type SendResult, type SendTarget } from "../../send/index.js";
+import {
+  MAX_TEXT_CHARS,
+  type MessageSender,
+  type SendContext,
+  type SendResult,
+  type SendTarget,
+} from "../../send/index.js";
+import { isInsideAny, realRoots } from "../../util/paths.js";
 import { confirmWithHuman, ELICITATION_UNSUPPORTED_MESSAGE, type ToolCallExtra } from "../elicit.js";
-import { chatTitle } from "../format.js";
+import { chatTitle, nameLine, withNames, wrapUntrusted } from "../format.js";
 import { availabilityOf, serviceHistoryFor } from "./contacts.js";
 import {
   chatRefString,
+  contactRef,
   describeError,
   errorResult,
   guard,
@@ -31,7 +39,10 @@ type ServiceChoice = "auto" | "iMessage" | "SMS";
 
 export interface ResolvedRecipient {
   target: SendTarget;
-  /** Who it goes to, in words: "Alice Smith (+15551234567)", "Weekend Crew (chat:3)". */
+  /**
+   * Who it goes to, in words: "Alice Smith (+15551234567)", "Weekend Crew (chat:3)". It holds names other
+   * people chose: in text for a model it goes inside a fence (wrapUntrusted).
+   */
   description: string;
   /** Why this service was chosen, when it was not simply "iMessage first". */
   serviceNote: string | null;
@@ -59,7 +70,10 @@ function chooseAddress(ctx: ToolContext, contact: Contact): string {
   const fallback = phone?.value ?? contact.emails[0]?.value;
   if (fallback === undefined) {
     throw new ToolInputError(
-      `${contact.displayName} has no phone number or email in Contacts, so there is nowhere to send.`,
+      withNames(
+        `${contactRef(contact)} has no phone number or email in Contacts, so there is nowhere to send.`,
+        [nameLine(contactRef(contact), contact.displayName)],
+      ),
     );
   }
   return fallback;
@@ -143,10 +157,6 @@ export function resolveRecipient(
 /** Files per send_message call: each is its own osascript run and its own message. */
 export const MAX_ATTACHMENTS = 10;
 
-function isInside(candidate: string, root: string): boolean {
-  return candidate === root || candidate.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
-}
-
 /**
  * The real paths of files the caller may send: absolute, inside an allowed folder both as written and
  * after symlinks are resolved, and regular files. The written path is checked before anything on disk is
@@ -155,9 +165,7 @@ function isInside(candidate: string, root: string): boolean {
 export async function sendableFiles(paths: readonly string[], chatDbPath: string): Promise<string[]> {
   if (paths.length === 0) return [];
   const roots = resolveSendableDirs(attachmentRoots(chatDbPath));
-  const realRoots = (await Promise.all(roots.map((root) => realpath(root).catch(() => null)))).filter(
-    (root): root is string => root !== null,
-  );
+  const realRootPaths = await realRoots(roots);
   const allowed = `Files can be sent from: ${roots.join(", ")} (set MAC_MESSAGES_ALLOWED_ATTACHMENT_DIRS to change this). Nothing was sent.`;
   const files: string[] = [];
   for (const given of paths) {
@@ -167,7 +175,7 @@ export async function sendableFiles(paths: readonly string[], chatDbPath: string
       throw new ToolInputError(`The attachment "${given}" is not an absolute path (it must start with "/").`);
     }
     const written = resolve(expanded);
-    if (![...roots, ...realRoots].some((root) => isInside(written, root))) {
+    if (!isInsideAny(written, [...roots, ...realRootPaths])) {
       throw new ToolInputError(
         `The attachment ${written} is not in a folder files may be sent from. ${allowed}`,
       );
@@ -183,7 +191,7 @@ export async function sendableFiles(paths: readonly string[], chatDbPath: string
           : `The attachment ${written} cannot be read (${code ?? "unknown error"}). Nothing was sent.`,
       );
     }
-    if (!realRoots.some((root) => isInside(real, root))) {
+    if (!isInsideAny(real, realRootPaths)) {
       throw new ToolInputError(
         `The attachment ${written} leads outside the allowed folders (${real}). ${allowed}`,
       );
@@ -271,7 +279,7 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
       const files = await sendableFiles(args.attachments ?? [], ctx.messages.path);
       if (files.length > 0 && resolved.target.kind === "handle" && resolved.target.preferService === "SMS") {
         throw new ToolInputError(
-          `Files cannot be sent by SMS, and ${resolved.description} would get SMS` +
+          `Files cannot be sent by SMS, and ${resolved.target.handle} would get SMS` +
             `${requested === "SMS" ? " (asked for)" : " (no iMessage history)"}. Send the text alone, or use ` +
             "iMessage or a chat:<id>. Nothing was sent.",
         );
@@ -285,7 +293,7 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
         if (answer === "unsupported") return errorResult(ELICITATION_UNSUPPORTED_MESSAGE);
         if (answer === "declined") {
           const note = "The user declined, so nothing was sent.";
-          return okResult(`Not sent to ${resolved.description}: ${note}`, {
+          return okResult(`Not sent to ${wrapUntrusted(resolved.description)}\n${note}`, {
             sent: false,
             service: null,
             to: targetText(resolved.target),
@@ -295,47 +303,25 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
           });
         }
       }
-      const audited = async (send: () => Promise<SendResult>, text: string): Promise<SendResult> => {
-        const base = { kind: "send_message" as const, target: targetText(resolved.target), text };
-        try {
-          const result = await send();
-          deps.audit?.record({
-            ...base,
-            target: result.target,
-            service: result.service,
-            ok: true,
-            clientId: deps.clientId,
-          });
-          return result;
-        } catch (error) {
-          deps.audit?.record({ ...base, ok: false, error: describeError(error), clientId: deps.clientId });
-          throw error;
-        }
-      };
+      // The sender records each attempt in the audit log, with who asked.
+      const context: SendContext = { clientId: deps.clientId, via: "send_message" };
       let first: SendResult | undefined;
-      if (args.text !== undefined) {
-        const text = args.text;
-        first = await audited(() => sender.sendText(resolved.target, text), text);
-      }
+      if (args.text !== undefined) first = await sender.sendText(resolved.target, args.text, context);
       const sentFiles: string[] = [];
       for (const file of files) {
         try {
-          // Files are audited by name only: the path is the owner's, the content never logged.
-          const result = await audited(
-            () => sender.sendFile(resolved.target, file),
-            `[file] ${basename(file)}`,
-          );
+          const result = await sender.sendFile(resolved.target, file, context);
           first ??= result;
           sentFiles.push(file);
         } catch (error) {
           if (first === undefined) throw error;
-          const done = [args.text !== undefined ? "the text" : "", ...sentFiles.map((f) => basename(f))]
+          const done = [args.text !== undefined ? "The text" : "", ...sentFiles.map((f) => basename(f))]
             .filter((part) => part !== "")
             .join(", ");
           const notSent = files.slice(sentFiles.length).map((f) => basename(f));
           return errorResult(
-            `Partly sent to ${resolved.description}: ${done} went out, then ${basename(file)} failed: ` +
-              `${describeError(error)} Not sent: ${notSent.join(", ")}.`,
+            `Partly sent to ${wrapUntrusted(resolved.description)}\n${done} went out, then ${basename(file)} ` +
+              `failed: ${describeError(error)} Not sent: ${notSent.join(", ")}.`,
           );
         }
       }
@@ -346,7 +332,7 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
         sentFiles.length === 0
           ? "Sent"
           : `Sent ${args.text !== undefined ? "the text and " : ""}${sentFiles.length} file${sentFiles.length === 1 ? "" : "s"}`;
-      return okResult(`${what} ${via} to ${resolved.description}.${note ? ` ${note}` : ""}`, {
+      return okResult(`${what} ${via} to ${wrapUntrusted(resolved.description)}${note ? `\n${note}` : ""}`, {
         sent: true,
         service: first.service,
         to: first.target,

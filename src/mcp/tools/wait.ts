@@ -5,7 +5,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Message } from "../../messages/types.js";
 import type { ToolCallExtra } from "../elicit.js";
-import { fencedLines, messageLine } from "../format.js";
+import { fencedLines, messageLine, withNames } from "../format.js";
 import { guard, okResult, resolveConversationFilter, type ServerDeps, ToolContext } from "./context.js";
 import { chatInput, contactInput, messageSchema } from "./schemas.js";
 
@@ -66,7 +66,7 @@ export function registerWaitForNewMessages(
       const sinceRowid = args.since_rowid ?? ctx.messages.maxRowid();
       const timeoutMs = (args.timeout_seconds ?? DEFAULT_WAIT_SECONDS) * 1000;
       if ("empty" in filter) {
-        return okResult(filter.empty, {
+        return okResult(filter.emptyText, {
           messages: [],
           count: 0,
           latestRowid: sinceRowid,
@@ -74,7 +74,7 @@ export function registerWaitForNewMessages(
           filter: filter.empty,
         });
       }
-      const what = `New messages after #${sinceRowid}${filter.description ? ` ${filter.description}` : ""}`;
+      const what = (who: string) => `New messages after #${sinceRowid}${who ? ` ${who}` : ""}`;
       const progressToken = extra._meta?.progressToken;
       const started = Date.now();
       let checkedUpTo = sinceRowid;
@@ -122,21 +122,22 @@ export function registerWaitForNewMessages(
       // A full page may have left newer matches behind: continue from the last one returned.
       const latestRowid = found.length >= MAX_RETURNED ? lastFound : Math.max(checkedUpTo, lastFound);
       const header = timedOut
-        ? `${what}: none arrived within ${timeoutMs / 1000} s. Call again with since_rowid ${latestRowid} to keep waiting.`
-        : `${what}: ${views.length}, oldest first. Next time pass since_rowid ${latestRowid}.`;
-      const body =
+        ? `${what(filter.header)}: none arrived within ${timeoutMs / 1000} s. Call again with since_rowid ${latestRowid} to keep waiting.`
+        : `${what(filter.header)}: ${views.length}, oldest first. Next time pass since_rowid ${latestRowid}.`;
+      const text =
         views.length > 0
-          ? `\n${fencedLines(
+          ? `${header}\n${fencedLines(
               views.map((v) => messageLine(v)),
               "",
+              filter.names,
             )}`
-          : "";
-      return okResult(`${header}${body}`, {
+          : withNames(header, filter.names);
+      return okResult(text, {
         messages: views,
         count: views.length,
         latestRowid,
         timedOut,
-        filter: what,
+        filter: what(filter.description),
       });
     }),
   );
