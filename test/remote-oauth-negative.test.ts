@@ -455,6 +455,9 @@ test("well-known metadata: RFC 8414 and RFC 9728 documents, unknown names 404", 
   assert.ok((as.grant_types_supported as string[]).includes("refresh_token"));
   assert.equal(as.registration_endpoint, `${remote.serverUrl}/register`);
   assert.equal(as.revocation_endpoint, `${remote.serverUrl}/revoke`);
+  // Clients are public (PKCE, no secret), and the metadata says so.
+  assert.deepEqual(as.token_endpoint_auth_methods_supported, ["none"]);
+  assert.deepEqual(as.revocation_endpoint_auth_methods_supported, ["none"]);
   for (const path of ["", "/mcp", "/sse"]) {
     const res = await fetch(`${remote.serverUrl}/.well-known/oauth-protected-resource${path}`);
     assert.equal(res.status, 200);

@@ -3,7 +3,7 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
 import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
-import { mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
+import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
@@ -214,13 +214,26 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   // Behind a proxy every request shares the proxy's address; the SDK limits then act server-wide,
   // which is the safe direction. The X-Forwarded-For sanity check would only add log noise.
   const rateLimitTweaks = { validate: { xForwardedForHeader: false } };
+  const routerOptions = {
+    provider,
+    issuerUrl: baseUrl,
+    resourceServerUrl: baseUrl,
+    scopesSupported: [...SUPPORTED_SCOPES],
+    resourceName: "Mac Messages MCP",
+  };
+  // Every client registered here is public (no secret; PKCE protects the code), so the metadata says
+  // "none" instead of the SDK's default "client_secret_post". Registered before the SDK router: first wins.
+  app.use(
+    "/.well-known/oauth-authorization-server",
+    metadataHandler({
+      ...createOAuthMetadata(routerOptions),
+      token_endpoint_auth_methods_supported: ["none"],
+      revocation_endpoint_auth_methods_supported: ["none"],
+    }),
+  );
   app.use(
     mcpAuthRouter({
-      provider,
-      issuerUrl: baseUrl,
-      resourceServerUrl: baseUrl,
-      scopesSupported: [...SUPPORTED_SCOPES],
-      resourceName: "Mac Messages MCP",
+      ...routerOptions,
       authorizationOptions: { rateLimit: rateLimitTweaks },
       tokenOptions: { rateLimit: rateLimitTweaks },
       revocationOptions: { rateLimit: rateLimitTweaks },
