@@ -13,7 +13,7 @@ import { encodeAttributedBody, encodeMessageSummaryInfo } from "../src/messages/
 import { buildIndex, IndexedMessagesReader, progressToStderr } from "../src/messages/indexed-reader.js";
 import { SearchIndex, searchIndexPath } from "../src/messages/search-index.js";
 import { type MessagesStore, openMessagesStore } from "../src/messages/store.js";
-import type { SearchQuery } from "../src/messages/types.js";
+import type { MessagesReader, SearchQuery } from "../src/messages/types.js";
 
 const HOUR = 3_600_000;
 
@@ -44,6 +44,15 @@ function assertSame(store: MessagesStore, index: SearchIndex, query: SearchQuery
   const { scan, indexed } = both(store, index, query);
   assert.deepEqual(indexed, scan, `index and scan differ for ${JSON.stringify(query)}`);
   return scan;
+}
+
+/** The indexed reader (as the server uses it) answers exactly like the store's scan. */
+function assertReaderMatchesScan(reader: MessagesReader, store: MessagesStore, query: SearchQuery): void {
+  assert.deepEqual(
+    reader.searchMessages(query).map((m) => m.rowid),
+    store.searchMessages(query).map((m) => m.rowid),
+    `reader and scan differ for ${JSON.stringify(query)}`,
+  );
 }
 
 interface Fixture {
@@ -386,10 +395,7 @@ describe("search index on a hand-built chat.db", () => {
     // Delete a message (the user deleted it): hits are hydrated from chat.db, so the page is still full.
     const lunch = store.searchMessages({ text: "lunch", limit: 3 }).map((m) => m.rowid);
     f.writer.db.prepare("DELETE FROM message WHERE ROWID = ?").run(lunch[0]);
-    assert.deepEqual(
-      reader.searchMessages({ text: "lunch", limit: 3 }).map((m) => m.rowid),
-      store.searchMessages({ text: "lunch", limit: 3 }).map((m) => m.rowid),
-    );
+    assertReaderMatchesScan(reader, store, { text: "lunch", limit: 3 });
 
     // And every query still agrees with the scan on the changed database.
     index.sync();
@@ -471,10 +477,7 @@ describe("building", () => {
     assert.throws(() => first.search({ text: "lunch", limit: 5 }), /not built yet/);
     // Meanwhile the reader answers by scan.
     const reader = new IndexedMessagesReader(store, first, { stateDir, autoBuild: false });
-    assert.deepEqual(
-      reader.searchMessages({ text: "lunch", limit: 5 }).map((m) => m.rowid),
-      store.searchMessages({ text: "lunch", limit: 5 }).map((m) => m.rowid),
-    );
+    assertReaderMatchesScan(reader, store, { text: "lunch", limit: 5 });
     first.close();
 
     const second = SearchIndex.open(store, { stateDir, batchSize: 20 });
@@ -547,10 +550,7 @@ describe("building", () => {
     const reader = IndexedMessagesReader.open(store, { stateDir, syncIntervalMs: 0 });
     t.after(() => reader.close());
     assert.equal(reader.indexReady, true);
-    assert.deepEqual(
-      reader.searchMessages({ text: "café", limit: 10 }).map((m) => m.rowid),
-      store.searchMessages({ text: "café", limit: 10 }).map((m) => m.rowid),
-    );
+    assertReaderMatchesScan(reader, store, { text: "café", limit: 10 });
   });
 
   test("the first search starts a background build; prepareSearch reports progress until it is ready", async (t) => {
@@ -630,10 +630,7 @@ describe("robustness", () => {
     });
     t.after(() => reader.close());
     for (const text of ["dinner", "tomorrow", "ok"]) {
-      assert.deepEqual(
-        reader.searchMessages({ text, limit: 10 }).map((m) => m.rowid),
-        store.searchMessages({ text, limit: 10 }).map((m) => m.rowid),
-      );
+      assertReaderMatchesScan(reader, store, { text, limit: 10 });
     }
     assert.ok(
       readdirSync(stateDir).some((name) => name.includes(".corrupt-")),
@@ -641,10 +638,7 @@ describe("robustness", () => {
     );
     await reader.prepareSearch();
     assert.equal(reader.indexReady, true);
-    assert.deepEqual(
-      reader.searchMessages({ text: "dinner", limit: 10 }).map((m) => m.rowid),
-      store.searchMessages({ text: "dinner", limit: 10 }).map((m) => m.rowid),
-    );
+    assertReaderMatchesScan(reader, store, { text: "dinner", limit: 10 });
   });
 
   test("a replaced chat.db at the same path is noticed and the index rebuilt", async (t) => {
@@ -702,9 +696,6 @@ describe("robustness", () => {
     t.after(() => reader.close());
     assert.equal(reader.indexReady, false);
     assert.match(logs.join("\n"), /Search index unavailable/);
-    assert.deepEqual(
-      reader.searchMessages({ text: "lunch", limit: 3 }).map((m) => m.rowid),
-      store.searchMessages({ text: "lunch", limit: 3 }).map((m) => m.rowid),
-    );
+    assertReaderMatchesScan(reader, store, { text: "lunch", limit: 3 });
   });
 });
