@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { attributedBodyText, decodeAttributedBody } from "../src/messages/typedstream.js";
 import { encodeAttributedBody } from "../src/messages/typedstream-encode.js";
+import { TYPEDSTREAM_DIR } from "../test/helpers/typedstream-fixtures.js";
 
-const dir = "/work/shared/fixtures/typedstream";
+const dir = TYPEDSTREAM_DIR;
 const fixtures = readdirSync(dir)
   .filter((n) => n !== "manifest.tsv")
   .map((n) => new Uint8Array(readFileSync(join(dir, n))));

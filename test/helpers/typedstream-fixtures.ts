@@ -1,9 +1,10 @@
-// Reads the real attributedBody fixtures and their manifest (/work/shared/fixtures/typedstream).
+// Reads the real attributedBody fixtures and their manifest (../shared/fixtures/typedstream).
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { FIXTURES_DIR } from "./fixtures.js";
 
-export const TYPEDSTREAM_DIR = "/work/shared/fixtures/typedstream";
-export const SUMMARY_INFO_DIR = "/work/shared/fixtures/message_summary_info";
+export const TYPEDSTREAM_DIR = resolve(FIXTURES_DIR, "typedstream");
+export const SUMMARY_INFO_DIR = resolve(FIXTURES_DIR, "message_summary_info");
 
 export interface TypedStreamFixture {
   name: string;

@@ -1,0 +1,345 @@
+// The real CLI as a child process: stdio MCP through the SDK's StdioClientTransport, and `doctor`.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { READ_TOOL_NAMES, SEND_TOOL_NAMES } from "../../src/mcp/index.js";
+import { searchIndexPath } from "../../src/messages/index.js";
+import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
+import { buildScenario, PHONES, type Scenario, textOf } from "../helpers/mcp-scenario.js";
+
+const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
+const CLI = ["--import", "tsx", MAIN];
+
+let scenario: Scenario;
+let fake: FakeOsascript;
+let emptyHome: string;
+let notADb: string;
+
+before(async () => {
+  scenario = buildScenario();
+  fake = await installFakeOsascript({ stdout: "iMessage, SMS" });
+  emptyHome = mkdtempSync(join(tmpdir(), "cli-home-"));
+  notADb = join(emptyHome, "notes.txt");
+  writeFileSync(notADb, "shopping list, not SQLite\n".repeat(50));
+});
+
+after(async () => {
+  await fake?.cleanup();
+  scenario?.cleanup();
+  if (emptyHome) rmSync(emptyHome, { recursive: true, force: true });
+});
+
+/** Environment for the child: no macOS data, no osascript unless asked, our own state dir. */
+function childEnv(extra: Record<string, string> = {}, withFakeOsascript = false): Record<string, string> {
+  const env: Record<string, string> = {
+    HOME: emptyHome,
+    MAC_MESSAGES_MCP_HOME: join(emptyHome, ".mac-messages-mcp"),
+    PATH: withFakeOsascript ? (fake.env.PATH ?? "") : (process.env.PATH ?? ""),
+    ...extra,
+  };
+  return env;
+}
+
+async function startClient(args: string[], env: Record<string, string>) {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [...CLI, ...args],
+    env,
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const client = new Client({ name: "cli-test", version: "1.0.0" });
+  await client.connect(transport);
+  return { client, stderr: () => stderr, close: () => client.close() };
+}
+
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("stdio server", () => {
+  test("lists and calls tools over stdio; sends through osascript argv", async () => {
+    const { client, close, stderr } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({}, true),
+    );
+    try {
+      assert.doesNotMatch(stderr(), /not an MCP client/, "no banner when a client is attached");
+      const { tools } = await client.listTools();
+      assert.deepEqual(
+        tools.map((t) => t.name).sort(),
+        [...READ_TOOL_NAMES, ...SEND_TOOL_NAMES, "list_scheduled_messages"].sort(),
+        "every tool, the scheduler's included",
+      );
+      const recent = await client.callTool({
+        name: "get_recent_messages",
+        arguments: { contact: "Bob Stone" },
+      });
+      assert.match(textOf(recent), /Bob Stone → Weekend Crew \(iMessage\): Meet at the café/);
+      const text = 'Quote " backslash \\ newline\nend';
+      const sent = await client.callTool({ name: "send_message", arguments: { recipient: "Bob", text } });
+      assert.equal(sent.isError, undefined, textOf(sent));
+      const calls = await fake.calls();
+      assert.deepEqual(calls.at(-1)?.runArgs, [PHONES.bob, text]);
+    } finally {
+      await close();
+    }
+  });
+
+  test("search waits for the index with progress; scheduled messages persist in the state folder", async () => {
+    const home = mkdtempSync(join(tmpdir(), "cli-state-"));
+    const stateDir = join(home, ".mac-messages-mcp");
+    const { client, close } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
+    );
+    try {
+      const progress: { progress: number; total?: number }[] = [];
+      const found = await client.callTool(
+        { name: "search_messages", arguments: { query: "invoice" } },
+        undefined,
+        { onprogress: (p) => progress.push(p) },
+      );
+      assert.equal(found.isError, undefined, textOf(found));
+      assert.match(textOf(found), /call me back about the invoice/);
+      assert.ok(progress.length > 0, "progress notifications while the index was built");
+      const last = progress.at(-1);
+      assert.equal(last?.progress, last?.total, "the last one says done");
+      assert.ok(
+        existsSync(searchIndexPath(stateDir, scenario.chatDb)),
+        "the index lives in the state folder",
+      );
+
+      const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+      const scheduled = await client.callTool({
+        name: "schedule_message",
+        arguments: { recipient: "Bob Stone", text: "Reminder: bring the map", send_at: sendAt },
+      });
+      assert.equal(scheduled.isError, undefined, textOf(scheduled));
+      const onDisk = JSON.parse(readFileSync(join(stateDir, "scheduled.json"), "utf8")) as {
+        messages: { text: string; status: string; target: { handle?: string } }[];
+      };
+      assert.deepEqual(
+        onDisk.messages.map((m) => [m.text, m.status, m.target.handle]),
+        [["Reminder: bring the map", "pending", PHONES.bob]],
+      );
+    } finally {
+      await close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("what the scheduler finds wrong with its file at start-up is said on stderr", async () => {
+    const home = mkdtempSync(join(tmpdir(), "cli-state-"));
+    const stateDir = join(home, ".mac-messages-mcp");
+    mkdirSync(stateDir);
+    writeFileSync(join(stateDir, "scheduled.json"), "{ not json");
+    const { client, close, stderr } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
+    );
+    try {
+      await client.listTools();
+      // The first check runs as the server starts; wait for its report rather than for a fixed time.
+      for (let i = 0; i < 100 && !/was damaged/.test(stderr()); i++) await delay(50);
+      assert.match(stderr(), /mac-messages-mcp: The scheduled messages file .*scheduled\.json was damaged/);
+    } finally {
+      await close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test("an unusable state folder: searches scan, scheduling is off, sending still works", async () => {
+    // A folder under a regular file cannot be created by anyone, root included.
+    const stateDir = join(notADb, "state");
+    const { client, close, stderr } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
+    );
+    try {
+      const found = await client.callTool(
+        { name: "search_messages", arguments: { query: "invoice" } },
+        undefined,
+        { onprogress: () => {} },
+      );
+      assert.equal(found.isError, undefined, textOf(found));
+      assert.match(textOf(found), /call me back about the invoice/);
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      assert.ok(names.includes("send_message"));
+      assert.ok(!names.includes("schedule_message"), "no scheduler without a state folder");
+      assert.match(stderr(), /Search index unavailable .*searching by full scan/);
+      assert.match(stderr(), /Scheduling messages is unavailable/);
+    } finally {
+      await close();
+    }
+  });
+
+  test("--demo serves the demo data; no chat.db at the default path also serves it, with a notice", async () => {
+    const demo = await startClient(["--demo", "--read-only"], childEnv());
+    try {
+      const chats = await demo.client.callTool({ name: "list_chats", arguments: { limit: 3 } });
+      assert.match(textOf(chats), /3 chats, most recent first/);
+      assert.match(demo.client.getInstructions() ?? "", /DEMO data/);
+      assert.doesNotMatch(demo.stderr(), /No Messages database/, "asked-for demo needs no notice");
+      assert.match(demo.stderr(), /Generated fresh demo data in .*demo/, "says when it made the demo data");
+    } finally {
+      await demo.close();
+    }
+    const fallback = await startClient(["--read-only"], childEnv());
+    try {
+      await fallback.client.listTools();
+      assert.match(
+        fallback.stderr(),
+        /No Messages database at .*Library\/Messages\/chat\.db; serving the built-in demo data\. Use --db or run on a Mac with Full Disk Access\./,
+      );
+      assert.match(fallback.client.getInstructions() ?? "", /DEMO data/);
+    } finally {
+      await fallback.close();
+    }
+  });
+
+  test("--read-only has no send tool", async () => {
+    const { client, close } = await startClient(
+      ["--read-only", "--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv(),
+    );
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), [...READ_TOOL_NAMES].sort());
+      assert.match(client.getInstructions() ?? "", /read-only/);
+    } finally {
+      await close();
+    }
+  });
+
+  test("an explicit --db that does not exist: one line on stderr, exit 1, nothing on stdout", async () => {
+    const result = await runCli(["--db", join(emptyHome, "missing.db")], childEnv());
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^mac-messages-mcp: No Messages database at .*missing\.db \(from --db\)/);
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  });
+
+  test("an unreadable chat.db still starts; tools and check_setup explain the problem", async () => {
+    const { client, close, stderr } = await startClient(["--read-only", "--db", notADb], childEnv());
+    try {
+      const recent = await client.callTool({ name: "get_recent_messages", arguments: {} });
+      assert.equal(recent.isError, true);
+      assert.match(textOf(recent), /is not a Messages database/);
+      const setup = await client.callTool({ name: "check_setup", arguments: {} });
+      assert.match(textOf(setup), /✗ Messages database/);
+      assert.match(stderr(), /is not a Messages database/);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("terminal start", () => {
+  test("on a TTY it prints a banner with the claude mcp add line to stderr", async (t) => {
+    const scriptPath = "/usr/bin/script";
+    const { existsSync } = await import("node:fs");
+    if (!existsSync(scriptPath)) {
+      t.skip("util-linux script(1) is needed to give the CLI a terminal");
+      return;
+    }
+    const command = [process.execPath, ...CLI, "--read-only", "--db", scenario.chatDb]
+      .map((word) => `'${word.replace(/'/g, "'\\''")}'`)
+      .join(" ");
+    // script(1) runs the CLI on a pseudo-terminal, as when someone types `npm start`.
+    const child = spawn(scriptPath, ["-qefc", command, "/dev/null"], { env: childEnv(), detached: true });
+    let output = "";
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no banner; got: ${output}`)), 30_000);
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString("utf8");
+          if (output.includes("Ctrl-C")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.on("exit", () => {
+          clearTimeout(timer);
+          reject(new Error(`exited early: ${output}`));
+        });
+      });
+    } finally {
+      child.removeAllListeners("exit");
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    assert.match(
+      output,
+      /serving Messages from .*chat\.db over MCP on stdin\/stdout \(read-only: no send tool\)/,
+    );
+    assert.match(output, /claude mcp add messages -- npx mac-messages-mcp/);
+  });
+});
+
+describe("doctor", () => {
+  test("all checks pass: ✓ lines and exit 0", async () => {
+    const result = await runCli(
+      ["doctor", "--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv({}, true),
+    );
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /✓ Messages database \(chat\.db\): Readable/);
+    assert.match(result.stdout, /✓ Contacts: Read 4 contacts/);
+    assert.match(result.stdout, /✓ Messages app \(sending\): Messages is reachable/);
+    assert.match(result.stdout, /✓ Node\.js/);
+    assert.match(result.stdout, /All checks passed/);
+  });
+
+  test("failures print ✗ with the fix and exit 1", async () => {
+    await fake.setBehaviour({
+      failWith: { stderr: "execution error: Not authorized to send Apple events to Messages. (-1743)" },
+    });
+    try {
+      const result = await runCli(
+        ["doctor", "--db", notADb, "--contacts-dir", join(emptyHome, "none")],
+        childEnv({}, true),
+      );
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /✗ Messages database \(chat\.db\): .*is not a Messages database/);
+      assert.match(result.stdout, /✗ Contacts:/);
+      assert.match(result.stdout, /✗ Messages app \(sending\): .*Automation/);
+      assert.match(result.stdout, /Fix: Open Messages and sign in/);
+      assert.match(result.stdout, /Some checks failed/);
+    } finally {
+      await fake.setBehaviour({ stdout: "iMessage, SMS" });
+    }
+  });
+
+  test("--read-only skips the Messages app check", async () => {
+    const result = await runCli(
+      ["doctor", "--read-only", "--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
+      childEnv(),
+    );
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /– Messages app \(sending\): Read-only mode/);
+  });
+});
