@@ -4,8 +4,9 @@
 // Others seen (`otr` part ranges, `ust`, `amc`, `euh`) are not needed to show history.
 
 import bplistCreator from "bplist-creator";
-import { parseBuffer } from "bplist-parser";
 import { appleSecondsToDate, dateToAppleSeconds } from "./apple-time.js";
+import { parseBinaryPlist } from "./binary-plist.js";
+import { DecodeBudget, type DecodeLimits } from "./decode-limits.js";
 import { attributedBodyText } from "./typedstream.js";
 import { encodeAttributedBody } from "./typedstream-encode.js";
 import type { EditInfo, EditRecord } from "./types.js";
@@ -28,7 +29,7 @@ function partList(v: unknown): number[] {
   return [...new Set(parts)].sort((a, b) => a - b);
 }
 
-function historyFrom(ec: unknown): Record<number, EditRecord[]> {
+function historyFrom(ec: unknown, budget: DecodeBudget): Record<number, EditRecord[]> {
   const history: Record<number, EditRecord[]> = {};
   if (!isRecord(ec)) return history;
   for (const [key, entries] of Object.entries(ec)) {
@@ -42,7 +43,8 @@ function historyFrom(ec: unknown): Record<number, EditRecord[]> {
       const blob = entry.t;
       records.push({
         seconds: entry.d,
-        record: { date, text: blob instanceof Uint8Array ? attributedBodyText(blob) : null },
+        // Each version's typedstream draws on the same budget: the whole row gets one size and time bound.
+        record: { date, text: blob instanceof Uint8Array ? attributedBodyText(blob, budget) : null },
       });
     }
     if (records.length === 0) continue;
@@ -53,35 +55,43 @@ function historyFrom(ec: unknown): Record<number, EditRecord[]> {
   return history;
 }
 
-/** bplist-parser reports odd objects with console.error; garbage rows must not flood the server's stderr. */
-function quietParseBinaryPlist(buffer: Buffer): unknown {
-  const original = console.error;
-  console.error = () => {};
-  try {
-    return parseBuffer(buffer)[0];
-  } finally {
-    console.error = original;
-  }
-}
+/**
+ * Bounds for one row's plist and the typedstreams inside it. Real ones hold a few dozen values and at most a
+ * few KB; these leave room for a long message edited many times and nothing like the probe's 2^25 expansion.
+ */
+export const SUMMARY_INFO_LIMITS: Readonly<Partial<DecodeLimits>> = Object.freeze({
+  maxBytes: 1024 * 1024,
+  maxValues: 50_000,
+  maxMillis: 1000,
+});
 
-/** Edit/unsend info of a message, or null when there is none (or the blob is absent or unreadable). Never throws. */
-export function parseMessageSummaryInfo(blob: Uint8Array | null | undefined): EditInfo | null {
+/**
+ * Edit/unsend info of a message, or null when there is none (or the blob is absent, unreadable, or past the
+ * decode limits). Never throws.
+ */
+export function parseMessageSummaryInfo(
+  blob: Uint8Array | null | undefined,
+  limits: Partial<DecodeLimits> = SUMMARY_INFO_LIMITS,
+): EditInfo | null {
   if (!(blob instanceof Uint8Array) || blob.length < 8) return null;
   let root: unknown;
+  let history: Record<number, EditRecord[]>;
   try {
+    const budget = new DecodeBudget(limits);
+    budget.checkSize(blob.length);
     const buffer = Buffer.isBuffer(blob) ? blob : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-    if (buffer.subarray(0, 6).toString("latin1") === "bplist") root = quietParseBinaryPlist(buffer);
+    if (buffer.subarray(0, 6).toString("latin1") === "bplist") root = parseBinaryPlist(buffer, budget);
     else if (
       buffer.subarray(0, 64).includes("<plist") ||
       buffer.subarray(0, 5).toString("latin1") === "<?xml"
     ) {
-      root = parseXmlPlist(buffer.toString("utf8"));
+      root = parseXmlPlist(buffer.toString("utf8"), budget);
     } else return null;
+    if (!isRecord(root)) return null;
+    history = historyFrom(root.ec, budget);
   } catch {
     return null;
   }
-  if (!isRecord(root)) return null;
-  const history = historyFrom(root.ec);
   const unsentParts = partList(root.rp);
   let editedParts = partList(root.ep);
   if (editedParts.length === 0) editedParts = Object.keys(history).map(Number);

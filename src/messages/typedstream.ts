@@ -1,3 +1,5 @@
+import { DEFAULT_DECODE_LIMITS, DecodeBudget, DecodeLimitError, type DecodeLimits } from "./decode-limits.js";
+
 // Decoder for `message.attributedBody`: an NSArchiver "typedstream" holding an NS(Mutable)AttributedString.
 //
 // Why hand-written rather than the npm package `node-typedstream` (1.4.1, a port of dgelessus/python-typedstream):
@@ -48,7 +50,8 @@ export const TAG_NIL = 0x85;
 export const TAG_END = 0x86;
 /** Byte values 0x80..0x91 are tags; 0x92 (-110 as a signed byte) is reference number 0. */
 export const FIRST_REFERENCE = -110;
-const MAX_DEPTH = 64;
+/** Depth cap for type encodings and class chains (the object depth cap comes from DecodeLimits). */
+const MAX_DEPTH = DEFAULT_DECODE_LIMITS.maxDepth;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -134,10 +137,27 @@ class TypedStreamReader {
   private readonly strings: string[] = [];
   private readonly objects: unknown[] = [];
   /** Caps total work so that zero-byte values (e.g. huge arrays of empty arrays) cannot hang the decoder. */
-  private budget: number;
+  private local: number;
+  /**
+   * What each finished container cost to read, so that every later reference to it is charged as a copy:
+   * a consumer walking the result (rendering, JSON) sees shared references expanded, and nested sharing
+   * would otherwise double the work per level while costing the blob two bytes.
+   */
+  private readonly costs = new WeakMap<object, number>();
+  private spent = 0;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.budget = buf.length * 4 + 1024;
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly limits: DecodeBudget,
+  ) {
+    this.local = buf.length * 4 + 1024;
+  }
+
+  private step(n = 1): void {
+    this.local -= n;
+    this.spent += n;
+    if (this.local < 0) fail("typedstream has too many values");
+    this.limits.spend(n);
   }
 
   private byte(): number {
@@ -270,7 +290,7 @@ class TypedStreamReader {
       if (last) last.superclass = cls;
       else first = cls;
       last = cls;
-      if (--this.budget < 0) fail("typedstream has too many values");
+      this.step();
       head = this.byte();
     }
     let tail: ClassInfo | null = null;
@@ -311,9 +331,12 @@ class TypedStreamReader {
         fail(`object reference ${ref} is out of range (${this.objects.length} known)`);
       const target = this.objects[ref];
       if (isClassInfo(target)) fail(`object reference ${ref} points to a class`);
+      if (target !== null && typeof target === "object") this.step(this.costs.get(target) ?? 1);
       return target === PENDING ? null : target;
     }
-    if (depth > MAX_DEPTH) fail(`objects are nested more than ${MAX_DEPTH} deep`);
+    if (depth > this.limits.limits.maxDepth)
+      fail(`objects are nested more than ${this.limits.limits.maxDepth} deep`);
+    const spentBefore = this.spent;
     const slot = this.objects.length;
     this.objects.push(PENDING);
     const cls = this.readClass();
@@ -331,12 +354,13 @@ class TypedStreamReader {
       }
     }
     const value = materialize(cls, kind, fields, false);
+    if (value !== null && typeof value === "object") this.costs.set(value, this.spent - spentBefore);
     this.objects[slot] = value;
     return value;
   }
 
   private readValue(type: TypeNode, depth: number): unknown {
-    if (--this.budget < 0) fail("typedstream has too many values");
+    this.step();
     if (typeof type === "string") {
       switch (type) {
         case "c": {
@@ -534,9 +558,14 @@ function attributedFromFields(className: string, fields: unknown[], textOnly: bo
   return { text, runs };
 }
 
-function decodeRoot(blob: Uint8Array, textOnly: boolean): DecodedAttributed {
+/** Limits for one decode, or a budget shared with a larger decode (a plist holding several blobs). */
+export type DecodeBounds = Partial<DecodeLimits> | DecodeBudget;
+
+function decodeRoot(blob: Uint8Array, textOnly: boolean, bounds: DecodeBounds = {}): DecodedAttributed {
   if (!(blob instanceof Uint8Array)) fail("attributedBody is not binary data");
-  const reader = new TypedStreamReader(blob);
+  const budget = bounds instanceof DecodeBudget ? bounds : new DecodeBudget(bounds);
+  budget.checkSize(blob.length);
+  const reader = new TypedStreamReader(blob, budget);
   reader.readHeader();
   const root = reader.readRoot(textOnly);
   if (typeof root === "string") return { text: root, runs: [] };
@@ -546,9 +575,9 @@ function decodeRoot(blob: Uint8Array, textOnly: boolean): DecodedAttributed {
 }
 
 /** Decodes an attributedBody blob into its text and attribute runs. Never throws. */
-export function decodeAttributedBody(blob: Uint8Array): AttributedBodyResult {
+export function decodeAttributedBody(blob: Uint8Array, bounds?: DecodeBounds): AttributedBodyResult {
   try {
-    const { text, runs } = decodeRoot(blob, false);
+    const { text, runs } = decodeRoot(blob, false, bounds);
     return { ok: true, text, runs };
   } catch (err) {
     return { ok: false, error: errorMessage(err) };
@@ -556,10 +585,13 @@ export function decodeAttributedBody(blob: Uint8Array): AttributedBodyResult {
 }
 
 /** The text of an attributedBody blob, or null when absent or undecodable. Never throws; skips the runs. */
-export function attributedBodyText(blob: Uint8Array | null | undefined): string | null {
+export function attributedBodyText(
+  blob: Uint8Array | null | undefined,
+  bounds?: DecodeBounds,
+): string | null {
   if (blob === null || blob === undefined || blob.length === 0) return null;
   try {
-    return decodeRoot(blob, true).text;
+    return decodeRoot(blob, true, bounds).text;
   } catch {
     return null;
   }
@@ -567,5 +599,6 @@ export function attributedBodyText(blob: Uint8Array | null | undefined): string 
 
 function errorMessage(err: unknown): string {
   if (err instanceof TypedStreamError) return `attributedBody: ${err.message}`;
+  if (err instanceof DecodeLimitError) return `attributedBody: not decoded, ${err.message}`;
   return `attributedBody: could not be decoded (${err instanceof Error ? err.message : String(err)})`;
 }

@@ -1,22 +1,28 @@
 // Minimal XML property-list reader. Messages writes message_summary_info as a binary plist (read with
 // bplist-parser), but copies of that data converted by `plutil -convert xml1` exist (one real fixture is one);
 // the XML subset plists use is tiny, so a small reader here avoids another dependency just for that case.
+// Bounds: input size, nesting depth, values and time come from DecodeLimits; every pattern below matches in
+// time linear in what it scans (no nested or adjacent quantifiers that could backtrack on hostile input).
+import { DecodeBudget, type DecodeLimits } from "./decode-limits.js";
 
-const MAX_DEPTH = 64;
+// A tag is `<name`, anything but angle brackets, `>`; a `/` just before the `>` makes it empty (`<true/>`).
 const TOKEN =
-  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z]+)(?:\s+[^<>]*?)?\s*(\/?)>|([^<]+)/gy;
+  /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z]+)((?:\s[^<>]*)?)(\/?)>|([^<]+)/gy;
 
 type Token = { kind: "open" | "close" | "empty"; name: string } | { kind: "text"; text: string };
 
-function tokenize(xml: string): Token[] {
+function tokenize(xml: string, budget: DecodeBudget): Token[] {
   const tokens: Token[] = [];
   TOKEN.lastIndex = 0;
   while (TOKEN.lastIndex < xml.length) {
     const at = TOKEN.lastIndex;
     const m = TOKEN.exec(xml);
     if (!m) throw new Error(`XML plist: unexpected markup at offset ${at}`);
-    if (m[2] !== undefined) tokens.push({ kind: m[1] ? "close" : m[3] ? "empty" : "open", name: m[2] });
-    else if (m[4] !== undefined && m[4].trim() !== "") tokens.push({ kind: "text", text: m[4] });
+    budget.spend();
+    if (m[2] !== undefined) {
+      const empty = m[4] === "/" || (m[3] ?? "").trimEnd().endsWith("/");
+      tokens.push({ kind: m[1] ? "close" : empty ? "empty" : "open", name: m[2] });
+    } else if (m[5] !== undefined && m[5].trim() !== "") tokens.push({ kind: "text", text: m[5] });
   }
   return tokens;
 }
@@ -32,9 +38,14 @@ function unescapeXml(s: string): string {
   });
 }
 
-/** Parses an XML plist into plain JS (dict → object, data → Uint8Array, date → Date). Throws on malformed input. */
-export function parseXmlPlist(xml: string): unknown {
-  const tokens = tokenize(xml);
+/**
+ * Parses an XML plist into plain JS (dict → object, data → Uint8Array, date → Date). Throws on malformed
+ * input, and with DecodeLimitError past the limits (or a budget shared with a larger decode).
+ */
+export function parseXmlPlist(xml: string, bounds: Partial<DecodeLimits> | DecodeBudget = {}): unknown {
+  const budget = bounds instanceof DecodeBudget ? bounds : new DecodeBudget(bounds);
+  budget.checkSize(xml.length);
+  const tokens = tokenize(xml, budget);
   let i = 0;
   const next = (): Token => {
     const t = tokens[i++];
@@ -52,7 +63,8 @@ export function parseXmlPlist(xml: string): unknown {
     return text;
   };
   const value = (t: Token, depth: number): unknown => {
-    if (depth > MAX_DEPTH) throw new Error("XML plist: nested too deeply");
+    budget.checkDepth(depth);
+    budget.spend();
     if (t.kind === "empty") {
       if (t.name === "true") return true;
       if (t.name === "false") return false;
