@@ -18,6 +18,7 @@ import { searchIndexPath } from "../src/messages/search-index.js";
 import { openMessagesStore } from "../src/messages/store.js";
 import { attributedBodyText } from "../src/messages/typedstream.js";
 import type { WorkerInput, WorkerOutput } from "./mcp-worker.js";
+import { modelBudget, modelBudgetTable } from "./model-budget.js";
 import { type Stats, stats } from "./stats.js";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
@@ -300,10 +301,11 @@ async function main(): Promise<void> {
     startupMs: startup,
     startupTsxMs: startupTsx,
     remote: worker.remote,
+    modelBudget: await modelBudget(),
     totalSeconds: Math.round((performance.now() - started) / 1000),
   };
   writeFileSync(join(RESULTS, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`${table(result)}\n`);
+  process.stdout.write(`${table(result)}\n\n${modelBudgetTable(result.modelBudget)}\n`);
   log(`wrote ${join(RESULTS, "latest.json")}`);
 }
 

@@ -2,35 +2,22 @@
 // Anything that came from other people (message text, names, file names) is third-party content; in text
 // output it is fenced in an <untrusted-message-content> block whose delimiters cannot be forged from inside.
 import type { Attachment, Chat, Handle, Message, Tapback, TapbackKind } from "../messages/types.js";
+import { wrapUntrusted } from "./render-fence.js";
+import { formatBytes } from "./render-truncate.js";
 
 /** Looks up a display name for a chat.db handle id (phone/email); null when unknown. */
 export type NameLookup = (handleId: string) => string | null;
 
-export const UNTRUSTED_TAG = "untrusted-message-content";
-export const UNTRUSTED_OPEN = `<${UNTRUSTED_TAG}>`;
-export const UNTRUSTED_CLOSE = `</${UNTRUSTED_TAG}>`;
-
-// Built from the tag so that invisible characters (\p{Cf}: zero-width joiners, bidi marks), spaces,
-// underscores, dashes and case changes between its letters still count as the tag, as a reader might see it.
-const SEPARATORS = "[\\s\\p{Cf}_\\-\\u2010-\\u2015\\u2212]*";
-const TAG_BODY = UNTRUSTED_TAG.split("-")
-  .map((word) => [...word].map((ch) => ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\p{Cf}*"))
-  .join(SEPARATORS);
-const OPEN_BRACKETS = "<\\uFF1C\\uFE64\\u2039\\u3008\\u27E8\\u2329";
-const LOOKALIKE_TAG = new RegExp(`[${OPEN_BRACKETS}][\\s\\p{Cf}]*(/?)[\\s\\p{Cf}]*(${TAG_BODY})`, "giu");
-
-/**
- * Makes any look-alike of the fence tags inside third-party text harmless by swapping the opening angle
- * bracket for a square one; everything else (including "<3") is left exactly as written.
- */
-export function neutraliseDelimiters(text: string): string {
-  return text.replace(LOOKALIKE_TAG, (_match, slash: string, name: string) => `[${slash}${name}`);
-}
-
-/** Fences third-party content so a model can tell it apart from instructions. */
-export function wrapUntrusted(body: string): string {
-  return `${UNTRUSTED_OPEN}\n${neutraliseDelimiters(body)}\n${UNTRUSTED_CLOSE}`;
-}
+// The fence and the caps live in their own modules (render-fence.ts, render-truncate.ts); re-exported here
+// for the callers that know them from this one.
+export {
+  neutraliseDelimiters,
+  UNTRUSTED_CLOSE,
+  UNTRUSTED_OPEN,
+  UNTRUSTED_TAG,
+  wrapUntrusted,
+} from "./render-fence.js";
+export { formatBytes } from "./render-truncate.js";
 
 export const TAPBACK_EMOJI: Record<Exclude<TapbackKind, "emoji">, string> = {
   love: "❤️",
@@ -184,12 +171,6 @@ export function localTimestamp(date: Date): string {
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
     `${pad(date.getHours())}:${pad(date.getMinutes())}`
   );
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /**

@@ -1,0 +1,114 @@
+// The fence around other people's words. Anything that came from other people (message text, contact and
+// group names, file names) reaches the model inside an <untrusted-message-content> block, and nothing inside
+// may look like the end of that block to a reader — not a closing tag in another case, with zero-width
+// characters or combining marks between its letters, in full-width or mathematical letters, or spelled
+// with look-alike letters from other scripts (Cyrillic "е" for "e", Greek "ο" for "o", …).
+import { createRequire } from "node:module";
+
+export const UNTRUSTED_TAG = "untrusted-message-content";
+export const UNTRUSTED_OPEN = `<${UNTRUSTED_TAG}>`;
+export const UNTRUSTED_CLOSE = `</${UNTRUSTED_TAG}>`;
+
+/**
+ * Unicode's confusables table (UTS #39: one code point → its prototype, e.g. Cyrillic "е" → "e", "‹" → "<"),
+ * as kept by the `unhomoglyph` package. Its own function runs one 6,000-way regex over a whole string; we
+ * need the mapping one character at a time (to point back at the original characters), so we read its table.
+ */
+const CONFUSABLES = new Map<string, string>(
+  Object.entries(createRequire(import.meta.url)("unhomoglyph/data.json") as Record<string, string>),
+);
+
+/** The characters a fence tag is spelled with, after folding: its letters, "<", "/", and separators. */
+const TAG_ALPHABET = new Set([..."untrusted-message-content", "<", "❬", "/", "_"]);
+/** Characters a reader does not see, or sees as part of the letter before: they are skipped when matching. */
+const INVISIBLE = /^[\p{Cf}\p{M}]$/u;
+
+function skeleton(ch: string): string {
+  return CONFUSABLES.get(ch) ?? ch;
+}
+
+/**
+ * What one character looks like for matching against the tag: a lower-case ASCII letter or symbol when it
+ * can pass for one, "" when invisible, else itself. Several routes, because the table's prototypes are
+ * case-specific (Cyrillic "т" maps to small-capital "ᴛ", its capital "Т" to "T"; "m" maps to "rn").
+ */
+function fold(ch: string): string {
+  const known = FOLDED.get(ch);
+  if (known !== undefined) return known;
+  const folded = foldUncached(ch);
+  if (FOLDED.size < MAX_FOLDED) FOLDED.set(ch, folded);
+  return folded;
+}
+
+/** Memo of fold(): a text uses few distinct characters, and NFKC plus table look-ups per character add up. */
+const FOLDED = new Map<string, string>();
+const MAX_FOLDED = 20_000;
+
+function foldUncached(ch: string): string {
+  if (INVISIBLE.test(ch)) return "";
+  // NFKC turns full-width, mathematical and circled letters (ｅ, 𝐞, ⓔ) and "﹤" into plain ones.
+  const compatible = ch.normalize("NFKC");
+  for (const candidate of [
+    compatible.toLowerCase(),
+    skeleton(compatible).toLowerCase(),
+    skeleton(compatible.toUpperCase()).toLowerCase(),
+    skeleton(compatible.toLowerCase()).toLowerCase(),
+  ]) {
+    if (TAG_ALPHABET.has(candidate)) return candidate;
+  }
+  return compatible.length === 1 ? compatible.toLowerCase() : ch;
+}
+
+// On the folded text: an opening bracket (or "&lt;"), an optional slash, the tag's three words with any
+// spacing, dashes or underscores between them. Brackets that fold to "❬" are the angle-bracket look-alikes.
+const SEPARATORS = "[\\s\\-_\\u2010-\\u2015\\u2212\\u30fc]*";
+const FOLDED_TAG = new RegExp(
+  `(<|❬|〈|&lt;|&#[0o]*6[0o];|&#x[0o]*3c;)\\s*(/?)\\s*untrusted${SEPARATORS}message${SEPARATORS}content`,
+  "gi",
+);
+/** A cheap first look: text with no bracket-ish character and no "&" cannot hold a tag. */
+const MAYBE_BRACKET = /[<&\u2039\u3008\u27e8\u2329\ufe64\uff1c\u02c2\u1438\u276c\u276e\u227a\u2b9c]/u;
+
+/** Any character outside printable ASCII: look-alike brackets and letters are all among them. */
+const NON_ASCII = /[^ -~\t\n\r]/;
+
+/**
+ * Makes any look-alike of the fence tags inside third-party text harmless by swapping its opening bracket
+ * for a square one ("[/untrusted-message-content>"); everything else (including "<3") is left as written.
+ */
+export function neutraliseDelimiters(text: string): string {
+  if (!MAYBE_BRACKET.test(text) && !NON_ASCII.test(text)) return text;
+  // The folded text, and for each of its UTF-16 units the index of the original character it came from.
+  let folded = "";
+  const origin: number[] = [];
+  let index = 0;
+  for (const ch of text) {
+    const f = fold(ch);
+    folded += f;
+    for (let i = 0; i < f.length; i++) origin.push(index);
+    index += ch.length;
+  }
+  origin.push(text.length);
+  const brackets: { start: number; end: number }[] = [];
+  for (const match of folded.matchAll(FOLDED_TAG)) {
+    const bracket = match[1] ?? "<";
+    const start = origin[match.index] ?? 0;
+    const last = origin[match.index + bracket.length - 1] ?? start;
+    // The original bracket runs from its first character to the end of its last one.
+    const end = last + ((text.codePointAt(last) ?? 0) > 0xffff ? 2 : 1);
+    brackets.push({ start, end });
+  }
+  if (brackets.length === 0) return text;
+  let out = "";
+  let at = 0;
+  for (const { start, end } of brackets) {
+    out += `${text.slice(at, start)}[`;
+    at = end;
+  }
+  return out + text.slice(at);
+}
+
+/** Fences third-party content so a model can tell it apart from instructions. */
+export function wrapUntrusted(body: string): string {
+  return `${UNTRUSTED_OPEN}\n${neutraliseDelimiters(body)}\n${UNTRUSTED_CLOSE}`;
+}
