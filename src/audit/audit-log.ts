@@ -51,7 +51,11 @@ export type AuditEvent =
   | { kind: "token_granted"; clientId: string; scopes: string[]; resource: string }
   | { kind: "token_refreshed"; clientId: string; scopes: string[]; resource: string }
   | { kind: "token_revoked"; clientId: string; reason: TokenRevocationReason; tokenType?: string }
-  | { kind: "consent_denied"; clientId: string };
+  | { kind: "consent_denied"; clientId: string }
+  /** The owner approved a client on the consent page. */
+  | { kind: "consent_approved"; clientId: string; scopes: string[]; source: string }
+  /** A wrong owner password on the consent page (attempts refused by a lockout are never checked). */
+  | { kind: "consent_password_failed"; clientId: string; source: string };
 
 export type AuditEventKind = AuditEvent["kind"];
 

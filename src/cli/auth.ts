@@ -162,6 +162,21 @@ export function registerAuthCommands(program: Command): void {
     );
 
   auth
+    .command("unlock")
+    .description(
+      "Lift the consent-page lockout after wrong owner passwords (a running server picks it up at once)",
+    )
+    .option(...stateDirOption)
+    .action(
+      runCliAction(async (opts: { stateDir?: string }) => {
+        const { defaultStateDir, requestConsentUnlock } = await loadRemote();
+        const stateDir = opts.stateDir ?? defaultStateDir();
+        requestConsentUnlock(stateDir);
+        process.stdout.write(`Consent page unlocked for every address (${stateDir}).\n`);
+      }),
+    );
+
+  auth
     .command("reset")
     .description("Forget all clients and tokens; the old state file is moved aside, never deleted")
     .option(...stateDirOption)

@@ -26,6 +26,11 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
     .option("--state-dir <dir>", "state directory (default: $MAC_MESSAGES_MCP_HOME or ~/.mac-messages-mcp)")
     .option("--token-ttl <seconds>", "access token lifetime in seconds", "86400")
     .option("--log-level <level>", "debug, info, warn or error", "info")
+    .option(
+      "--trust-proxy <addresses>",
+      "comma-separated reverse-proxy addresses/CIDR ranges whose X-Forwarded-For is believed (loopback always is); " +
+        "needed when Caddy reaches this Mac directly or over WireGuard",
+    )
     .action(
       runCliAction(
         async (opts: {
@@ -35,6 +40,7 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
           stateDir?: string;
           tokenTtl: string;
           logLevel: string;
+          trustProxy?: string;
         }) => {
           const port = parseInteger(opts.port, "--port", 0, 65535);
           const accessTokenTtlSeconds = parseInteger(opts.tokenTtl, "--token-ttl", 60, 365 * 86_400);
@@ -60,6 +66,7 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
               sendToolNames: factory.sendToolNames,
               accessTokenTtlSeconds,
               logLevel,
+              trustedProxies: opts.trustProxy?.split(",") ?? [],
             });
           } catch (error) {
             await factory.close();

@@ -1,7 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import express, { type Request, type Response, type Router } from "express";
+import { rateLimit } from "express-rate-limit";
 import type { AuditLog } from "../audit/index.js";
+import type { ConsentGuard } from "./consent-guard.js";
 import type { Logger } from "./logger.js";
 import type { MessagesOAuthProvider, PendingConsent } from "./oauthProvider.js";
 import { SCOPE_READ, SCOPE_SEND } from "./scopes.js";
@@ -16,9 +18,10 @@ export interface ConsentSettings {
   nowMs: () => number;
   logger: Logger;
   audit?: AuditLog;
-  /** Wrong passwords allowed per window before the consent page locks. */
-  maxFailedAttempts?: number;
-  failureWindowMs?: number;
+  /** Counts wrong owner passwords per source address and overall (see consent-guard.ts). */
+  guard: ConsentGuard;
+  /** POST /consent requests one address may make per minute, whatever their outcome. */
+  postsPerMinute?: number;
 }
 
 function escapeHtml(text: string): string {
@@ -138,111 +141,117 @@ function redirectWith(res: Response, redirectUri: string, params: Record<string,
   res.redirect(302, target.href);
 }
 
-/**
- * Counts wrong owner passwords across all requests (behind a reverse proxy every request has the same
- * source address, so per-IP limits would be meaningless). Hand-written: a few lines, no dependency.
- */
-class FailureLimiter {
-  private failures: number[] = [];
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-    private readonly nowMs: () => number,
-  ) {}
-  private recent(): number[] {
-    const since = this.nowMs() - this.windowMs;
-    this.failures = this.failures.filter((t) => t > since);
-    return this.failures;
-  }
-  lockedForSeconds(): number {
-    const recent = this.recent();
-    if (recent.length < this.max) return 0;
-    return Math.ceil((recent[0]! + this.windowMs - this.nowMs()) / 1000);
-  }
-  record(): void {
-    this.failures.push(this.nowMs());
-  }
-  /** The owner proved themselves: earlier typos no longer count. */
-  reset(): void {
-    this.failures = [];
-  }
-}
-
 /** POST /consent: the owner's answer to a pending authorization request. */
 export function consentRouter(settings: ConsentSettings): Router {
   const { provider, logger } = settings;
-  const limiter = new FailureLimiter(
-    settings.maxFailedAttempts ?? 10,
-    settings.failureWindowMs ?? 15 * 60 * 1000,
-    settings.nowMs,
-  );
   const router = express.Router();
-  router.post("/consent", express.urlencoded({ extended: false, limit: "16kb" }), async (req, res) => {
-    const form = (req.body ?? {}) as Record<string, unknown>;
-    const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
-    const pending = provider.getPendingConsent(field("request_id"));
-    if (!pending) {
-      renderProblem(
-        res,
-        400,
-        "This authorization request has expired or was already answered. Start again from your MCP client.",
-      );
-      return;
-    }
-    const cookie = readCookie(req, cookieName(pending)) ?? "";
-    if (!safeEqual(field("csrf_token"), pending.csrfToken) || !safeEqual(cookie, pending.csrfToken)) {
-      renderProblem(
-        res,
-        403,
-        "The form could not be verified (missing or wrong CSRF token). Reload the page from your MCP client.",
-      );
-      return;
-    }
-    const client = await provider.clientsStore.getClient(pending.clientId);
-    if (!client) {
-      provider.dropPendingConsent(pending.id);
-      renderProblem(res, 400, "This client is no longer registered. Start again from your MCP client.");
-      return;
-    }
-    if (field("decision") === "deny") {
-      provider.dropPendingConsent(pending.id);
-      logger.info(`owner denied client ${pending.clientId}`);
-      settings.audit?.record({ kind: "consent_denied", clientId: pending.clientId });
-      redirectWith(res, pending.redirectUri, {
-        error: "access_denied",
-        error_description: "The owner denied the request",
-        state: pending.state,
-      });
-      return;
-    }
-    if (field("decision") !== "approve") {
-      renderConsentPage(res, pending, client, { ...settings, error: "Choose Approve or Deny.", status: 400 });
-      return;
-    }
-    const locked = limiter.lockedForSeconds();
-    if (locked > 0) {
-      logger.warn("consent locked after too many wrong owner passwords");
-      res.setHeader("Retry-After", String(locked));
-      renderProblem(res, 429, `Too many wrong passwords. Try again in ${Math.ceil(locked / 60)} minute(s).`);
-      return;
-    }
-    const password = field("owner_password");
-    const valid =
-      password.length > 0 &&
-      password.length <= MAX_PASSWORD_LENGTH &&
-      (await settings.verifyOwnerPassword(password));
-    if (!valid) {
-      limiter.record();
-      logger.warn(`wrong owner password on consent page for client ${pending.clientId}`);
-      renderConsentPage(res, pending, client, { ...settings, error: "Wrong owner password.", status: 401 });
-      return;
-    }
-    limiter.reset();
-    const wantsSend = field("access") === "read_send" && pending.requestedScopes.includes(SCOPE_SEND);
-    const scopes = wantsSend ? [SCOPE_READ, SCOPE_SEND] : [SCOPE_READ];
-    const code = provider.approve(pending, scopes);
-    logger.info(`owner approved client ${pending.clientId} with scopes ${scopes.join(" ")}`);
-    redirectWith(res, pending.redirectUri, { code, state: pending.state });
+  // Every POST counts here, right or wrong, before the form is even parsed: junk that never reaches the
+  // password check (bad CSRF, unknown request) still cannot be sent without limit.
+  const postLimit = rateLimit({
+    windowMs: 60_000,
+    limit: settings.postsPerMinute ?? 30,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    validate: { xForwardedForHeader: false },
+    handler: (_req, res) => {
+      renderProblem(res, 429, "Too many requests to the consent page. Wait a minute and try again.");
+    },
   });
+  router.post(
+    "/consent",
+    postLimit,
+    express.urlencoded({ extended: false, limit: "16kb" }),
+    async (req, res) => {
+      const form = (req.body ?? {}) as Record<string, unknown>;
+      const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
+      const pending = provider.getPendingConsent(field("request_id"));
+      if (!pending) {
+        renderProblem(
+          res,
+          400,
+          "This authorization request has expired or was already answered. Start again from your MCP client.",
+        );
+        return;
+      }
+      const cookie = readCookie(req, cookieName(pending)) ?? "";
+      if (!safeEqual(field("csrf_token"), pending.csrfToken) || !safeEqual(cookie, pending.csrfToken)) {
+        renderProblem(
+          res,
+          403,
+          "The form could not be verified (missing or wrong CSRF token). Reload the page from your MCP client.",
+        );
+        return;
+      }
+      const client = await provider.clientsStore.getClient(pending.clientId);
+      if (!client) {
+        provider.dropPendingConsent(pending.id);
+        renderProblem(res, 400, "This client is no longer registered. Start again from your MCP client.");
+        return;
+      }
+      if (field("decision") === "deny") {
+        provider.dropPendingConsent(pending.id);
+        logger.info(`owner denied client ${pending.clientId}`);
+        settings.audit?.record({ kind: "consent_denied", clientId: pending.clientId });
+        redirectWith(res, pending.redirectUri, {
+          error: "access_denied",
+          error_description: "The owner denied the request",
+          state: pending.state,
+        });
+        return;
+      }
+      if (field("decision") !== "approve") {
+        renderConsentPage(res, pending, client, {
+          ...settings,
+          error: "Choose Approve or Deny.",
+          status: 400,
+        });
+        return;
+      }
+      const source = req.ip ?? "unknown";
+      // Counted before the password is even looked at: no more than the limit can reach the check at once.
+      const started = settings.guard.begin(source);
+      if (!started.ok) {
+        logger.warn(
+          started.scope === "source"
+            ? `consent locked for ${source} after too many wrong owner passwords`
+            : "consent locked for everyone after too many wrong owner passwords from many addresses; `mac-messages-mcp auth unlock` lifts it",
+        );
+        res.setHeader("Retry-After", String(started.retryAfterSeconds));
+        renderProblem(
+          res,
+          429,
+          `Too many wrong passwords. Try again in ${Math.ceil(started.retryAfterSeconds / 60)} minute(s), ` +
+            "or run `mac-messages-mcp auth unlock` on the server.",
+        );
+        return;
+      }
+      const password = field("owner_password");
+      const valid =
+        password.length > 0 &&
+        password.length <= MAX_PASSWORD_LENGTH &&
+        (await started.attempt.verify(() => settings.verifyOwnerPassword(password)));
+      // The request may have been answered (or expired) while the check waited its turn.
+      if (provider.getPendingConsent(pending.id) !== pending) {
+        renderProblem(
+          res,
+          400,
+          "This authorization request was already answered. Start again from your MCP client.",
+        );
+        return;
+      }
+      if (!valid) {
+        logger.warn(`wrong owner password on consent page for client ${pending.clientId} from ${source}`);
+        settings.audit?.record({ kind: "consent_password_failed", clientId: pending.clientId, source });
+        renderConsentPage(res, pending, client, { ...settings, error: "Wrong owner password.", status: 401 });
+        return;
+      }
+      const wantsSend = field("access") === "read_send" && pending.requestedScopes.includes(SCOPE_SEND);
+      const scopes = wantsSend ? [SCOPE_READ, SCOPE_SEND] : [SCOPE_READ];
+      const code = provider.approve(pending, scopes);
+      logger.info(`owner approved client ${pending.clientId} with scopes ${scopes.join(" ")}`);
+      settings.audit?.record({ kind: "consent_approved", clientId: pending.clientId, scopes, source });
+      redirectWith(res, pending.redirectUri, { code, state: pending.state });
+    },
+  );
   return router;
 }

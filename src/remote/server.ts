@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, isIP } from "node:net";
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
 import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
 import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
@@ -12,6 +12,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { AuditLog, auditLogPath } from "../audit/index.js";
 import { ensurePrivateDir } from "../util/secure-file.js";
 import { consentRouter, renderConsentPage } from "./consent.js";
+import { ConsentGuard, consentUnlockPath } from "./consent-guard.js";
 import { RemoteSetupError } from "./errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
 import { LOOPBACK_HOSTNAMES, MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
@@ -49,8 +50,12 @@ export interface RemoteServerOptions {
   logWriter?: (line: string) => void;
   /** Browser origins allowed to call /mcp besides the server's own origin and loopback origins. */
   allowedOrigins?: readonly string[];
-  /** Express "trust proxy" setting; default "loopback" (Caddy on the same machine). */
-  trustProxy?: boolean | number | string;
+  /**
+   * Reverse proxies whose X-Forwarded-For names the real client (addresses or CIDR ranges), besides
+   * loopback (Caddy on this machine, or the SSH tunnel). Per-address limits use the address they name;
+   * from anyone else the header is ignored. `--trust-proxy` on the command line.
+   */
+  trustedProxies?: readonly string[];
   /** Interval of SSE keep-alive comments on /sse streams; default 25 s. */
   sseKeepAliveMs?: number;
   /** Clock in milliseconds, replaceable so tests can move past expiry times without waiting. */
@@ -80,6 +85,25 @@ function parseServerUrl(value: string): URL {
     );
   }
   return url;
+}
+
+/** Express' trust-proxy list: loopback always, plus the given addresses; a malformed one is a setup error. */
+function trustProxySetting(addresses: readonly string[]): string[] {
+  const list = addresses.map((a) => a.trim()).filter((a) => a.length > 0);
+  const valid = (entry: string) => {
+    const [ip, prefix, ...rest] = entry.split("/");
+    const family = isIP(ip ?? "");
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    const bits = Number(prefix);
+    return /^\d+$/.test(prefix) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+  };
+  if (!list.every(valid)) {
+    throw new RemoteSetupError(
+      `--trust-proxy must be IP addresses or CIDR ranges (like 10.8.0.1 or 10.8.0.0/24), got: ${addresses.join(", ")}`,
+    );
+  }
+  return ["loopback", ...list];
 }
 
 type McpPath = "mcp" | "sse";
@@ -181,7 +205,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", options.trustProxy ?? "loopback");
+  app.set("trust proxy", trustProxySetting(options.trustedProxies ?? []));
 
   // Request id + one access-log line per request. Only the path is logged: queries can carry session ids.
   app.use((req, res, next) => {
@@ -264,6 +288,13 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       nowMs,
       logger,
       audit,
+      guard: new ConsentGuard({
+        perSourceMax: 10,
+        globalMax: 50,
+        windowMs: 15 * 60 * 1000,
+        nowMs,
+        unlockFile: consentUnlockPath(options.stateDir),
+      }),
     }),
   );
 

@@ -47,6 +47,8 @@ export async function submitConsent(
     decision: "approve" | "deny";
     csrfToken?: string;
     cookie?: string;
+    /** Extra request headers, e.g. X-Forwarded-For as a trusted proxy would send it. */
+    headers?: Record<string, string>;
   },
 ): Promise<Response> {
   const body = new URLSearchParams({
@@ -59,7 +61,11 @@ export async function submitConsent(
   return await fetch(`${serverUrl}/consent`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: fields.cookie ?? page.cookie },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie: fields.cookie ?? page.cookie,
+      ...fields.headers,
+    },
     body,
   });
 }
