@@ -161,18 +161,20 @@ test("the remote server records registrations, grants, refreshes, revocations, d
     const events = readLines(path).map((e) => [e.kind, e.reason ?? null, e.clientId]);
     assert.deepEqual(events, [
       ["client_registered", null, clientId],
+      ["consent_approved", null, clientId],
       ["token_granted", null, clientId],
       ["token_refreshed", null, clientId],
       ["token_revoked", "revocation_request", clientId],
       ["token_revoked", "code_replay", clientId],
       ["consent_denied", null, clientId],
+      ["consent_password_failed", null, clientId],
       ["token_revoked", "client_revoked", clientId],
     ]);
     const raw = readFileSync(path, "utf8");
     for (const secret of [code, granted.body.access_token!, granted.body.refresh_token!, OWNER_PASSWORD]) {
       assert.ok(!raw.includes(secret), "no codes, tokens or passwords in the audit log");
     }
-    const grant = readLines(path)[1]!;
+    const grant = readLines(path)[2]!;
     assert.deepEqual(grant.scopes, ["messages:read", "messages:send"]);
   } finally {
     await remote.close();
