@@ -3,7 +3,7 @@
 #  - Debian packages for the browser, proxy and script tests (chromium, caddy, shellcheck, sqlite3,
 #    openssh-client, python3) when
 #    missing and apt-get is available; elsewhere it says what to install.
-#  - npm dependencies with `npm ci` on CI or when node_modules is missing.
+#  - npm dependencies with `npm ci` on CI or when node_modules is missing, then the pinned real clients.
 #  - then `npm test`: Biome, TypeScript, and the node:test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +29,9 @@ fi
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
+
+# Test-only real clients (Claude Code, MCP Inspector, conformance suite, Node 22), pinned in
+# test/real-clients/pinned/ and cached outside the checkout; instant when already installed.
+node --import tsx test/real-clients/install.ts
 
 npm test
