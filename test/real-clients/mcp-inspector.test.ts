@@ -1,0 +1,132 @@
+// The real MCP Inspector CLI against our server: over stdio (the demo a new user starts, and the
+// real-client fixture) and over remote /mcp with bearer tokens of each scope.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { INSPECTOR_TIMEOUT_MS, inspectorJson, runInspectorCli } from "../helpers/mcp-inspector.js";
+import { realClientsOrSkip } from "../helpers/real-clients.js";
+import { obtainTokens } from "../helpers/remote-oauth-http.js";
+import { buildRealClientFixture, HOSTILE_MARKER, type RealClientFixture } from "./fixture.js";
+import { readFences } from "./model-view.js";
+import { ourCliCommand, type RemoteCli, startRemoteCli } from "./our-server.js";
+
+const { clients, skip } = realClientsOrSkip();
+const TIMEOUT = INSPECTOR_TIMEOUT_MS + 30_000;
+
+interface ToolsList {
+  tools: { name: string; description?: string; inputSchema?: { type?: string } }[];
+}
+interface CallResult {
+  content: { type: string; text?: string }[];
+  isError?: boolean;
+}
+
+/** Issue #14 item 12, which the remote work is fixing: until then the send tools are listed to every token. */
+const READ_ONLY_LISTING_PENDING =
+  "pending issue #14 item 12: a read-only token still lists send_message (calls are refused with 403)";
+
+const READ_TOOLS = ["get_recent_messages", "search_messages", "get_attachment", "list_chats"];
+
+describe("MCP Inspector CLI over stdio", { skip, timeout: TIMEOUT * 3 }, () => {
+  let fixture: RealClientFixture;
+  before(() => {
+    fixture = buildRealClientFixture();
+  });
+  after(() => fixture?.cleanup());
+
+  /** `inspector --cli -e MAC_MESSAGES_MCP_HOME=… node … main.ts ARGS --method …`: Inspector starts the server. */
+  const stdio = (serverArgs: string[], methodArgs: string[]) => {
+    const { command, args } = ourCliCommand(serverArgs);
+    return runInspectorCli(clients!, [
+      "-e",
+      `MAC_MESSAGES_MCP_HOME=${fixture.dir}`,
+      command,
+      ...args,
+      ...methodArgs,
+    ]);
+  };
+
+  test("tools/list on the demo: every tool described, schemas portable (--strict)", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const run = await stdio(["--demo"], ["--method", "tools/list", "--strict"]);
+    // --strict exits 6 when a tool schema has an error-severity portability problem.
+    const { tools } = inspectorJson<ToolsList>(run);
+    const names = tools.map((tool) => tool.name);
+    for (const name of [...READ_TOOLS, "send_message"]) assert.ok(names.includes(name), `${name} missing`);
+    for (const tool of tools) {
+      assert.ok((tool.description ?? "").length > 20, `${tool.name} has no real description`);
+      assert.equal(tool.inputSchema?.type, "object", `${tool.name} input schema`);
+    }
+  });
+
+  test("tools/call: the text content fences a stranger's hostile message", { timeout: TIMEOUT }, async () => {
+    const run = await stdio(fixture.dataArgs, [
+      "--method",
+      "tools/call",
+      "--tool-name",
+      "search_messages",
+      "--tool-arg",
+      "query=approved this",
+    ]);
+    const result = inspectorJson<CallResult>(run);
+    assert.notEqual(result.isError, true);
+    const text = result.content.map((block) => block.text ?? "").join("\n");
+    const fences = readFences(text);
+    assert.ok(fences.opens > 0, text);
+    assert.equal(fences.closes, fences.opens, `a forged closing tag survived:\n${text}`);
+    assert.equal(fences.unterminated, false);
+    assert.ok(!fences.outside.includes("SYSTEM:"), `"SYSTEM:" outside the fence:\n${text}`);
+    assert.ok(
+      fences.inside.some((inside) => inside.includes(HOSTILE_MARKER)),
+      text,
+    );
+  });
+});
+
+describe("MCP Inspector CLI over remote /mcp with a bearer token", { skip, timeout: TIMEOUT * 4 }, () => {
+  let fixture: RealClientFixture;
+  let remote: RemoteCli;
+  before(async () => {
+    fixture = buildRealClientFixture();
+    remote = await startRemoteCli(fixture.dataArgs);
+  });
+  after(async () => {
+    await remote?.close();
+    fixture?.cleanup();
+  });
+
+  const listTools = (token: string) =>
+    runInspectorCli(clients!, [
+      remote.mcpUrl,
+      "--transport",
+      "http",
+      "--header",
+      `Authorization: Bearer ${token}`,
+      "--method",
+      "tools/list",
+    ]);
+
+  test("a read+send token lists the read and send tools", { timeout: TIMEOUT }, async () => {
+    const { access_token } = await obtainTokens(remote.serverUrl, { access: "read_send" });
+    const names = inspectorJson<ToolsList>(await listTools(access_token)).tools.map((tool) => tool.name);
+    for (const name of [...READ_TOOLS, "send_message"]) assert.ok(names.includes(name), `${name} missing`);
+  });
+
+  test("a read-only token does not even see the send tools", {
+    skip: READ_ONLY_LISTING_PENDING,
+    timeout: TIMEOUT,
+  }, async () => {
+    const { access_token, scope } = await obtainTokens(remote.serverUrl, { access: "read" });
+    assert.equal(scope, "messages:read");
+    const names = inspectorJson<ToolsList>(await listTools(access_token)).tools.map((tool) => tool.name);
+    for (const name of READ_TOOLS) assert.ok(names.includes(name), `${name} missing`);
+    assert.ok(!names.includes("send_message"), `a read-only token lists ${names.join(", ")}`);
+  });
+
+  test("a wrong token is refused, and Inspector turns to OAuth", { timeout: TIMEOUT }, async () => {
+    const run = await listTools("not-a-real-token");
+    assert.notEqual(run.code, 0, run.stdout);
+    // The server's 401 points at its OAuth metadata, so Inspector wants to authorize (interactively).
+    assert.match(`${run.stderr}${run.stdout}`, /"code":"auth_required"/);
+  });
+});
