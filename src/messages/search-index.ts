@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
 import { dateToAppleNanosBigInt } from "./apple-time.js";
+import { clampToInt64, dateKey, decodePosition } from "./date-order.js";
 import { columnOrNull, hasColumn, type SchemaInfo } from "./schema.js";
 import {
   chunks,
@@ -38,7 +39,7 @@ import {
 import type { SearchQuery } from "./types.js";
 
 /** Bump when the index layout or what it stores changes: older files are then rebuilt. */
-const INDEX_FORMAT = 1;
+const INDEX_FORMAT = 2;
 const DEFAULT_BATCH = 5000;
 /** Edits made on another device may carry a slightly earlier clock; re-read a margin behind the mark. */
 const EDIT_MARGIN_NANOS = 10n * 60n * 1_000_000_000n;
@@ -49,6 +50,7 @@ const TRIGRAM = 3;
 /** The index's columns for the store's message filters (tapbacks are never indexed). */
 const DOC_FILTER_COLUMNS: FilterColumns = {
   date: "d.date",
+  dateEncoding: "key",
   rowid: "d.rowid",
   handle: "d.handle_id",
   inChats: (list) => `EXISTS (SELECT 1 FROM doc_chat c WHERE c.rowid = d.rowid AND c.chat_id IN (${list}))`,
@@ -350,8 +352,11 @@ export class SearchIndex {
     for (const row of rows) {
       if (replace) this.removeDoc(row.ROWID);
       const text = indexableText(row);
-      if (text === null) continue;
-      insertDoc.run(row.ROWID, row.handle_id, row.date, text);
+      // Dates are stored as date keys (nanoseconds whatever chat.db's encoding), so windows are one range.
+      // Rows without a usable date are left out, as date-ordered reads of chat.db leave them out.
+      const key = dateKey(row.date);
+      if (text === null || key === null) continue;
+      insertDoc.run(row.ROWID, row.handle_id, clampToInt64(key), text);
       for (const chat of chats.get(row.ROWID) ?? []) insertChat.run(row.ROWID, chat);
       for (const word of searchWords(text)) words.add(word);
       written++;
@@ -528,8 +533,20 @@ export class SearchIndex {
     if (limit === 0) return [];
     const ftsQuery =
       mode === "fuzzy" ? this.fuzzyFtsQuery(matcher.needle) : this.substringFtsQuery(matcher.needle);
-    const { where, params } = this.filter(query);
+    const filtered = this.filter(query);
+    let where = filtered.where;
+    const params = filtered.params;
     const order = query.order === "asc" ? "ASC" : "DESC";
+    // Date order, ties by ROWID, as the store reads chat.db; polling (afterRowid) reads in arrival order.
+    const orderBy = query.afterRowid !== undefined ? "d.rowid ASC" : `d.date ${order}, d.rowid ${order}`;
+    if (query.cursor !== undefined && query.afterRowid === undefined) {
+      const position = decodePosition(query.cursor);
+      if (!position) throw new RangeError("SearchQuery.cursor is not a Message.position");
+      const key = clampToInt64(position.key);
+      const beyond = order === "DESC" ? "<" : ">";
+      where += ` AND d.date ${beyond}= ? AND (d.date <> ? OR d.rowid ${beyond} ?)`;
+      params.push(key, key, position.rowid);
+    }
     let stmt: Statement;
     let bound: unknown[];
     if (ftsQuery === "none") {
@@ -538,23 +555,31 @@ export class SearchIndex {
       // Too short for trigrams: read the already-decoded text column (no blob decoding), narrowed by instr.
       const narrow = mode === "substring" ? "instr(d.text, ?) > 0 AND " : "";
       stmt = this.statement(
-        `SELECT d.rowid AS rowid, d.text AS text FROM doc d WHERE ${narrow}${where} ORDER BY d.rowid ${order}`,
+        `SELECT d.rowid AS rowid, d.text AS text, d.date AS date FROM doc d WHERE ${narrow}${where} ORDER BY ${orderBy}`,
       );
       bound = mode === "substring" ? [matcher.needle, ...params] : params;
     } else {
       stmt = this.statement(
-        `SELECT d.rowid AS rowid, d.text AS text FROM doc_fts f JOIN doc d ON d.rowid = f.rowid
-         WHERE doc_fts MATCH ? AND ${where} ORDER BY f.rowid ${order}`,
+        `SELECT d.rowid AS rowid, d.text AS text, d.date AS date FROM doc_fts f JOIN doc d ON d.rowid = f.rowid
+         WHERE doc_fts MATCH ? AND ${where} ORDER BY ${orderBy}`,
       );
       bound = [ftsQuery, ...params];
     }
-    const hits: number[] = [];
-    for (const row of stmt.iterate(...bound) as Iterable<{ rowid: number; text: string }>) {
+    const hits: { rowid: number; date: bigint }[] = [];
+    for (const row of stmt.safeIntegers(true).iterate(...bound) as Iterable<{
+      rowid: bigint;
+      text: string;
+      date: bigint;
+    }>) {
       if (!matcher.matches(row.text)) continue;
-      hits.push(row.rowid);
+      hits.push({ rowid: Number(row.rowid), date: row.date });
       if (hits.length >= limit) break;
     }
-    return hits;
+    if (query.afterRowid !== undefined) {
+      const sign = order === "DESC" ? -1 : 1;
+      hits.sort((a, b) => sign * (a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.rowid - b.rowid));
+    }
+    return hits.map((h) => h.rowid);
   }
 
   /** FTS5 expression for a substring needle, or null when it is too short for trigrams. */
@@ -623,6 +648,8 @@ const SCHEMA_SQL = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   -- One row per chat.db message that has searchable text; text is already normalised.
   CREATE TABLE IF NOT EXISTS doc (rowid INTEGER PRIMARY KEY, handle_id INTEGER, date INTEGER, text TEXT NOT NULL);
+  -- Date order for searches too short for trigrams (dates are date keys: nanoseconds since 2001).
+  CREATE INDEX IF NOT EXISTS doc_date ON doc (date);
   CREATE TABLE IF NOT EXISTS doc_chat (rowid INTEGER NOT NULL, chat_id INTEGER NOT NULL, PRIMARY KEY (rowid, chat_id)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY) WITHOUT ROWID;
   -- case_sensitive 1: the text is already lower-cased by normalizeForSearch; SQLite's own folding could differ.

@@ -1,7 +1,7 @@
 // SQLite plumbing shared by the chat.db store and the search index: the read-only connection to chat.db,
 // cached prepared statements, bound-parameter lists, and the message filters both apply.
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
-import { dateToAppleNanos } from "./apple-time.js";
+import { clampToInt64, dateRanges, instantKey } from "./date-order.js";
 import type { MessageQuery } from "./types.js";
 
 /**
@@ -45,12 +45,17 @@ export function* chunks<T>(values: T[], size: number): Generator<T[]> {
 
 export type MessageFilter = Pick<
   MessageQuery,
-  "since" | "until" | "beforeRowid" | "afterRowid" | "chatRowids" | "handleRowids"
+  "since" | "until" | "afterRowid" | "chatRowids" | "handleRowids"
 >;
 
 /** Where a table keeps what `MessageFilter` filters on. */
 export interface FilterColumns {
   date: string;
+  /**
+   * "chat.db": `date` holds chat.db's own values (seconds or nanoseconds since 2001, see date-order.ts);
+   * "key": it holds date keys (always nanoseconds), as the search index does.
+   */
+  dateEncoding: "chat.db" | "key";
   rowid: string;
   handle: string;
   /** A condition "the row belongs to one of these chats", given the placeholders of the chat ROWIDs. */
@@ -67,17 +72,10 @@ export function messageFilterClauses(
 ): { clauses: string[]; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
-  if (query.since) {
-    clauses.push(`${columns.date} >= ?`);
-    params.push(dateToAppleNanos(query.since));
-  }
-  if (query.until) {
-    clauses.push(`${columns.date} < ?`);
-    params.push(dateToAppleNanos(query.until));
-  }
-  if (query.beforeRowid !== undefined) {
-    clauses.push(`${columns.rowid} < ?`);
-    params.push(query.beforeRowid);
+  if (query.since || query.until) {
+    const window = windowClause(query, columns);
+    clauses.push(window.clause);
+    params.push(...window.params);
   }
   if (query.afterRowid !== undefined) {
     clauses.push(`${columns.rowid} > ?`);
@@ -92,4 +90,43 @@ export function messageFilterClauses(
     params.push(...query.handleRowids);
   }
   return { clauses, params };
+}
+
+/**
+ * "The row's date lies in [since, until)". On chat.db one range per date encoding, ORed (each a plain range
+ * on the column, so SQLite can still use an index on it); on date keys a single range.
+ */
+export function windowClause(
+  window: Pick<MessageQuery, "since" | "until">,
+  columns: Pick<FilterColumns, "date" | "dateEncoding">,
+): { clause: string; params: bigint[] } {
+  if (columns.dateEncoding === "key") {
+    const parts: string[] = [];
+    const params: bigint[] = [];
+    if (window.since) {
+      parts.push(`${columns.date} >= ?`);
+      params.push(clampToInt64(instantKey(window.since)));
+    }
+    if (window.until) {
+      parts.push(`${columns.date} < ?`);
+      params.push(clampToInt64(instantKey(window.until)));
+    }
+    return { clause: parts.length > 0 ? parts.join(" AND ") : "1", params };
+  }
+  const ranges = dateRanges(window);
+  if (ranges.length === 0) return { clause: "0", params: [] };
+  const params: bigint[] = [];
+  const alternatives = ranges.map((range) => {
+    const parts: string[] = [];
+    if (range.low !== null) {
+      parts.push(`${columns.date} >= ?`);
+      params.push(range.low);
+    }
+    if (range.high !== null) {
+      parts.push(`${columns.date} <= ?`);
+      params.push(range.high);
+    }
+    return parts.length > 0 ? `(${parts.join(" AND ")})` : "1";
+  });
+  return { clause: `(${alternatives.join(" OR ")})`, params };
 }

@@ -5,7 +5,18 @@ import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Database, Statement } from "better-sqlite3";
-import { appleNanosToDate, dateToAppleNanos } from "./apple-time.js";
+import { appleNanosToDate } from "./apple-time.js";
+import {
+  comparePositions,
+  type DateRange,
+  dateKey,
+  dateRanges,
+  decodePosition,
+  encodePosition,
+  MergedDateOrder,
+  type Position,
+  rangeBeyond,
+} from "./date-order.js";
 import {
   classifyOpenError,
   MessagesDbError,
@@ -22,6 +33,7 @@ import {
   openChatDbReadOnly,
   placeholders,
   statementCache,
+  windowClause,
 } from "./sql.js";
 import { parseMessageSummaryInfo } from "./summary-info.js";
 import {
@@ -33,7 +45,7 @@ import {
   TAPBACK_REMOVE_MAX,
   type TapbackEvent,
 } from "./tapbacks.js";
-import { createTextMatcher, searchableText } from "./text-match.js";
+import { createTextMatcher, searchableText, textColumn } from "./text-match.js";
 import { attributedBodyText } from "./typedstream.js";
 import type {
   Attachment,
@@ -54,6 +66,7 @@ const CHAT_COLUMNS = "ROWID, guid, chat_identifier, display_name, style, service
 /** chat.db's columns for the filters the search index shares (see `messageFilterClauses`). */
 const MESSAGE_FILTER_COLUMNS: FilterColumns = {
   date: "m.date",
+  dateEncoding: "chat.db",
   rowid: "m.ROWID",
   handle: "m.handle_id",
   inChats: (list) => `m.ROWID IN (SELECT message_id FROM chat_message_join WHERE chat_id IN (${list}))`,
@@ -63,7 +76,8 @@ const MESSAGE_FILTER_COLUMNS: FilterColumns = {
 interface MessageRow {
   ROWID: number;
   guid: string;
-  text: string | null;
+  /** Usually text; any SQLite type in a damaged database (read through `textColumn`). */
+  text: unknown;
   attributedBody: Buffer | null;
   handle_id: number | null;
   service: string | null;
@@ -85,7 +99,29 @@ interface MessageRow {
   part_count: number | null;
   cache_has_attachments: number | null;
   chat_id: number | null;
+  /** The date the row was ordered by, as exact decimal text (nanosecond dates exceed 2^53). */
+  sort_date: string | number | null;
 }
+
+/**
+ * Where a date-ordered read walks: all messages (Apple's message_idx_date), one chat (chat_message_join's
+ * (chat_id, message_date, message_id) index) or one handle (message_idx_handle: (handle_id, date)).
+ */
+type OrderSource = { kind: "all" } | { kind: "chat"; rowid: number } | { kind: "handle"; rowid: number };
+
+/**
+ * One index range walked in order: a source within one date encoding (see date-order.ts). `unsetJoinDate`:
+ * the chat's rows whose chat_message_join.message_date is 0 (unset; Apple's trigger keeps it equal to
+ * message.date otherwise), which are ordered by message.date itself — usually none, so the sort is free.
+ */
+interface OrderStream {
+  source: OrderSource;
+  range: DateRange;
+  unsetJoinDate?: boolean;
+}
+
+/** What a date-ordered read selects: the full message row, or only what search compares. */
+type OrderSelect = "message" | "searchable";
 
 interface ChatRow {
   ROWID: number;
@@ -169,10 +205,14 @@ export class MessagesStore implements MessagesReader {
   /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
   private handlesVersion = -1;
   private readonly statement: (sql: string) => Statement;
+  /** SQL run while `queryPlans` watches. */
+  private traced: string[] | null = null;
   /** Message columns, with the message's (first) chat looked up in chat_message_join. */
   private readonly messageSelect: string;
   /** The same columns when the query already joins chat_message_join as `j`. */
   private readonly chatMessageSelect: string;
+  /** The message columns alone (callers add `chat_id` and `sort_date`). */
+  private readonly messageColumns: string;
   private readonly notTapback: string;
   /** Whether this chat.db has the attachment tables (very old or stripped copies may not). */
   private readonly hasAttachmentTables: boolean;
@@ -182,7 +222,11 @@ export class MessagesStore implements MessagesReader {
     private readonly db: Database,
     readonly schema: SchemaInfo,
   ) {
-    this.statement = statementCache(db);
+    const cached = statementCache(db);
+    this.statement = (sql) => {
+      this.traced?.push(sql);
+      return cached(sql);
+    };
     const col = (c: string) => columnOrNull(schema, "message", "m", c);
     const columns = [
       "m.ROWID AS ROWID",
@@ -209,8 +253,9 @@ export class MessagesStore implements MessagesReader {
       col("part_count"),
       col("cache_has_attachments"),
     ].join(", ");
-    this.messageSelect = `${columns}, (SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id`;
-    this.chatMessageSelect = `${columns}, j.chat_id AS chat_id`;
+    this.messageSelect = `${columns}, (SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id, CAST(m.date AS TEXT) AS sort_date`;
+    this.chatMessageSelect = `${columns}, j.chat_id AS chat_id, CAST(m.date AS TEXT) AS sort_date`;
+    this.messageColumns = columns;
     this.notTapback = hasColumn(schema, "message", "associated_message_type")
       ? `(m.associated_message_type IS NULL OR m.associated_message_type NOT BETWEEN ${TAPBACK_ADD_MIN} AND ${TAPBACK_REMOVE_MAX})`
       : "1";
@@ -221,6 +266,26 @@ export class MessagesStore implements MessagesReader {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * The query plans (EXPLAIN QUERY PLAN details) of the statements `read` runs through the statement cache:
+   * what tests and the benchmark check to prove a page is an index walk (no `USE TEMP B-TREE FOR ORDER BY`).
+   */
+  queryPlans(read: (store: this) => unknown): { sql: string; plan: string[] }[] {
+    this.traced = [];
+    try {
+      read(this);
+      const distinct = [...new Set(this.traced)];
+      return distinct.map((sql) => {
+        const explain = this.db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+        const count = (sql.match(/\?/g) ?? []).length;
+        const rows = explain.all(...Array.from({ length: count }, () => null)) as { detail: string }[];
+        return { sql: sql.replace(/\s+/g, " "), plan: rows.map((r) => r.detail) };
+      });
+    } finally {
+      this.traced = null;
+    }
   }
 
   /** Wraps SQLite failures at query time (file vanished, permission revoked) in the same clear errors. */
@@ -343,8 +408,9 @@ export class MessagesStore implements MessagesReader {
         : "(SELECT MAX(m.date) FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id WHERE j.chat_id = c.ROWID)";
       let having = "";
       if (options.since) {
-        having = "WHERE last_date >= ?";
-        params.push(dateToAppleNanos(options.since));
+        const window = windowClause({ since: options.since }, { date: "last_date", dateEncoding: "chat.db" });
+        having = `WHERE ${window.clause}`;
+        params.push(...window.params);
       }
       params.push(options.limit, options.offset ?? 0);
       const rows = this.db
@@ -400,47 +466,188 @@ export class MessagesStore implements MessagesReader {
   }
 
   getMessages(query: MessageQuery): Message[] {
-    if (query.chatRowids && query.chatRowids.length > 0) return this.getChatMessages(query, query.chatRowids);
     return this.run(() => {
-      const { where, params } = this.buildMessageFilter(query, query.unreadOnly ?? false);
-      const order = query.order === "asc" ? "ASC" : "DESC";
-      const rows = this.statement(
-        `SELECT ${this.messageSelect} FROM message m WHERE ${where} ORDER BY m.ROWID ${order} LIMIT ?`,
-      ).all(...params, Math.max(0, Math.floor(query.limit))) as MessageRow[];
+      const limit = Math.max(0, Math.floor(query.limit));
+      if (limit === 0) return [];
+      if (query.afterRowid !== undefined) return this.messagesAfterRowid(query, query.afterRowid, limit);
+      const rows = this.dateOrder(query, "message", limit).take(limit) as MessageRow[];
       return this.hydrate(rows);
     });
   }
 
   /**
-   * Messages of given chats, walked through chat_message_join's own indexes — (chat_id, message_id) for
-   * ROWID order, (chat_id, message_date) for a time window — so a page costs O(page), not O(chat size).
+   * Polling ("what arrived since"): the first `limit` rows above a ROWID in arrival order — through the primary
+   * key, or chat_message_join's (chat_id, message_id) key — then in date order.
    */
-  private getChatMessages(query: MessageQuery, chatRowids: number[]): Message[] {
-    return this.run(() => {
-      const { chatRowids: _omit, ...rest } = query;
-      const { where, params } = this.buildMessageFilter(rest, query.unreadOnly ?? false);
-      const clauses = [where, `j.chat_id IN (${placeholders(chatRowids)})`];
-      params.push(...chatRowids);
-      if (query.since && hasColumn(this.schema, "chat_message_join", "message_date")) {
-        clauses.push("j.message_date >= ?");
-        params.push(dateToAppleNanos(query.since));
-      }
-      // Repeated on j so SQLite can use them as index bounds before looking up the message row.
-      if (query.beforeRowid !== undefined) {
-        clauses.push("j.message_id < ?");
-        params.push(query.beforeRowid);
-      }
-      if (query.afterRowid !== undefined) {
-        clauses.push("j.message_id > ?");
-        params.push(query.afterRowid);
-      }
-      const order = query.order === "asc" ? "ASC" : "DESC";
-      const rows = this.statement(
+  private messagesAfterRowid(query: MessageQuery, afterRowid: number, limit: number): Message[] {
+    const { chatRowids, cursor: _cursor, ...rest } = query;
+    const { where, params } = this.buildMessageFilter(rest, query.unreadOnly ?? false);
+    let rows: MessageRow[];
+    if (chatRowids && chatRowids.length > 0) {
+      rows = this.statement(
         `SELECT ${this.chatMessageSelect} FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
-         WHERE ${clauses.join(" AND ")} ORDER BY j.message_id ${order} LIMIT ?`,
-      ).all(...params, Math.max(0, Math.floor(query.limit))) as MessageRow[];
-      return this.hydrate(rows);
+         WHERE ${where} AND j.chat_id IN (${placeholders(chatRowids)}) AND j.message_id > ?
+         ORDER BY j.message_id LIMIT ?`,
+      ).all(...params, ...chatRowids, afterRowid, limit) as MessageRow[];
+    } else {
+      rows = this.statement(
+        `SELECT ${this.messageSelect} FROM message m WHERE ${where} ORDER BY m.ROWID LIMIT ?`,
+      ).all(...params, limit) as MessageRow[];
+    }
+    const unique = [...new Map(rows.map((r) => [r.ROWID, r])).values()];
+    const positioned = unique.map((row) => ({ row, position: rowPosition(row.sort_date, row.ROWID) }));
+    positioned.sort((a, b) => comparePositionsIn(query.order ?? "desc", a.position, b.position));
+    return this.hydrate(positioned.map((p) => p.row));
+  }
+
+  /** Where a read walks: each chat, else each handle, else all messages; times each date encoding. */
+  private orderStreams(
+    query: Pick<MessageQuery, "since" | "until" | "chatRowids" | "handleRowids">,
+  ): OrderStream[] {
+    const sources: OrderSource[] =
+      query.chatRowids && query.chatRowids.length > 0
+        ? [...new Set(query.chatRowids)].map((rowid) => ({ kind: "chat", rowid }))
+        : query.handleRowids && query.handleRowids.length > 0
+          ? [...new Set(query.handleRowids)].map((rowid) => ({ kind: "handle", rowid }))
+          : [{ kind: "all" }];
+    const ranges = dateRanges(query);
+    const joinDate = hasColumn(this.schema, "chat_message_join", "message_date");
+    return sources.flatMap((source) => {
+      const streams = ranges.map((range): OrderStream => ({ source, range }));
+      const all: DateRange = { low: null, high: null, scale: 1n };
+      if (source.kind === "chat" && joinDate) streams.push({ source, range: all, unsetJoinDate: true });
+      return streams;
     });
+  }
+
+  /**
+   * Rows in date order (see date-order.ts): one index range per source and date encoding, merged. Filters
+   * other than the window and the sources (tapbacks, unread, a handle within a chat) are checked per row.
+   */
+  private dateOrder(
+    query: Omit<MessageQuery, "limit">,
+    select: OrderSelect,
+    firstBatch: number,
+  ): MergedDateOrder<OrderStream, (MessageRow | SearchableRow) & { position: Position }> {
+    const direction = query.order === "asc" ? "asc" : "desc";
+    let start: Position | null = null;
+    if (query.cursor !== undefined) {
+      start = decodePosition(query.cursor);
+      if (!start) throw new RangeError("MessageQuery.cursor is not a Message.position");
+    }
+    const byChat = query.chatRowids !== undefined && query.chatRowids.length > 0;
+    const filter = this.buildMessageFilter(
+      { handleRowids: byChat ? query.handleRowids : undefined },
+      query.unreadOnly ?? false,
+    );
+    const window = windowClause(query, MESSAGE_FILTER_COLUMNS);
+    return new MergedDateOrder(
+      this.orderStreams(query),
+      direction,
+      (stream, n, after) => {
+        const position = after ?? start;
+        if (stream.unsetJoinDate) {
+          return this.readUnsetJoinDates(stream, position, direction, select, filter, window, n);
+        }
+        let range: DateRange | null = stream.range;
+        let tie: { date: bigint; rowid: number } | null = null;
+        if (position) {
+          const beyond = rangeBeyond(stream.range, position, direction);
+          if (!beyond) return [];
+          range = beyond.range;
+          tie = beyond.tie;
+        }
+        return this.readOrdered(stream.source, range, tie, direction, select, filter, n);
+      },
+      firstBatch,
+    );
+  }
+
+  private orderedColumns(select: OrderSelect, byJoin: boolean, sortDate: string): string {
+    if (select === "searchable") {
+      return `m.ROWID AS ROWID, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}, CAST(${sortDate} AS TEXT) AS sort_date`;
+    }
+    const chat = byJoin
+      ? "j.chat_id"
+      : "(SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1)";
+    return `${this.messageColumns}, ${chat} AS chat_id, CAST(${sortDate} AS TEXT) AS sort_date`;
+  }
+
+  /** One batch of one ordered stream: a single index range, in index order. */
+  private readOrdered(
+    source: OrderSource,
+    range: DateRange,
+    tie: { date: bigint; rowid: number } | null,
+    direction: "asc" | "desc",
+    select: OrderSelect,
+    filter: { where: string; params: unknown[] },
+    limit: number,
+  ): ((MessageRow | SearchableRow) & { position: Position })[] {
+    const byJoin = source.kind === "chat";
+    const joinDate = hasColumn(this.schema, "chat_message_join", "message_date");
+    // chat_message_join.message_date (kept equal to message.date by Apple's trigger) makes a chat's page an
+    // index walk; old schemas lack the column (then the chat's rows are sorted, as they must be).
+    const date = byJoin && joinDate ? "j.message_date" : "m.date";
+    const rowid = byJoin ? "j.message_id" : "m.ROWID";
+    const clauses = [filter.where];
+    const params: unknown[] = [...filter.params];
+    if (source.kind === "chat") {
+      clauses.push("j.chat_id = ?");
+      params.push(source.rowid);
+      if (joinDate) clauses.push("j.message_date <> 0");
+    } else if (source.kind === "handle") {
+      clauses.push("m.handle_id = ?");
+      params.push(source.rowid);
+    }
+    if (range.low !== null) {
+      clauses.push(`${date} >= ?`);
+      params.push(range.low);
+    }
+    if (range.high !== null) {
+      clauses.push(`${date} <= ?`);
+      params.push(range.high);
+    }
+    if (tie) {
+      clauses.push(`(${date} <> ? OR ${rowid} ${direction === "desc" ? "<" : ">"} ?)`);
+      params.push(tie.date, tie.rowid);
+    }
+    const from = byJoin ? "chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id" : "message m";
+    const order = direction === "desc" ? "DESC" : "ASC";
+    const rows = this.statement(
+      `SELECT ${this.orderedColumns(select, byJoin, date)} FROM ${from} WHERE ${clauses.join(" AND ")}
+       ORDER BY ${date} ${order}, ${rowid} ${order} LIMIT ?`,
+    ).all(...params, limit) as (MessageRow | SearchableRow)[];
+    return rows.map((row) => Object.assign(row, { position: rowPosition(row.sort_date, row.ROWID) }));
+  }
+
+  /** A chat's rows whose join date is unset, ordered by message.date's key (sorted: there are few). */
+  private readUnsetJoinDates(
+    stream: OrderStream,
+    position: Position | null,
+    direction: "asc" | "desc",
+    select: OrderSelect,
+    filter: { where: string; params: unknown[] },
+    window: { clause: string; params: unknown[] },
+    limit: number,
+  ): ((MessageRow | SearchableRow) & { position: Position })[] {
+    const rows = this.statement(
+      `SELECT ${this.orderedColumns(select, true, "m.date")}
+       FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
+       WHERE ${filter.where} AND ${window.clause} AND j.chat_id = ? AND j.message_date = 0`,
+    ).all(...filter.params, ...window.params, stream.source.kind === "chat" ? stream.source.rowid : 0) as (
+      | MessageRow
+      | SearchableRow
+    )[];
+    const positioned = rows
+      .map((row) => Object.assign(row, { position: rowPosition(row.sort_date, row.ROWID) }))
+      .filter((row) => {
+        if (dateKey(row.sort_date) === null) return false;
+        if (!position) return true;
+        const order = comparePositions(row.position, position);
+        return direction === "desc" ? order < 0 : order > 0;
+      });
+    positioned.sort((a, b) => comparePositionsIn(direction, a.position, b.position));
+    return positioned.slice(0, limit);
   }
 
   getMessage(ref: number | string): Message | null {
@@ -457,27 +664,36 @@ export class MessagesStore implements MessagesReader {
     const matcher = createTextMatcher(query.text, query.mode);
     if (matcher.needle.trim().length === 0) return [];
     return this.run(() => {
-      const { where, params } = this.buildMessageFilter(query, false);
-      const order = query.order === "asc" ? "ASC" : "DESC";
-      // A linear scan: `text` is often NULL since Ventura, so SQL LIKE alone would miss most rows.
-      // Only the cheap columns are read here; matches are hydrated afterwards.
-      const scan = this.statement(
-        `SELECT m.ROWID AS ROWID, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}
-         FROM message m WHERE ${where} ORDER BY m.ROWID ${order}`,
-      );
-      const hits: number[] = [];
-      for (const row of scan.iterate(...params) as Iterable<{
-        ROWID: number;
-        text: string | null;
-        attributedBody: Buffer | null;
-      }>) {
+      const limit = Math.max(0, Math.floor(query.limit));
+      if (limit === 0) return [];
+      // A linear scan in date order: `text` is often NULL since Ventura, so SQL LIKE alone would miss most
+      // rows. Only the cheap columns are read here; matches are hydrated afterwards.
+      const hits: { rowid: number; position: Position }[] = [];
+      const matches = (row: SearchableRow) => {
         const text = searchableText(row.text, row.attributedBody);
-        if (text !== null && matcher.matches(text)) {
-          hits.push(row.ROWID);
-          if (hits.length >= query.limit) break;
+        return text !== null && matcher.matches(text);
+      };
+      if (query.afterRowid !== undefined) {
+        const { cursor: _cursor, ...filter } = query;
+        const { where, params } = this.buildMessageFilter(filter, false);
+        for (const row of this.statement(
+          `SELECT m.ROWID AS ROWID, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}, CAST(m.date AS TEXT) AS sort_date
+           FROM message m WHERE ${where} ORDER BY m.ROWID`,
+        ).iterate(...params) as Iterable<SearchableRow>) {
+          if (!matches(row)) continue;
+          hits.push({ rowid: row.ROWID, position: rowPosition(row.sort_date, row.ROWID) });
+          if (hits.length >= limit) break;
+        }
+        hits.sort((a, b) => comparePositionsIn(query.order ?? "desc", a.position, b.position));
+      } else {
+        const order = this.dateOrder(query, "searchable", 256);
+        for (let row = order.next(); row !== undefined; row = order.next()) {
+          if (!matches(row as SearchableRow)) continue;
+          hits.push({ rowid: row.ROWID, position: row.position });
+          if (hits.length >= limit) break;
         }
       }
-      return this.getMessagesByRowids(hits);
+      return this.getMessagesByRowids(hits.map((h) => h.rowid));
     });
   }
 
@@ -506,10 +722,12 @@ export class MessagesStore implements MessagesReader {
 
   private messageFromRow(row: MessageRow, attachments: Attachment[], tapbackEvents: TapbackEvent[]): Message {
     const edit = parseMessageSummaryInfo(row.message_summary_info);
-    let text: string | null = row.text ? row.text : null;
+    let text: string | null = textColumn(row.text) || null;
     let textSource: Message["textSource"] = text !== null ? "text" : "none";
     if (text === null) {
-      const decoded = attributedBodyText(row.attributedBody);
+      const decoded = attributedBodyText(
+        row.attributedBody instanceof Uint8Array ? row.attributedBody : null,
+      );
       if (decoded) {
         text = decoded;
         textSource = "attributedBody";
@@ -523,6 +741,7 @@ export class MessagesStore implements MessagesReader {
       text,
       textSource,
       date: appleNanosToDate(row.date) ?? new Date(0),
+      position: encodePosition(rowPosition(row.sort_date, row.ROWID)),
       dateRead: appleNanosToDate(row.date_read),
       dateEdited,
       isFromMe: row.is_from_me === 1,
@@ -536,9 +755,9 @@ export class MessagesStore implements MessagesReader {
       isUnsent: (edit?.unsentParts.length ?? 0) > 0 || dateRetracted !== null,
       edit,
       replyToGuid: row.thread_originator_guid,
-      subject: row.subject,
+      subject: textColumn(row.subject),
       itemType: row.item_type ?? 0,
-      groupTitle: row.group_title,
+      groupTitle: textColumn(row.group_title),
       expressiveSendStyle: row.expressive_send_style_id,
     };
   }
@@ -547,7 +766,10 @@ export class MessagesStore implements MessagesReader {
     const result = new Map<string, TapbackEvent[]>();
     if (!hasColumn(this.schema, "message", "associated_message_guid")) return result;
     const forms = rows.flatMap((r) =>
-      associatedGuidForms(r.guid, Math.max(r.part_count ?? 1, countObjectReplacements(r.text) + 1)),
+      associatedGuidForms(
+        r.guid,
+        Math.max(r.part_count ?? 1, countObjectReplacements(textColumn(r.text)) + 1),
+      ),
     );
     // Chunked to stay far below SQLite's bound-parameter limit.
     for (const chunk of chunks(forms, 900)) {
@@ -707,6 +929,24 @@ export class MessagesStore implements MessagesReader {
       return rows.map((r) => ({ service: r.service, lastUsed: appleNanosToDate(r.last), messageCount: r.n }));
     });
   }
+}
+
+/** The columns search compares, with the date the row was ordered by. */
+interface SearchableRow {
+  ROWID: number;
+  text: unknown;
+  attributedBody: Buffer | null;
+  sort_date: string | number | null;
+}
+
+/** A row's place in date order; rows without a usable date sort as the oldest. */
+function rowPosition(sortDate: string | number | null, rowid: number): Position {
+  return { key: dateKey(sortDate) ?? -(2n ** 63n), rowid };
+}
+
+function comparePositionsIn(direction: "asc" | "desc", a: Position, b: Position): number {
+  const order = comparePositions(a, b);
+  return direction === "desc" ? -order : order;
 }
 
 function escapeLike(value: string): string {

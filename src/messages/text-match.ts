@@ -12,11 +12,23 @@ export function normalizeForSearch(text: string): string {
 }
 
 /**
+ * `message.text` as a string. SQLite columns hold any type: a damaged or hand-edited chat.db can have a number
+ * or a blob there, which must read as text (or nothing), never reach string code as something else.
+ */
+export function textColumn(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("utf8");
+  return null;
+}
+
+/**
  * The normalised text search compares for a message: its non-empty `text`, else its decoded
  * `attributedBody` (`text` is often NULL since Ventura); null when it has neither.
  */
-export function searchableText(text: string | null, attributedBody: Uint8Array | null): string | null {
-  const raw = text || attributedBodyText(attributedBody);
+export function searchableText(text: unknown, attributedBody: unknown): string | null {
+  const raw =
+    textColumn(text) || attributedBodyText(attributedBody instanceof Uint8Array ? attributedBody : null);
   return raw ? normalizeForSearch(raw) : null;
 }
 

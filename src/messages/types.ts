@@ -82,6 +82,11 @@ export interface Message {
   text: string | null;
   textSource: "text" | "attributedBody" | "none";
   date: Date;
+  /**
+   * Where this message sits in date order (newest first by `message.date`, ties by ROWID): pass it back as
+   * `MessageQuery.cursor` to continue after it. Opaque text, exact for nanosecond dates.
+   */
+  position: string;
   dateRead: Date | null;
   dateEdited: Date | null;
   isFromMe: boolean;
@@ -115,10 +120,17 @@ export interface ChatSummary extends Chat {
   unreadCount: number;
 }
 
+/**
+ * What to read. Messages come in date order (`message.date`, ties by ROWID), newest first unless `order` is "asc".
+ *
+ * The time window is two instants, `since` (inclusive) and `until` (exclusive): callers turn what a person said
+ * ("2025-03-01", "last Tuesday in Kolkata") into instants; the store matches them against rows dated in
+ * nanoseconds and in seconds (Macs before High Sierra, imported histories) alike.
+ */
 export interface MessageQuery {
-  /** Only messages at or after this time. */
+  /** Only messages at or after this instant. */
   since?: Date;
-  /** Only messages before this time. */
+  /** Only messages before this instant (exclusive: an inclusive end day is "since the next local midnight"). */
   until?: Date;
   /** Only these chats (chat ROWIDs). */
   chatRowids?: number[];
@@ -126,9 +138,13 @@ export interface MessageQuery {
   handleRowids?: number[];
   /** Only incoming messages not yet read. */
   unreadOnly?: boolean;
-  /** Pagination: only messages with ROWID below this (newest-first pages). */
-  beforeRowid?: number;
-  /** Only messages with ROWID above this (for "what is new since"). */
+  /** Paging: continue after this `Message.position` (the last message of the previous page), in this order. */
+  cursor?: string;
+  /**
+   * Only messages with a ROWID above this ("what arrived since", for polling). The first `limit` such rows in
+   * arrival (ROWID) order are read, then returned in date order, so continuing from their highest ROWID
+   * never skips one.
+   */
   afterRowid?: number;
   /** Maximum number of messages (tapbacks are attached, never counted). */
   limit: number;

@@ -231,7 +231,7 @@ function queriesFor(f: Fixture): SearchQuery[] {
     { limit: 50, handleRowids: [f.handles.bob] },
     { limit: 50, since: new Date(BASE + 20 * HOUR), until: new Date(BASE + 60 * HOUR) },
     { limit: 50, since: new Date(BASE + 30 * HOUR) }, // exactly a message's date: the bound is inclusive
-    { limit: 4, beforeRowid: 60 },
+    { limit: 4, cursor: `${BigInt(BASE + 40 * HOUR - Date.UTC(2001, 0, 1)) * 1_000_000n}:60` },
     { limit: 4, afterRowid: 30, order: "asc" },
   ];
   const queries: SearchQuery[] = [];
@@ -288,15 +288,15 @@ describe("search index on a hand-built chat.db", () => {
     assert.deepEqual(index.search({ text: "loved", limit: 10 }), [], "tapbacks are not searchable");
   });
 
-  test("paging with beforeRowid walks the same pages as the scan", () => {
+  test("paging with a cursor walks the same pages as the scan", () => {
     for (const mode of ["substring", "fuzzy"] as const) {
-      let before: number | undefined;
+      let cursor: string | undefined;
       let pages = 0;
       for (;;) {
-        const query: SearchQuery = { text: "lunch", mode, limit: 4, beforeRowid: before };
+        const query: SearchQuery = { text: "lunch", mode, limit: 4, cursor };
         const page = assertSame(store, index, query);
         if (page.length === 0) break;
-        before = page.at(-1);
+        cursor = store.getMessage(page.at(-1)!)!.position;
         pages++;
       }
       assert.ok(pages >= 3, `${mode}: expected several pages, got ${pages}`);

@@ -379,9 +379,10 @@ describe("a chat.db built from Apple's schema", () => {
       ["Your code is 123456", "\uFFFCLook at this wall", "Actually make it 7:30"],
     );
     const page1 = store.getMessages({ limit: 2 });
-    const page2 = store.getMessages({ limit: 2, beforeRowid: page1[1]!.rowid });
+    const page2 = store.getMessages({ limit: 2, cursor: page1[1]!.position });
     assert.equal(page2.length, 2);
-    assert.ok(page2[0]!.rowid < page1[1]!.rowid);
+    assert.ok(page2[0]!.date.getTime() <= page1[1]!.date.getTime());
+    assert.ok(!page2.some((m) => page1.some((p) => p.rowid === m.rowid)));
     const newer = store.getMessages({ afterRowid: ids.photo!, limit: 10, order: "asc" });
     assert.deepEqual(
       newer.map((m) => m.text),

@@ -89,7 +89,7 @@ export function okResult(text: string, structured: Record<string, unknown>): Cal
 // ---- cursors --------------------------------------------------------------------------------------
 
 /** Opaque to clients: base64url JSON, e.g. `{ "beforeRowid": 812 }`. */
-export function encodeCursor(payload: Record<string, number>): string {
+export function encodeCursor(payload: Record<string, number | string>): string {
   return Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
 }
 
@@ -110,6 +110,41 @@ export function decodeCursor(cursor: string, key: "beforeRowid" | "offset"): num
   const minimum = key === "offset" ? 0 : 1;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < minimum) throw bad();
   return value;
+}
+
+/** Reads a cursor made by positionPage: the message position (see Message.position) to continue after. */
+export function decodePositionCursor(cursor: string): string {
+  const bad = () =>
+    new ToolInputError(
+      "That cursor is not valid: pass back the nextCursor value from the previous result unchanged, or leave it out to start from the newest.",
+    );
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw bad();
+  }
+  const value = (parsed as Record<string, unknown> | null)?.after;
+  if (typeof value !== "string" || !/^-?\d{1,30}:\d{1,16}$/.test(value)) throw bad();
+  return value;
+}
+
+/**
+ * One date-ordered page of messages (fetched with one look-ahead row, to know whether there is more) and the
+ * cursor that continues after its last message: its position in date order, so the next page neither skips
+ * nor repeats a message when ROWID order and date order differ.
+ */
+export function positionPage<T extends { position: string }>(
+  found: readonly T[],
+  limit: number,
+): { page: T[]; nextCursor: string | null } {
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    page,
+    nextCursor: found.length > limit && last ? encodeCursor({ after: last.position }) : null,
+  };
 }
 
 /**

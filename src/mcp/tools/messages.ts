@@ -7,14 +7,14 @@ import { fencedLines, type MessageView, messageLine } from "../format.js";
 import {
   clampLimit,
   DEFAULT_LIMIT,
-  decodeCursor,
+  decodePositionCursor,
   type EmptyFilter,
   guard,
   moreNote,
   okResult,
   parseDateInput,
+  positionPage,
   resolveConversationFilter,
-  rowidPage,
   type ServerDeps,
   ToolContext,
   ToolInputError,
@@ -133,25 +133,26 @@ function recentWindow(args: {
 }
 
 /**
- * Where the page starts after skipping `offset` messages of `query` (same order), as a ROWID bound.
- * null: fewer than `offset` messages, so the page is empty.
+ * Where the page starts after skipping `offset` messages of `query` (same order), as a cursor (a position in
+ * date order) or, when polling, a ROWID bound. null: fewer than `offset` messages, so the page is empty.
  */
 function skipMessages(
   ctx: ToolContext,
   query: Omit<MessageQuery, "limit">,
   offset: number,
-): Pick<MessageQuery, "beforeRowid" | "afterRowid"> | null {
-  const ascending = query.order === "asc";
-  let bound: Pick<MessageQuery, "beforeRowid" | "afterRowid"> = {
-    beforeRowid: query.beforeRowid,
+): Pick<MessageQuery, "cursor" | "afterRowid"> | null {
+  const polling = query.afterRowid !== undefined;
+  let bound: Pick<MessageQuery, "cursor" | "afterRowid"> = {
+    cursor: query.cursor,
     afterRowid: query.afterRowid,
   };
   let left = offset;
   while (left > 0) {
     const batch = ctx.messages.getMessages({ ...query, ...bound, limit: Math.min(SKIP_BATCH, left) });
-    const last = batch[batch.length - 1];
-    if (last === undefined) return null;
-    bound = ascending ? { ...bound, afterRowid: last.rowid } : { ...bound, beforeRowid: last.rowid };
+    if (batch.length === 0) return null;
+    bound = polling
+      ? { ...bound, afterRowid: Math.max(...batch.map((m) => m.rowid)) }
+      : { ...bound, cursor: batch[batch.length - 1]?.position };
     left -= batch.length;
     if (left > 0 && batch.length < SKIP_BATCH) return null;
   }
@@ -246,11 +247,11 @@ export function registerGetRecentMessages(server: McpServer, deps: ServerDeps): 
         order: polling ? "asc" : "desc",
         afterRowid: args.since_rowid,
       };
-      if (args.cursor !== undefined) query.beforeRowid = decodeCursor(args.cursor, "beforeRowid");
+      if (args.cursor !== undefined) query.cursor = decodePositionCursor(args.cursor);
       const offset = args.cursor === undefined ? (args.offset ?? 0) : 0;
       const start = offset > 0 ? skipMessages(ctx, query, offset) : {};
       const found = start === null ? [] : ctx.messages.getMessages({ ...query, ...start, limit: limit + 1 });
-      const { page, nextCursor: cursorAfter } = rowidPage(found, limit);
+      const { page, nextCursor: cursorAfter } = positionPage(found, limit);
       const more = found.length > limit;
       // Oldest-first pages continue with since_rowid; newest-first ones with the opaque cursor.
       const nextCursor = polling ? null : cursorAfter;
@@ -339,7 +340,7 @@ export function registerSearchMessages(server: McpServer, deps: ServerDeps): voi
         chatRowids: filter.chatRowids,
         handleRowids: filter.handleRowids,
       };
-      if (args.cursor !== undefined) base.beforeRowid = decodeCursor(args.cursor, "beforeRowid");
+      if (args.cursor !== undefined) base.cursor = decodePositionCursor(args.cursor);
       const requested = args.mode ?? "auto";
       const search = (mode: "substring" | "fuzzy") =>
         ctx.messages.searchMessages({ ...base, text: args.query, mode, limit: limit + 1 });
@@ -352,7 +353,7 @@ export function registerSearchMessages(server: McpServer, deps: ServerDeps): voi
         note = " No exact matches; showing typo-tolerant matches.";
         found = search(mode);
       }
-      const { page, nextCursor } = rowidPage(found, limit);
+      const { page, nextCursor } = positionPage(found, limit);
       const shown = page.map((m) => ctx.messageView(m));
       const what = (who: string) =>
         `Messages matching "${args.query}"` +
