@@ -4,8 +4,7 @@
 // JSON line on stdout.
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { ContactsStore } from "../src/contacts/index.js";
 import { createMcpServer, SEND_TOOL_NAMES } from "../src/mcp/index.js";
 import { IndexedMessagesReader } from "../src/messages/indexed-reader.js";

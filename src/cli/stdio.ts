@@ -1,6 +1,6 @@
 // `mac-messages-mcp` with no command: serve MCP over stdin/stdout for a local client (Claude Code, …).
 // stdout is the MCP channel, so every human-facing word goes to stderr.
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { serveStdio as serveMcpOverStdio } from "@modelcontextprotocol/server/stdio";
 import { createMcpServer } from "../mcp/index.js";
 import { type DataOptions, type OpenedStores, openServingStores } from "./stores.js";
 
@@ -22,13 +22,17 @@ export async function serveStdio(options: DataOptions): Promise<void> {
   const stores = await openServingStores(options);
   if (process.stdin.isTTY) process.stderr.write(`${banner(stores, options.readOnly ?? false)}\n`);
 
-  const server = createMcpServer(stores.deps);
-  const transport = new StdioServerTransport();
+  // The SDK's stdio entry decides each connection's protocol era from its opening message: a 2026-07-28
+  // client (server/discover, per-request _meta) and a 2025-era client (initialize) are both served, each by
+  // a server the factory builds over the same stores. (It may also build one for a discarded probe.)
+  const handle = serveMcpOverStdio(() => createMcpServer(stores.deps), {
+    onerror: (error) => process.stderr.write(`mac-messages-mcp: ${error.message}\n`),
+  });
   let closed = false;
   const shutdown = () => {
     if (closed) return;
     closed = true;
-    void server
+    void handle
       .close()
       .then(() => stores.close())
       .finally(() => process.exit(0));
@@ -37,5 +41,4 @@ export async function serveStdio(options: DataOptions): Promise<void> {
   process.stdin.once("end", shutdown);
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
-  await server.connect(transport);
 }

@@ -1,12 +1,10 @@
 // Asking the human at the client (MCP elicitation) before doing something on their behalf, e.g.
 // send_message with `confirm: true`. Nothing here decides *what* to do: it only reports the answer.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
-import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 
 export type HumanAnswer = "accepted" | "declined" | "unsupported";
 
-export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type ToolCallExtra = ServerContext;
 
 /** How long a person gets to answer; the SDK's 60 s default is short for reading and deciding. */
 export const CONFIRM_TIMEOUT_MS = 5 * 60_000;
@@ -36,8 +34,8 @@ export async function confirmWithHuman(
       { mode: "form", message, requestedSchema: { type: "object", properties: {} } },
       {
         // Over Streamable HTTP this keeps the question on the tool call's own response stream.
-        relatedRequestId: extra?.requestId,
-        signal: extra?.signal,
+        relatedRequestId: extra?.mcpReq.id,
+        signal: extra?.mcpReq.signal,
         timeout: CONFIRM_TIMEOUT_MS,
       },
     );

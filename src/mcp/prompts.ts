@@ -1,8 +1,8 @@
 // Prompts people reach for: summarise what is unread, and catch up with one person.
 // Each embeds the relevant messages (fenced as third-party content) so the model starts with the facts.
-import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+
+import type { GetPromptResult, McpServer } from "@modelcontextprotocol/server";
+import { completable } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { withNames } from "./format.js";
 import { chatNameLine, transcript } from "./resources.js";
@@ -83,14 +83,14 @@ export function registerPrompts(server: McpServer, deps: ServerDeps): void {
       title: "Catch up with someone",
       description:
         "Recent messages with one person, summarised, with open questions and a suggested reply to review.",
-      argsSchema: {
+      argsSchema: z.object({
         contact: completable(z.string().describe("Name, phone number, email or contact:<id>."), (value) => {
           const typed = value.trim();
           if (typed === "") return [];
           return [...new Set(deps.contacts.search(typed, 10).map((r) => r.contact.displayName))];
         }),
         days: z.string().optional().describe("How many days back (default 7)."),
-      },
+      }),
     },
     (args) => {
       const ctx = new ToolContext(deps);

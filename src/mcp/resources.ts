@@ -1,7 +1,8 @@
 // Resource templates: a chat's transcript (messages://chat/{chat}) and a person's messages across chats
 // (messages://contact/{contact}), with completions for chat and contact names.
-import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { Chat, Message } from "../messages/types.js";
 import { chatTitle, fencedLines, messageLine, nameLine } from "./format.js";
 import {
@@ -52,8 +53,8 @@ export function chatNameLine(ctx: ToolContext, chat: Chat): string {
   );
 }
 
-function readError(error: unknown): McpError {
-  return new McpError(ErrorCode.InvalidParams, describeError(error));
+function readError(error: unknown): ProtocolError {
+  return new ProtocolError(ProtocolErrorCode.InvalidParams, describeError(error));
 }
 
 /** Suggestions that contain what was typed, those that start with it first. */

@@ -1,6 +1,6 @@
 // The MCP server: every tool, resource and prompt over one set of stores. Transport-agnostic, so stdio
 // (src/cli/stdio.ts), the remote HTTP mode and tests (InMemoryTransport) all serve the same thing.
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
 import { enableChatSubscriptions } from "./subscriptions.js";

@@ -1,13 +1,9 @@
 // Resource subscriptions for chat transcripts: a client subscribes to `messages://chat/{chat}` (the
 // template in resources.ts) and gets `notifications/resources/updated` when a new message lands there.
 // chat.db has no change feed we may use, so this polls MAX(ROWID) and looks closer only when it moved.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import {
-  ErrorCode,
-  McpError,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { ContactsStore } from "../contacts/index.js";
 import type { MessagesReader } from "../messages/types.js";
 import { decodeVariable } from "./resources.js";
@@ -54,8 +50,8 @@ export class ChatUpdateNotifier {
   /** Starts watching the chat a `messages://chat/{chat}` URI names; an unknown chat is an McpError. */
   subscribe(uri: string): void {
     if (!uri.startsWith(CHAT_URI_PREFIX) || uri.length === CHAT_URI_PREFIX.length) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Only chat transcripts can be subscribed to: ${CHAT_URI_PREFIX}{chat}, e.g. ${CHAT_URI_PREFIX}12.`,
       );
     }
@@ -68,7 +64,7 @@ export class ChatUpdateNotifier {
       lastRowid = this.#newestIn(chatRowid);
       if (this.#subscriptions.size === 0) this.#watermark = this.#messages.maxRowid();
     } catch (error) {
-      throw new McpError(ErrorCode.InvalidParams, describeError(error));
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, describeError(error));
     }
     this.#subscriptions.set(uri, { chatRowid, lastRowid });
     this.#timer ??= setInterval(() => void this.poll(), this.#intervalMs);
@@ -132,11 +128,11 @@ export function enableChatSubscriptions(
 ): { notifier: ChatUpdateNotifier; stop: () => void } {
   server.server.registerCapabilities({ resources: { subscribe: true } });
   const notifier = new ChatUpdateNotifier(server, messages, options);
-  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  server.server.setRequestHandler("resources/subscribe", (request) => {
     notifier.subscribe(request.params.uri);
     return {};
   });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  server.server.setRequestHandler("resources/unsubscribe", (request) => {
     notifier.unsubscribe(request.params.uri);
     return {};
   });

@@ -1,13 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import { type AddressInfo, isIP } from "node:net";
+import { toNodeHandler } from "@modelcontextprotocol/node";
+// The OAuth authorization server (router, metadata, bearer check, provider interfaces) is still the v1 SDK's
+// (@modelcontextprotocol/sdk): v2 keeps it only as a frozen copy in server-legacy. The MCP transports below
+// are v2. The remote issue replaces the authorization server; until then both SDK lines are installed.
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
 import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
 import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { AuditLog, auditLogPath } from "../audit/index.js";
 import { ensurePrivateDir } from "../util/secure-file.js";
@@ -18,6 +20,7 @@ import { createLogger, type LogLevel } from "./logger.js";
 import { LOOPBACK_HOSTNAMES, MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
 import { loadOwnerPassword, ownerPasswordPath } from "./ownerPassword.js";
 import { SCOPE_READ, SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
+import { SseServerTransport } from "./sse-transport.js";
 import { loadOAuthState, OAuthStateStore } from "./stateStore.js";
 
 export interface RemoteServerOptions {
@@ -109,7 +112,7 @@ function trustProxySetting(addresses: readonly string[]): string[] {
 type McpPath = "mcp" | "sse";
 
 interface SseSession {
-  transport: SSEServerTransport;
+  transport: SseServerTransport;
   server: McpServer;
   clientId: string;
   close(): void;
@@ -376,7 +379,20 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     return { clientId: auth.clientId, scopes: [...auth.scopes] };
   };
 
-  // Streamable HTTP, stateless: a fresh server and transport per POST, so nothing leaks between callers.
+  // Streamable HTTP through the SDK's handler: one endpoint serves the 2026-07-28 revision and, statelessly,
+  // 2025-era clients; either way a fresh server per POST, so nothing leaks between callers. The caller's
+  // verified token reaches the factory as authInfo (toNodeHandler forwards req.auth).
+  const mcpHandler = createMcpHandler(
+    ({ authInfo: auth }) =>
+      options.createMcpServer(
+        { clientId: auth?.clientId ?? "", scopes: [...(auth?.scopes ?? [])] },
+        { transport: "streamable-http" },
+      ),
+    { onerror: (error) => logger.debug(`MCP request failed: ${error.message}`) },
+  );
+  const serveMcp = toNodeHandler(mcpHandler, {
+    onerror: (error) => logger.error(`MCP handler: ${error.message}`),
+  });
   app.post(
     "/mcp",
     originAndCors,
@@ -384,14 +400,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     jsonBody,
     requireSendScopeForSendTools("mcp"),
     async (req, res) => {
-      const server = options.createMcpServer(authOf(req), { transport: "streamable-http" });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      res.on("close", () => {
-        void transport.close();
-        void server.close();
-      });
-      await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
+      await serveMcp(req, res, req.body);
     },
   );
   app.options("/mcp", originAndCors);
@@ -406,7 +415,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   app.options(["/sse", "/messages"], originAndCors);
   app.get("/sse", originAndCors, ...authenticate("sse"), async (req, res) => {
     const auth = authOf(req);
-    const transport = new SSEServerTransport("/messages", res);
+    const transport = new SseServerTransport("/messages", res);
     const server = options.createMcpServer(auth, { transport: "sse" });
     const ping = setInterval(() => {
       if (!res.writableEnded) res.write(": ping\n\n");
@@ -450,7 +459,9 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       if (!session || session.clientId !== authOf(req).clientId) {
         return jsonRpcError(res, 404, -32001, "Unknown or closed SSE session; reconnect to /sse");
       }
-      await session.transport.handlePostMessage(req, res, req.body);
+      const refused = session.transport.receive(req.body, authInfo(req)!);
+      if (refused !== undefined) return jsonRpcError(res, 400, -32600, refused);
+      res.status(202).end();
     },
   );
 
@@ -505,6 +516,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       if (closed) return;
       closed = true;
       for (const session of [...sseSessions.values()]) session.close();
+      await mcpHandler.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

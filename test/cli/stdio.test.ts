@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { READ_TOOL_NAMES, SEND_TOOL_NAMES } from "../../src/mcp/index.js";
 import { searchIndexPath } from "../../src/messages/index.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
@@ -46,7 +46,8 @@ function childEnv(extra: Record<string, string> = {}, withFakeOsascript = false)
   return env;
 }
 
-async function startClient(args: string[], env: Record<string, string>) {
+/** `era`: the 2025 initialize handshake (the SDK client's default) or the 2026-07-28 revision, pinned. */
+async function startClient(args: string[], env: Record<string, string>, era: "legacy" | "modern" = "legacy") {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [...CLI, ...args],
@@ -57,7 +58,10 @@ async function startClient(args: string[], env: Record<string, string>) {
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString("utf8");
   });
-  const client = new Client({ name: "cli-test", version: "1.0.0" });
+  const client = new Client(
+    { name: "cli-test", version: "1.0.0" },
+    era === "modern" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {},
+  );
   await client.connect(transport);
   return { client, stderr: () => stderr, close: () => client.close() };
 }
@@ -103,6 +107,31 @@ describe("stdio server", () => {
     }
   });
 
+  test("a 2026-07-28 client is served on the same stdio entry (server/discover, no initialize)", async () => {
+    const { client, close } = await startClient(
+      ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot, "--read-only"],
+      childEnv(),
+      "modern",
+    );
+    try {
+      assert.equal(client.getProtocolEra(), "modern");
+      assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+      const { tools } = await client.listTools();
+      assert.deepEqual(
+        tools.map((t) => t.name).sort(),
+        [...READ_TOOL_NAMES].sort(),
+        "read-only: no send tools",
+      );
+      const recent = await client.callTool({
+        name: "get_recent_messages",
+        arguments: { contact: "Bob Stone" },
+      });
+      assert.match(textOf(recent), /Bob Stone → Weekend Crew \(iMessage\): Meet at the café/);
+    } finally {
+      await close();
+    }
+  });
+
   test("search waits for the index with progress; scheduled messages persist in the state folder", async () => {
     const home = mkdtempSync(join(tmpdir(), "cli-state-"));
     const stateDir = join(home, ".mac-messages-mcp");
@@ -114,7 +143,6 @@ describe("stdio server", () => {
       const progress: { progress: number; total?: number }[] = [];
       const found = await client.callTool(
         { name: "search_messages", arguments: { query: "invoice" } },
-        undefined,
         { onprogress: (p) => progress.push(p) },
       );
       assert.equal(found.isError, undefined, textOf(found));
@@ -176,7 +204,6 @@ describe("stdio server", () => {
     try {
       const found = await client.callTool(
         { name: "search_messages", arguments: { query: "invoice" } },
-        undefined,
         { onprogress: () => {} },
       );
       assert.equal(found.isError, undefined, textOf(found));

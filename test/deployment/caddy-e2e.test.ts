@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { type RunningRemoteServer, startRemoteServer } from "../../src/remote/index.js";
 import { getFreePort, makeStateDir, OWNER_PASSWORD } from "../helpers/remote-fixtures.js";
@@ -113,13 +113,13 @@ function createTestMcpServer(): McpServer {
     "wait_for_release",
     {
       description: "Sends a progress event, then waits until the client says it has received it.",
-      inputSchema: { transport: z.string() },
+      inputSchema: z.object({ transport: z.string() }),
     },
-    async ({ transport }, extra) => {
-      const progressToken = extra._meta?.progressToken;
+    async ({ transport }, ctx) => {
+      const progressToken = ctx.mcpReq._meta?.progressToken;
       if (progressToken === undefined) return { content: [{ type: "text", text: "no progress token" }] };
       const released = waitForRelease();
-      await extra.sendNotification({
+      await ctx.mcpReq.notify({
         method: "notifications/progress",
         params: { progressToken, progress: 1, total: 2, message: `halfway over ${transport}` },
       });

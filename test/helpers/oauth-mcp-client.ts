@@ -11,11 +11,13 @@
 //   {"event":"progress","transport":"..."}  a progress notification arrived (the test may react)
 //   {"event":"done", ...results}            or {"event":"error","message":"..."}
 
-import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { Transport } from "@modelcontextprotocol/client";
+import {
+  Client,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+} from "@modelcontextprotocol/client";
 import { TestOAuthClientProvider } from "./remote-oauth-client.js";
 import { openConsentPage, submitConsent } from "./remote-oauth-http.js";
 
@@ -70,10 +72,13 @@ async function connectWithOAuth(
 }
 
 async function callWaitingTool(client: Client, transport: string) {
-  const result = await client.callTool({ name: "wait_for_release", arguments: { transport } }, undefined, {
-    onprogress: () => report({ event: "progress", transport }),
-    timeout: 60_000,
-  });
+  const result = await client.callTool(
+    { name: "wait_for_release", arguments: { transport } },
+    {
+      onprogress: () => report({ event: "progress", transport }),
+      timeout: 60_000,
+    },
+  );
   const first = (result.content as Array<{ type: string; text?: string }>)[0];
   return first?.text ?? "";
 }

@@ -1,9 +1,9 @@
 // Shared set-up for the mcp-parity tests: a real McpServer with the parity tools registered over real
 // stores, and the SDK Client connected to it in memory.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+
+import { Client } from "@modelcontextprotocol/client";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/server";
+import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
 
 export interface Connected {
   server: McpServer;

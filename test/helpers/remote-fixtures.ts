@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import * as z from "zod";
 import {
   type RemoteServerOptions,
@@ -41,7 +41,7 @@ export function makeTestMcpServerFactory() {
     const server = new McpServer({ name: "remote-test", version: "1.0.0" });
     server.registerTool(
       "echo",
-      { description: "Echo text back", inputSchema: { text: z.string() } },
+      { description: "Echo text back", inputSchema: z.object({ text: z.string() }) },
       async ({ text }) => {
         calls.push({ tool: "echo", ...auth });
         return { content: [{ type: "text", text: `echo: ${text}` }] };
@@ -49,7 +49,7 @@ export function makeTestMcpServerFactory() {
     );
     server.registerTool(
       SEND_TOOL,
-      { description: "Pretend to send", inputSchema: { to: z.string(), text: z.string() } },
+      { description: "Pretend to send", inputSchema: z.object({ to: z.string(), text: z.string() }) },
       async ({ to }) => {
         calls.push({ tool: SEND_TOOL, ...auth });
         return { content: [{ type: "text", text: `sent to ${to}` }] };

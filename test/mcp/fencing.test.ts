@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ALLOWED_ATTACHMENT_DIRS_ENV } from "../../src/config/index.js";
 import { writeAddressBook } from "../../src/demo/addressbook-writer.js";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
@@ -237,7 +236,7 @@ describe("hostile group and contact names stay inside the fence", () => {
       contactsRoots: [contactsRoot],
       sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
       clientCapabilities: { elicitation: {} },
-      setUpClient: (client) => client.setRequestHandler(ElicitRequestSchema, () => ({ action: "decline" })),
+      setUpClient: (client) => client.setRequestHandler("elicitation/create", () => ({ action: "decline" })),
     });
     try {
       const declined = await declining.client.callTool({

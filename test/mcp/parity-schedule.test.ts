@@ -4,7 +4,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { generateDemo } from "../../src/demo/generate.js";
@@ -292,9 +291,13 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
 
   /** A tool that confirms through the helper under test and reports the answer. */
   function registerConfirmProbe(server: Parameters<Parameters<typeof connect>[0]>[0]): void {
-    server.registerTool("confirm_probe", { inputSchema: { question: z.string() } }, async (args, extra) => ({
-      content: [{ type: "text", text: await confirmWithHuman(server, args.question, extra) }],
-    }));
+    server.registerTool(
+      "confirm_probe",
+      { inputSchema: z.object({ question: z.string() }) },
+      async (args, extra) => ({
+        content: [{ type: "text", text: await confirmWithHuman(server, args.question, extra) }],
+      }),
+    );
   }
 
   for (const [action, expected] of [
@@ -305,7 +308,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
     it(`confirmWithHuman: the person chose ${action} → ${expected}`, async () => {
       const session = await connect(registerConfirmProbe, { elicitation: {} });
       const asked: string[] = [];
-      session.client.setRequestHandler(ElicitRequestSchema, (request) => {
+      session.client.setRequestHandler("elicitation/create", (request) => {
         asked.push(request.params.message);
         return action === "accept" ? { action, content: {} } : { action };
       });

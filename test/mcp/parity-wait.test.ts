@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import Database from "better-sqlite3";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { ChatDbWriter, registerAppleTriggerFunctions } from "../../src/demo/chatdb-writer.js";
@@ -137,7 +136,6 @@ describe("wait_for_new_messages and chat subscriptions", () => {
           name: "wait_for_new_messages",
           arguments: { since_rowid: since, chat: `chat:${chats.alice}`, timeout_seconds: 120 },
         },
-        undefined,
         {
           timeout: 130_000,
           onprogress: () => {
@@ -183,7 +181,6 @@ describe("wait_for_new_messages and chat subscriptions", () => {
       const controller = new AbortController();
       const cancelled = session.client.callTool(
         { name: "wait_for_new_messages", arguments: { since_rowid: since, timeout_seconds: 300 } },
-        undefined,
         { signal: controller.signal, onprogress: () => controller.abort() },
       );
       await assert.rejects(cancelled, /abort/i);
@@ -211,7 +208,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
       subscriptions = enableChatSubscriptions(server, store, { intervalMs: 60_000 });
     });
     const updated: string[] = [];
-    session.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    session.client.setNotificationHandler("notifications/resources/updated", (n) => {
       updated.push(n.params.uri);
     });
     try {

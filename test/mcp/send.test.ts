@@ -4,7 +4,6 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { ALLOWED_ATTACHMENT_DIRS_ENV, resolveSendableDirs } from "../../src/config/index.js";
 import { ELICITATION_UNSUPPORTED_MESSAGE } from "../../src/mcp/elicit.js";
 import { MessageSender } from "../../src/send/index.js";
@@ -364,7 +363,7 @@ describe("send_message confirm", () => {
       sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
       clientCapabilities: { elicitation: {} },
       setUpClient: (client) =>
-        client.setRequestHandler(ElicitRequestSchema, (request) => {
+        client.setRequestHandler("elicitation/create", (request) => {
           asked.push(request.params.message);
           return { action };
         }),

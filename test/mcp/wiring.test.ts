@@ -108,7 +108,6 @@ describe("search through the side index", () => {
       const progress: { progress: number; total?: number }[] = [];
       const result = await indexed.client.callTool(
         { name: "search_messages", arguments: { query: "invoice" } },
-        undefined,
         { onprogress: (p) => progress.push(p) },
       );
       assert.equal(result.isError, undefined);

@@ -6,10 +6,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/client";
+import {
+  Client,
+  InsufficientScopeError,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+} from "@modelcontextprotocol/client";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { ensureDemoData } from "../../src/demo/index.js";
 import type { MessageView } from "../../src/mcp/format.js";
@@ -30,9 +33,15 @@ import { mcpHeaders, readMcpAnswer } from "../helpers/security-remote.js";
 
 const RECIPIENT = "+15550142077";
 
-/** The SDK's transports report an HTTP 403 as an error carrying the status (Streamable HTTP) or naming it (SSE). */
-const isForbidden = (error: Error & { code?: number }) =>
-  error.code === 403 || /\bHTTP 403\b/.test(error.message);
+/**
+ * The 403 insufficient_scope answer as each client transport reports it: the Streamable HTTP client runs its
+ * step-up flow and, with nothing more to ask for, throws InsufficientScopeError naming the scope it needs;
+ * the SSE client reports the plain HTTP 403.
+ */
+const isForbidden = (error: Error & { code?: number; requiredScope?: string }) =>
+  (error instanceof InsufficientScopeError && /messages:send/.test(error.requiredScope ?? "")) ||
+  error.code === 403 ||
+  /\bHTTP 403\b/.test(error.message);
 
 let state: { dir: string; cleanup(): void };
 let dataDir: string;
@@ -60,14 +69,21 @@ async function grant(scope: string): Promise<{ token: string; scope: string }> {
   return { token: res.body.access_token ?? "", scope: res.body.scope ?? "" };
 }
 
-async function connectClient(path: "/mcp" | "/sse", token: string): Promise<Client> {
+async function connectClient(
+  path: "/mcp" | "/sse",
+  token: string,
+  era: "legacy" | "modern" = "legacy",
+): Promise<Client> {
   const url = new URL(`${remote.serverUrl}${path}`);
   const requestInit = { headers: { authorization: `Bearer ${token}` } };
   const transport =
     path === "/mcp"
       ? new StreamableHTTPClientTransport(url, { requestInit })
       : new SSEClientTransport(url, { requestInit });
-  const client = new Client({ name: "remote-real-test", version: "1.0.0" });
+  const client = new Client(
+    { name: "remote-real-test", version: "1.0.0" },
+    era === "modern" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {},
+  );
   await client.connect(transport);
   return client;
 }
@@ -117,6 +133,30 @@ after(async () => {
   await fake?.cleanup();
   state?.cleanup();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("a 2026-07-28 client is served on the same /mcp endpoint; the send scope still applies", async () => {
+  const client = await connectClient("/mcp", readOnlyToken, "modern");
+  try {
+    assert.equal(client.getProtocolEra(), "modern");
+    const { tools } = await client.listTools();
+    for (const name of READ_TOOL_NAMES)
+      assert.ok(
+        tools.some((t) => t.name === name),
+        name,
+      );
+    const chats = await callTool(client, "list_chats", { limit: 3 });
+    assert.equal(chats.result.isError, undefined, chats.text);
+    assert.match(chats.text, /chat:\d+/);
+    const before = (await fake.calls()).length;
+    await assert.rejects(
+      client.callTool({ name: "send_message", arguments: { recipient: RECIPIENT, text: "hi" } }),
+      isForbidden,
+    );
+    assert.equal((await fake.calls()).length, before, "nothing reached osascript");
+  } finally {
+    await client.close();
+  }
 });
 
 for (const path of ["/mcp", "/sse"] as const) {

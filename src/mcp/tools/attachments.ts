@@ -2,8 +2,7 @@
 // path) and search_attachment_contents (text inside text files and PDFs). Files are read only from the
 // Messages attachment folders, after symlinks are resolved.
 import { existsSync } from "node:fs";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import {
   type AttachmentFile,

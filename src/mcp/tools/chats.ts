@@ -1,5 +1,5 @@
 // list_chats: recent conversations with participants, last message and unread count.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ChatSummary } from "../../messages/types.js";
 import { chatTitle, fencedLines, localTimestamp, messageLine } from "../format.js";

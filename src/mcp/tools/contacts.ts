@@ -1,5 +1,5 @@
 // find_contact (fuzzy name search, reverse lookup by phone/email) and check_imessage_availability.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { type Contact, classifyHandle, handleKey } from "../../contacts/index.js";
 import { fencedLines, localTimestamp, nameLine, withNames } from "../format.js";

@@ -1,7 +1,7 @@
 // What every tool shares: the stores, per-call name caches, plain-words errors, cursors and the rules
 // for turning what a person typed ("Alice", "+1 555…", "chat:12") into chat.db rows.
 
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import {
   type Contact,
   type ContactSearchResult,

@@ -1,6 +1,6 @@
 // list_conversations: every conversation (one-to-one, group, business/short-code), with message and
 // unread counts and last activity, for people used to the Python original's tool of that name.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Chat } from "../../messages/types.js";
 import { fencedLines, localTimestamp } from "../format.js";

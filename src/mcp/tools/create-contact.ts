@@ -1,6 +1,6 @@
 // create_contact: adds a person to Contacts through Contacts.app automation (osascript, values as argv
 // only). Not registered in read-only mode: it changes the user's address book.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { MessageSender } from "../../send/index.js";
 import { wrapUntrusted } from "../format.js";

@@ -1,5 +1,5 @@
 // Reading tools: get_recent_messages and search_messages.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { MessageQuery } from "../../messages/types.js";
 import type { ToolCallExtra } from "../elicit.js";
@@ -317,13 +317,13 @@ export function registerSearchMessages(server: McpServer, deps: ServerDeps): voi
       if (args.query.trim() === "") throw new ToolInputError("The search text is empty.");
       // A client that asked for progress can wait for the search index (built once, in the background)
       // and see how far along it is; others get the same answers from a scan meanwhile.
-      const progressToken = extra._meta?.progressToken;
+      const progressToken = extra.mcpReq._meta?.progressToken;
       if (progressToken !== undefined && ctx.messages.prepareSearch) {
         await ctx.messages.prepareSearch({
-          signal: extra.signal,
+          signal: extra.mcpReq.signal,
           onProgress: (done, total) =>
-            void extra
-              .sendNotification({
+            void extra.mcpReq
+              .notify({
                 method: "notifications/progress",
                 params: { progressToken, progress: done, total, message: "Indexing messages for search…" },
               })

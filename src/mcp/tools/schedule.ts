@@ -1,6 +1,6 @@
 // schedule_message, list_scheduled_messages, cancel_scheduled_message: messages sent later by the
 // MessageScheduler, which keeps them on disk so a restart loses nothing and nothing is sent twice.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { MAX_TEXT_CHARS } from "../../send/index.js";
 import { type MessageScheduler, SCHEDULED_STATUSES, type ScheduledMessage } from "../../send/scheduler.js";

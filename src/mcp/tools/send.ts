@@ -2,7 +2,7 @@
 // layer (which passes them to osascript as argv, never as script source).
 import { realpath, stat } from "node:fs/promises";
 import { basename, isAbsolute, resolve } from "node:path";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { expandPath, resolveSendableDirs } from "../../config/index.js";
 import { type Contact, classifyHandle, normalizeEmail, normalizePhone } from "../../contacts/index.js";

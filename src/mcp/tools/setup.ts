@@ -1,5 +1,5 @@
 // check_setup: the diagnostics `mac-messages-mcp doctor` also prints. Each failed check carries its fix.
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { describeError, guard, okResult, type ServerDeps } from "./context.js";
 

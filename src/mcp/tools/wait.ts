@@ -1,7 +1,7 @@
 // wait_for_new_messages: a bounded long-poll for messages newer than a ROWID, so a client without
 // resource subscriptions (most stdio clients) can still react to new messages without busy-looping.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Message } from "../../messages/types.js";
 import type { ToolCallExtra } from "../elicit.js";
@@ -75,7 +75,7 @@ export function registerWaitForNewMessages(
         });
       }
       const what = (who: string) => `New messages after #${sinceRowid}${who ? ` ${who}` : ""}`;
-      const progressToken = extra._meta?.progressToken;
+      const progressToken = extra.mcpReq._meta?.progressToken;
       const started = Date.now();
       let checkedUpTo = sinceRowid;
       let found: Message[] = [];
@@ -100,7 +100,7 @@ export function registerWaitForNewMessages(
           break;
         }
         if (progressToken !== undefined) {
-          await extra.sendNotification({
+          await extra.mcpReq.notify({
             method: "notifications/progress",
             params: {
               progressToken,
@@ -111,7 +111,9 @@ export function registerWaitForNewMessages(
           });
         }
         try {
-          await sleep(Math.min(pollIntervalMs, timeoutMs - elapsed), undefined, { signal: extra.signal });
+          await sleep(Math.min(pollIntervalMs, timeoutMs - elapsed), undefined, {
+            signal: extra.mcpReq.signal,
+          });
         } catch {
           // Cancelled by the client: it no longer wants an answer, so stop polling and return quietly.
           break;
