@@ -1,6 +1,11 @@
 // A MessagesReader that answers searches from the side index (src/messages/search-index.ts) and everything
-// else from chat.db. Any trouble with the index (not built yet, still building, unreadable, corrupt) falls
-// back to the store's linear scan, which gives the same answers, only slower.
+// else from chat.db. The index is built in a worker thread (search-index-worker.ts) so the server's event loop
+// never stalls; while it builds, a search is answered from what is indexed plus a bounded look at the rest,
+// and says so. Any other trouble with the index (unreadable, corrupt) falls back to the store's linear scan,
+// which gives the same answers, only slower. A busy index (another process building it) is retried, never
+// switched off.
+import { Worker } from "node:worker_threads";
+import { comparePositions, decodePosition } from "./date-order.js";
 import { MessagesDbError } from "./errors.js";
 import {
   type IndexProgress,
@@ -9,6 +14,7 @@ import {
   SearchIndex,
   SearchIndexError,
 } from "./search-index.js";
+import type { IndexWorkerInput, IndexWorkerMessage } from "./search-index-worker.js";
 import type { MessagesStore } from "./store.js";
 import type {
   AttachmentQuery,
@@ -26,6 +32,8 @@ import type {
 export interface IndexedReaderOptions {
   /** Where the index lives (it is (re)created there when missing or corrupt). */
   stateDir: string;
+  /** Messages per build transaction (default: the index's own). */
+  batchSize?: number;
   /** Sync with chat.db at most this often, in ms (default 1000). A sync costs one PRAGMA when nothing changed. */
   syncIntervalMs?: number;
   /** Start building in the background on the first search when the index is not ready (default true). */
@@ -34,6 +42,67 @@ export interface IndexedReaderOptions {
   onProgress?: IndexProgress;
   /** One-line notices (index moved aside, build failed): the CLI writes them to stderr. */
   log?: (line: string) => void;
+  /**
+   * While the index builds, how many of the not-yet-indexed messages (newest ROWIDs first) a search reads
+   * itself (default 60,000: a fraction of a second). The answer then says what it did not cover.
+   */
+  partialScanRows?: number;
+}
+
+/** How long to wait before retrying an index that another process holds busy. */
+const BUSY_RETRY_MS = 5_000;
+
+/** SQLite's "someone else holds the lock" errors: transient, never a reason to give up on the index. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
+/**
+ * A worker running search-index-worker next to this module. Compiled (dist/), that is plain JavaScript. From
+ * source (tsx: `npm start`, the tests) a worker thread does not inherit tsx's loader, so a two-line bootstrap
+ * registers it first.
+ */
+function startWorker(workerData: IndexWorkerInput): Worker {
+  if (!import.meta.url.endsWith(".ts")) {
+    return new Worker(new URL("./search-index-worker.js", import.meta.url), { workerData });
+  }
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./search-index-worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * Builds (or resumes) the index for a chat.db in a worker thread with its own SQLite connections.
+ * Resolves when the worker is done; rejects with the worker's error (its SQLite code kept).
+ */
+export function buildInWorker(
+  input: IndexWorkerInput,
+  onProgress?: IndexProgress,
+  onStart?: (worker: Worker) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(input);
+    onStart?.(worker);
+    let settled = false;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(error);
+      else resolve();
+    };
+    worker.on("message", (message: IndexWorkerMessage) => {
+      if (message.type === "progress") onProgress?.(message.done, message.total);
+      else if (message.type === "done") settle();
+      else settle(Object.assign(new Error(message.message), { code: message.code ?? undefined }));
+    });
+    worker.on("error", (error) => settle(error));
+    // Stopped (reader closed, server exiting) mid-way: the build resumes next time (each batch commits).
+    worker.on("exit", (code) =>
+      settle(code === 0 ? undefined : new Error(`index worker exited with ${code}`)),
+    );
+  });
 }
 
 export interface SearchPreparation {
@@ -48,6 +117,12 @@ export class IndexedMessagesReader implements MessagesReader {
   private lastSync = 0;
   private lastProgress: [number, number] | null = null;
   private readonly syncIntervalMs: number;
+  /** The running build's worker, stopped by close(). */
+  private worker: Worker | null = null;
+  /** Not before this time (ms) will a busy index be opened or built again. */
+  private retryAt = 0;
+  /** Why the last searchMessages answer may be incomplete, or null. */
+  private notice: string | null = null;
 
   constructor(
     readonly store: MessagesStore,
@@ -61,12 +136,45 @@ export class IndexedMessagesReader implements MessagesReader {
   /** Opens the index for this store; with an unusable state directory the reader simply always scans. */
   static open(store: MessagesStore, options: IndexedReaderOptions): IndexedMessagesReader {
     let index: SearchIndex | null = null;
+    let busy = false;
     try {
       index = SearchIndex.open(store, options);
     } catch (error) {
-      options.log?.(`Search index unavailable (${describe(error)}); searching by full scan.`);
+      busy = isBusy(error);
+      if (!busy) options.log?.(`Search index unavailable (${describe(error)}); searching by full scan.`);
     }
-    return new IndexedMessagesReader(store, index, options);
+    const reader = new IndexedMessagesReader(store, index, options);
+    if (busy) reader.retryLater();
+    return reader;
+  }
+
+  private retryLater(): void {
+    this.retryAt = Date.now() + BUSY_RETRY_MS;
+    this.reopen = true;
+  }
+
+  /** Set when the index could not be opened because it was busy: open it on a later search. */
+  private reopen = false;
+
+  private currentIndex(): SearchIndex | null {
+    if (!this.index && this.reopen && Date.now() >= this.retryAt) {
+      try {
+        this.index = SearchIndex.open(this.store, this.options);
+        this.reopen = false;
+      } catch (error) {
+        if (isBusy(error)) this.retryLater();
+        else {
+          this.reopen = false;
+          this.options.log?.(`Search index unavailable (${describe(error)}); searching by full scan.`);
+        }
+      }
+    }
+    return this.index;
+  }
+
+  /** Why the last `searchMessages` answer may be incomplete (the index was still being built), or null. */
+  searchNotice(): string | null {
+    return this.notice;
   }
 
   get path(): string {
@@ -78,7 +186,11 @@ export class IndexedMessagesReader implements MessagesReader {
     return this.index?.ready ?? false;
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
+    void this.worker?.terminate();
     this.index?.close();
     this.index = null;
     this.store.close();
@@ -89,8 +201,9 @@ export class IndexedMessagesReader implements MessagesReader {
    * The seam for MCP progress: a tool that got a progressToken awaits this with `onProgress` before searching.
    */
   async prepareSearch(options: SearchPreparation = {}): Promise<void> {
-    if (!this.index) return;
-    if (this.index.ready && !this.building) return;
+    const index = this.currentIndex();
+    if (!index) return;
+    if (index.ready && !this.building) return;
     const build = this.startBuild();
     if (options.onProgress) {
       this.progressListeners.add(options.onProgress);
@@ -115,18 +228,29 @@ export class IndexedMessagesReader implements MessagesReader {
   private startBuild(): Promise<void> {
     if (this.building) return this.building;
     const index = this.index;
-    if (!index) return Promise.resolve();
+    if (!index || Date.now() < this.retryAt) return Promise.resolve();
     const onProgress: IndexProgress = (done, total) => {
       this.lastProgress = [done, total];
       this.options.onProgress?.(done, total);
       for (const listener of this.progressListeners) listener(done, total);
     };
-    this.building = index
-      .build({ onProgress })
-      .then(() => undefined)
-      .catch((error: unknown) => this.indexFailed(error))
+    this.building = buildInWorker(
+      { chatDbPath: this.store.path, stateDir: this.options.stateDir, batchSize: this.options.batchSize },
+      onProgress,
+      (worker) => {
+        this.worker = worker;
+      },
+    )
+      .catch((error: unknown) => {
+        if (this.closed) return;
+        // Another process holding the index (building it too) is not a failure: try again a little later.
+        if (isBusy(error)) this.retryAt = Date.now() + BUSY_RETRY_MS;
+        else this.indexFailed(error);
+      })
       .finally(() => {
         this.building = null;
+        this.worker = null;
+        this.lastProgress = null;
       });
     return this.building;
   }
@@ -156,19 +280,21 @@ export class IndexedMessagesReader implements MessagesReader {
   }
 
   searchMessages(query: SearchQuery): Message[] {
+    this.notice = null;
     const hits = this.searchIndex(query);
     return hits ?? this.store.searchMessages(query);
   }
 
   /** Index answer, or null when the scan must answer instead. */
   private searchIndex(query: SearchQuery): Message[] | null {
-    const index = this.index;
+    const index = this.currentIndex();
     if (!index) return null;
     try {
-      if (!index.ready || this.building) {
-        if (this.options.autoBuild ?? true) void this.startBuild();
-        return null;
+      if (this.building || !index.ready) {
+        if (!this.building && (this.options.autoBuild ?? true)) void this.startBuild();
+        return this.building ? this.searchWhileBuilding(index, query) : null;
       }
+      if (index.sweepDue && (this.options.autoBuild ?? true)) void this.startBuild();
       const now = Date.now();
       if (now - this.lastSync >= this.syncIntervalMs) {
         const synced = index.sync();
@@ -179,22 +305,54 @@ export class IndexedMessagesReader implements MessagesReader {
           return null;
         }
       }
-      // Hits deleted from chat.db since they were indexed are dropped and the query repeated, so a page is
-      // as full as the scan's.
-      for (;;) {
-        const rowids = index.search(query);
-        const messages = this.store.getMessagesByRowids(rowids);
-        if (messages.length === rowids.length) return messages;
-        const found = new Set(messages.map((m) => m.rowid));
-        index.forget(rowids.filter((id) => !found.has(id)));
-      }
+      return this.fromIndex(index, query);
     } catch (error) {
       if (error instanceof SearchIndexError || error instanceof MessagesDbError) return null;
+      if (error instanceof RangeError) throw error; // a bad cursor: the caller's mistake, not the index's
       // A damaged index is replaced; anything else (chat.db busy for a moment) only skips the index this once.
       if (isCorruption(error)) this.indexFailed(error);
       else this.options.log?.(`Search index skipped for one query: ${describe(error)}`);
       return null;
     }
+  }
+
+  /**
+   * Hits deleted from chat.db since they were indexed are dropped and the query repeated, so a page is as
+   * full as the scan's.
+   */
+  private fromIndex(index: SearchIndex, query: SearchQuery): Message[] {
+    for (;;) {
+      const rowids = index.search(query);
+      const messages = this.store.getMessagesByRowids(rowids);
+      if (messages.length === rowids.length) return messages;
+      const found = new Set(messages.map((m) => m.rowid));
+      index.forget(rowids.filter((id) => !found.has(id)));
+    }
+  }
+
+  /**
+   * A search while the worker builds: the part already indexed (every ROWID up to the watermark), plus the
+   * store's own scan of the newest not-yet-indexed rows, bounded so the answer comes within about a second.
+   * When rows were left unread, `searchNotice()` says how many.
+   */
+  private searchWhileBuilding(index: SearchIndex, query: SearchQuery): Message[] {
+    const watermark = index.watermark;
+    const indexed = index.searchIndexed(query).flatMap((rowid) => this.store.getMessagesByRowids([rowid]));
+    const rest = this.store.searchAbove(query, watermark, this.options.partialScanRows ?? 60_000);
+    const direction = query.order === "asc" ? 1 : -1;
+    const key = (m: Message) => decodePosition(m.position) ?? { key: 0n, rowid: m.rowid };
+    const merged = [...new Map([...indexed, ...rest.messages].map((m) => [m.rowid, m])).values()]
+      .sort((a, b) => direction * comparePositions(key(a), key(b)))
+      .slice(0, Math.max(0, Math.floor(query.limit)));
+    if (!rest.complete) {
+      const [done, total] = this.lastProgress ?? [watermark, watermark + rest.unread];
+      const percent = total > 0 ? Math.floor((done / total) * 100) : 0;
+      this.notice =
+        `The search index is still being built (${percent}% done): searched the indexed messages and the ` +
+        `newest ${rest.scanned.toLocaleString("en-US")} of the rest; ` +
+        `${rest.unread.toLocaleString("en-US")} older messages were not searched yet. Ask again shortly for a complete answer.`;
+    }
+    return merged;
   }
 
   maxRowid(): number {
@@ -250,11 +408,19 @@ export async function buildIndex(
   store: MessagesStore,
   options: { stateDir: string; onProgress?: IndexProgress; batchSize?: number },
 ): Promise<{ path: string; scanned: number; documents: number }> {
+  const before = SearchIndex.open(store, options);
+  const watermark = before.watermark;
+  before.close();
+  // The same worker the server uses, so the CLI and the benchmark measure what users get.
+  await buildInWorker(
+    { chatDbPath: store.path, stateDir: options.stateDir, batchSize: options.batchSize },
+    options.onProgress,
+  );
   const index = SearchIndex.open(store, options);
   try {
-    const result = await index.build({ onProgress: options.onProgress });
     index.sync();
-    return { path: index.path, scanned: result.scanned, documents: index.documentCount() };
+    const scanned = store.maxRowid() > watermark ? index.watermark - watermark : 0;
+    return { path: index.path, scanned, documents: index.documentCount() };
   } finally {
     index.close();
   }

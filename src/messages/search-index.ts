@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
 import { dateToAppleNanosBigInt } from "./apple-time.js";
-import { clampToInt64, dateKey, decodePosition } from "./date-order.js";
+import { clampToInt64, dateKey, decodePosition, instantKey } from "./date-order.js";
 import { columnOrNull, hasColumn, type SchemaInfo } from "./schema.js";
 import {
   chunks,
@@ -45,6 +45,8 @@ const DEFAULT_BATCH = 5000;
 const EDIT_MARGIN_NANOS = 10n * 60n * 1_000_000_000n;
 /** How long after sending a message can still change: Messages allows 15 minutes; a day leaves room for clocks. */
 const EDIT_WINDOW_NANOS = 24n * 3600n * 1_000_000_000n;
+/** How often the full edit sweep runs (in the index worker). */
+const SWEEP_INTERVAL_MS = 24 * 3600 * 1000;
 /** FTS5's trigram tokenizer needs three characters to use the index. */
 const TRIGRAM = 3;
 /** The index's columns for the store's message filters (tapbacks are never indexed). */
@@ -373,12 +375,25 @@ export class SearchIndex {
     this.statement("DELETE FROM doc_chat WHERE rowid = ?").run(rowid);
   }
 
+  /** The edit mark: the latest edit or unsend time read so far (a date key), 0 when none. */
+  private editMark(): bigint {
+    const text = this.meta("edit_mark");
+    return text !== null && /^-?\d{1,19}$/.test(text) ? BigInt(text) : 0n;
+  }
+
+  /**
+   * Moves the edit mark to the latest edit/unsend time among these rows. Never past now (+ the margin): a
+   * bogus future date (clock error, a crafted 1e300) would otherwise hide every later edit.
+   */
   private noteEdits(rows: SourceRow[]): void {
-    let mark = BigInt(this.meta("edit_mark") ?? 0);
+    const ceiling = instantKey(new Date()) + EDIT_MARGIN_NANOS;
+    let mark = this.editMark();
     const before = mark;
     for (const row of rows) {
-      if (row.date_edited !== null && row.date_edited > mark) mark = row.date_edited;
-      if (row.date_retracted !== null && row.date_retracted > mark) mark = row.date_retracted;
+      for (const value of [row.date_edited, row.date_retracted]) {
+        const key = dateKey(value);
+        if (key !== null && key > mark && key <= ceiling) mark = key;
+      }
     }
     if (mark !== before) this.setMeta("edit_mark", mark);
   }
@@ -422,6 +437,8 @@ export class SearchIndex {
   async build(options: BuildOptions = {}): Promise<BuildResult> {
     if (this.sourceReplaced()) this.reset();
     const startedAt = dateToAppleNanosBigInt(new Date());
+    // A build from scratch reads every row, edits included: the daily sweep starts counting now.
+    if (this.watermark === 0) this.setMeta("edit_sweep_at", Date.now());
     const alreadyDone = Number(this.meta("build_done") ?? 0);
     const total = alreadyDone + this.remainingCount();
     let done = alreadyDone;
@@ -443,7 +460,7 @@ export class SearchIndex {
     }
     this.db.transaction(() => {
       // Edits made while building were either read with the row or come after `startedAt`.
-      const mark = BigInt(this.meta("edit_mark") ?? 0);
+      const mark = this.editMark();
       if (startedAt - EDIT_MARGIN_NANOS > mark) this.setMeta("edit_mark", startedAt - EDIT_MARGIN_NANOS);
       this.setMeta("ready", 1);
     })();
@@ -471,22 +488,39 @@ export class SearchIndex {
       result.added += n;
       if (n < this.batchSize) break;
     }
-    result.rechecked = this.recheckEdits(this.lastDataVersion === -1);
+    result.rechecked = this.recheckEdits(false);
     this.lastDataVersion = dataVersion;
     return result;
   }
 
+  /** True when the last full edit sweep (see `sweepEdits`) is older than a day: a background job is due. */
+  get sweepDue(): boolean {
+    const last = Number(this.meta("edit_sweep_at") ?? 0);
+    return this.ready && Date.now() - last > SWEEP_INTERVAL_MS;
+  }
+
   /**
-   * Re-reads rows edited or unsent since the last mark (minus a clock-skew margin). Messages only lets a
-   * message be edited within 15 minutes of sending (unsent within 2), so after the first sync of a process
-   * the look-up is bounded by `message.date` (Apple's message_idx_date) instead of scanning every row; the
-   * first sync of each process reads all rows once, catching anything older.
+   * Re-reads every edited or unsent row once: catches an edit made on another device that reached this Mac
+   * long after it was made (its edit time is then older than the mark). It reads the whole table, so it runs
+   * at most daily and off the main thread (the index worker), never per process or per search.
+   */
+  sweepEdits(): number {
+    const rechecked = this.recheckEdits(true);
+    this.setMeta("edit_sweep_at", Date.now());
+    return rechecked;
+  }
+
+  /**
+   * Re-reads rows edited or unsent since the edit mark (minus a clock-skew margin). Messages only lets a
+   * message be edited within 15 minutes of sending (unsent within 2), so the look-up is bounded by
+   * `message.date` (Apple's message_idx_date): incremental, whatever the size of chat.db. `full` reads every
+   * row instead (the daily sweep).
    */
   private recheckEdits(full: boolean): number {
     const edited = hasColumn(this.schema, "message", "date_edited");
     const retracted = hasColumn(this.schema, "message", "date_retracted");
     if (!edited && !retracted) return 0;
-    const since = BigInt(this.meta("edit_mark") ?? 0) - EDIT_MARGIN_NANOS;
+    const since = full ? 0n : this.editMark() - EDIT_MARGIN_NANOS;
     const conditions = [
       edited ? "m.date_edited > ?" : null,
       retracted ? "m.date_retracted > ?" : null,
@@ -494,8 +528,8 @@ export class SearchIndex {
     const bounded = full ? "" : " AND m.date >= ?";
     const stmt = this.sourceStatement(`m.ROWID <= ?${bounded} AND (${conditions.join(" OR ")})`);
     const params: unknown[] = [this.watermark];
-    if (!full) params.push(since - EDIT_WINDOW_NANOS);
-    const rows = this.sourceRows(stmt, ...params, ...conditions.map(() => since));
+    if (!full) params.push(clampToInt64(since - EDIT_WINDOW_NANOS));
+    const rows = this.sourceRows(stmt, ...params, ...conditions.map(() => clampToInt64(since)));
     if (rows.length === 0) return 0;
     this.db.transaction(() => {
       this.writeRows(rows, this.chatsOfRowids(rows.map((r) => r.ROWID)), true);
@@ -526,6 +560,14 @@ export class SearchIndex {
    */
   search(query: SearchQuery): number[] {
     if (!this.ready) throw new SearchIndexError("The search index is not built yet.");
+    return this.searchIndexed(query);
+  }
+
+  /**
+   * Like `search`, over whatever is indexed so far (every ROWID up to the watermark while a build runs):
+   * for answering during a build, together with a scan of the rest.
+   */
+  searchIndexed(query: SearchQuery): number[] {
     const mode = query.mode ?? "substring";
     const matcher = createTextMatcher(query.text, mode);
     if (matcher.needle.trim().length === 0) return [];

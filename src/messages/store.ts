@@ -697,6 +697,66 @@ export class MessagesStore implements MessagesReader {
     });
   }
 
+  /**
+   * Search over the rows above a ROWID only, newest ROWIDs first, reading at most `maxRows` of them: the bounded
+   * look at what the search index has not reached while it builds. Matches come in date order, at most
+   * `query.limit`; `complete` says whether every row above the ROWID was read, `unread` how many were not.
+   */
+  searchAbove(
+    query: SearchQuery,
+    aboveRowid: number,
+    maxRows: number,
+  ): { messages: Message[]; complete: boolean; scanned: number; unread: number } {
+    const matcher = createTextMatcher(query.text, query.mode);
+    const limit = Math.max(0, Math.floor(query.limit));
+    if (matcher.needle.trim().length === 0 || limit === 0) {
+      return { messages: [], complete: true, scanned: 0, unread: 0 };
+    }
+    return this.run(() => {
+      const { cursor, ...filter } = query;
+      const start = cursor === undefined ? null : decodePosition(cursor);
+      if (cursor !== undefined && !start)
+        throw new RangeError("SearchQuery.cursor is not a Message.position");
+      const direction = query.order === "asc" ? "asc" : "desc";
+      const { where, params } = this.buildMessageFilter(filter, false);
+      const rows = this.statement(
+        `SELECT m.ROWID AS ROWID, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}, CAST(m.date AS TEXT) AS sort_date
+         FROM message m WHERE m.ROWID > ? AND ${where} ORDER BY m.ROWID DESC`,
+      );
+      const hits: { rowid: number; position: Position }[] = [];
+      let scanned = 0;
+      let lowest = Number.POSITIVE_INFINITY;
+      let complete = true;
+      for (const row of rows.iterate(aboveRowid, ...params) as Iterable<SearchableRow>) {
+        if (scanned >= maxRows) {
+          complete = false;
+          break;
+        }
+        scanned++;
+        lowest = row.ROWID;
+        if (dateKey(row.sort_date) === null) continue;
+        const position = rowPosition(row.sort_date, row.ROWID);
+        if (start) {
+          const order = comparePositions(position, start);
+          if (direction === "desc" ? order >= 0 : order <= 0) continue;
+        }
+        const text = searchableText(row.text, row.attributedBody);
+        if (text !== null && matcher.matches(text)) hits.push({ rowid: row.ROWID, position });
+      }
+      hits.sort((a, b) => comparePositionsIn(direction, a.position, b.position));
+      const unread = complete
+        ? 0
+        : (
+            this.statement("SELECT COUNT(*) AS n FROM message WHERE ROWID > ? AND ROWID < ?").get(
+              aboveRowid,
+              lowest,
+            ) as { n: number }
+          ).n;
+      const messages = this.getMessagesByRowids(hits.slice(0, limit).map((h) => h.rowid));
+      return { messages, complete, scanned, unread };
+    });
+  }
+
   /** Full messages for these ROWIDs, in the order given (used by search and the index). */
   getMessagesByRowids(rowids: number[]): Message[] {
     if (rowids.length === 0) return [];

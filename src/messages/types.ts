@@ -201,6 +201,11 @@ export interface MessagesReader {
   /** How a handle has been reached: services seen and the last time for each. */
   serviceHistory(handleId: string): { service: Service; lastUsed: Date | null; messageCount: number }[];
   /**
+   * Optional: why the last `searchMessages` answer may be incomplete (e.g. the search index is still being
+   * built, so only part of the history was searched), as a sentence to show with the results; null when complete.
+   */
+  searchNotice?(): string | null;
+  /**
    * Optional: get searches ready (e.g. build a search index) and resolve when they are, reporting progress.
    * Readers without anything to prepare leave it out; searching works either way.
    */

@@ -402,17 +402,20 @@ describe("search index on a hand-built chat.db", () => {
     assertAllSame(store, index, queriesFor(f));
   });
 
-  test("an old message changed outside Messages' edit window is caught when the index is next opened", () => {
+  test("an old message changed outside Messages' edit window is caught by the daily sweep, not by every process", () => {
     const old = store.searchMessages({ text: "quick brown fox", limit: 1 })[0]!;
     f.writer.db
       .prepare("UPDATE message SET text = NULL, attributedBody = ?, date_edited = ? WHERE ROWID = ?")
       .run(encodeAttributedBody("the slow green turtle"), appleNow(), old.rowid);
-    // Same process: only recent messages are re-checked, so this (impossible in Messages) change is not seen yet.
+    // Syncs re-check only recently sent messages (Messages' edit window), in this process and a new one alike.
     index.sync();
-    // A new process (or server restart) re-reads every edited row once.
     const reopened = SearchIndex.open(store, { stateDir });
     try {
       reopened.sync();
+      assert.deepEqual(reopened.search({ text: "green turtle", limit: 5 }), []);
+      assert.equal(reopened.sweepDue, false, "a fresh build has just read every row");
+      // The daily sweep (run by the index worker) reads every edited row once.
+      assert.ok(reopened.sweepEdits() >= 1);
       assert.ok(assertSame(store, reopened, { text: "green turtle", limit: 5 }).includes(old.rowid));
       assertSame(store, reopened, { text: "quick brown fox", limit: 5 });
     } finally {

@@ -353,6 +353,9 @@ export function registerSearchMessages(server: McpServer, deps: ServerDeps): voi
         note = " No exact matches; showing typo-tolerant matches.";
         found = search(mode);
       }
+      // The search index may still be building: the reader then says what it did not search yet.
+      const incomplete = ctx.messages.searchNotice?.() ?? null;
+      if (incomplete) note += ` ${incomplete}`;
       const { page, nextCursor } = positionPage(found, limit);
       const shown = page.map((m) => ctx.messageView(m));
       const what = (who: string) =>
