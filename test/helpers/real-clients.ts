@@ -14,6 +14,7 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { homedir } from "node:os";
@@ -112,6 +113,8 @@ export function installRealClients(log: (line: string) => void = () => {}): Real
       conformance: versionOf(bins.node22, [bins.conformance, "--version"]),
     };
     writeFileSync(join(staging, STAMP_FILE), `${JSON.stringify(versions, null, 2)}\n`);
+    // A folder without a stamp is an interrupted install or removal: replace it.
+    if (!findRealClients()) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(staging, dir);
     } catch (error) {
@@ -134,13 +137,20 @@ export function installRealClients(log: (line: string) => void = () => {}): Real
   return installed;
 }
 
-/** Complete installs of earlier pins are removed, so a changed pin does not leave 700 MB behind. */
+/** Installs of other pins older than this are removed when a new pin is installed. */
+const STALE_PIN_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Complete installs of other pins are removed once a week old, so changed pins do not pile up 700 MB each,
+ * while a checkout still on the previous pin (another worktree, a branch) keeps its clients for a while.
+ */
 function pruneOtherPins(current: string, log: (line: string) => void): void {
   const parent = dirname(current);
   for (const entry of readdirSync(parent)) {
     const path = join(parent, entry);
     if (path === current || entry.includes(".staging-")) continue;
-    if (!existsSync(join(path, STAMP_FILE))) continue;
+    const stamp = join(path, STAMP_FILE);
+    if (!existsSync(stamp) || Date.now() - statSync(stamp).mtimeMs < STALE_PIN_MS) continue;
     log(`Removing the real clients of an earlier pin: ${path}`);
     rmSync(path, { recursive: true, force: true });
   }
