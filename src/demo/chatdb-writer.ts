@@ -123,6 +123,8 @@ export interface AttachmentInput {
   uti: string | null;
   totalBytes: number;
   isSticker?: boolean;
+  /** What a sticker or Genmoji shows (`emoji_image_short_description`); its content identifier is derived. */
+  imageDescription?: string | null;
   isOutgoing?: boolean;
   /** Default: now. Stored in seconds since 2001 like Messages does for attachments. */
   createdDate?: Date;
@@ -279,9 +281,10 @@ export class ChatDbWriter {
       ),
       attachment: db.prepare(
         `INSERT INTO attachment (guid, created_date, start_date, filename, uti, mime_type, transfer_state,
-           is_outgoing, transfer_name, total_bytes, is_sticker, hide_attachment, original_guid)
+           is_outgoing, transfer_name, total_bytes, is_sticker, hide_attachment, original_guid,
+           emoji_image_content_identifier, emoji_image_short_description)
          VALUES (@guid, @created, @created, @path, @uti, @mimeType, @transferState,
-           @isOutgoing, @name, @totalBytes, @isSticker, 0, @guid)`,
+           @isOutgoing, @name, @totalBytes, @isSticker, 0, @guid, @emojiId, @emojiDescription)`,
       ),
       messageAttachment: db.prepare(
         "INSERT INTO message_attachment_join (message_id, attachment_id) VALUES (?, ?)",
@@ -421,6 +424,8 @@ export class ChatDbWriter {
           name: input.name,
           totalBytes: input.totalBytes,
           isSticker: bool(input.isSticker),
+          emojiId: input.imageDescription ? `genmoji-${guid}` : null,
+          emojiDescription: input.imageDescription ?? null,
         }).lastInsertRowid,
       );
       // Apple's trigger on this join sets message.cache_has_attachments = 1 (done here while it is deferred).

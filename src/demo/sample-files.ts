@@ -36,8 +36,17 @@ function pngChunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, typeAndData, crc]);
 }
 
-/** An 8-bit RGB PNG of a sunset-like gradient. */
-export function makePng(width = 48, height = 32): Buffer {
+/**
+ * An 8-bit RGB PNG of a sunset-like gradient. `grain` (0–255) adds deterministic film grain, which does not
+ * compress: a 2400×1800 image with grain 48 is a phone-photo-sized file of several megabytes.
+ */
+export function makePng(width = 48, height = 32, grain = 0): Buffer {
+  let state = 0x2545f491;
+  const noise = () => {
+    if (grain === 0) return 0;
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return (state >>> 24) % grain;
+  };
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -51,16 +60,17 @@ export function makePng(width = 48, height = 32): Buffer {
     for (let x = 0; x < width; x++) {
       const at = y * rowBytes + 1 + x * 3;
       const sky = y / (height - 1);
-      raw[at] = Math.round(250 - 90 * sky);
-      raw[at + 1] = Math.round(170 - 120 * sky + 20 * Math.sin(x / 5));
-      raw[at + 2] = Math.round(90 + 110 * sky);
+      raw[at] = Math.min(255, Math.round(250 - 90 * sky) + noise());
+      raw[at + 1] = Math.min(255, Math.round(170 - 120 * sky + 20 * Math.sin(x / 5)) + noise());
+      raw[at + 2] = Math.min(255, Math.round(90 + 110 * sky) + noise());
     }
   }
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([
     signature,
     pngChunk("IHDR", header),
-    pngChunk("IDAT", deflateSync(raw)),
+    // Grain does not compress anyway: the fastest level keeps demo generation quick.
+    pngChunk("IDAT", deflateSync(raw, { level: grain > 0 ? 1 : 6 })),
     pngChunk("IEND", Buffer.alloc(0)),
   ]);
 }

@@ -256,18 +256,44 @@ export function looksLikeImage(mimeType: string | null, name: string | null): bo
   return /\.(png|jpe?g|gif|webp|heic|heif|tiff?|bmp)$/i.test(name ?? "");
 }
 
+/** Longest side, in pixels, of an image sent to a model: what vision models use without scaling down again. */
+export const PREVIEW_MAX_SIDE = 1568;
+/** Photos larger than this are not decoded at all (a 48 MP ProRAW is about 75 MB). */
+export const MAX_IMAGE_INPUT_BYTES = 100 * 1024 * 1024;
+
 export type ImagePreview =
-  | { ok: true; data: Buffer; mimeType: string; convertedFrom: string | null }
+  | {
+      ok: true;
+      data: Buffer;
+      mimeType: string;
+      /** "image/heic" when a HEIC photo was converted; null otherwise. */
+      convertedFrom: string | null;
+      /** Size of the original when it was scaled down or re-encoded to fit; null when sent as is. */
+      resizedFrom: { width: number; height: number; bytes: number } | null;
+      width: number | null;
+      height: number | null;
+    }
   | { ok: false; reason: string };
 
+export interface ImagePreviewOptions {
+  /** The largest image to return, in bytes (default 1 MiB). Larger ones are scaled down to fit. */
+  maxBytes?: number;
+  /** Longest side of a scaled-down image (default PREVIEW_MAX_SIDE). */
+  maxSide?: number;
+}
+
 /**
- * An image small enough to show inline: PNG/JPEG/GIF/WebP as they are, HEIC converted to JPEG with
- * heic-convert (libheif compiled to JavaScript, so no native build). Anything else: a reason in words.
+ * An image to show inline. PNG/JPEG/GIF/WebP within `maxBytes` go as they are; larger ones, and HEIC
+ * photos (decoded by heic-convert: sharp's prebuilt libvips has no HEVC decoder), are scaled down with
+ * sharp to at most `maxSide` pixels on the longest side and re-encoded as JPEG, lowering quality and then
+ * size until they fit. Anything else: a reason in words.
  */
 export async function imagePreview(
   realPath: string,
-  maxBytes: number = MAX_INLINE_IMAGE_BYTES,
+  options: ImagePreviewOptions | number = {},
 ): Promise<ImagePreview> {
+  const { maxBytes = MAX_INLINE_IMAGE_BYTES, maxSide = PREVIEW_MAX_SIDE } =
+    typeof options === "number" ? { maxBytes: options } : options;
   const handle = await open(realPath, "r");
   const head = Buffer.alloc(32);
   let size: number;
@@ -280,41 +306,90 @@ export async function imagePreview(
   const type = sniffImageType(head);
   if (type === null)
     return { ok: false, reason: "no preview: the file is not a PNG, JPEG, GIF, WebP or HEIC image" };
-  if (type === "image/heic") return heicPreview(realPath, size, maxBytes);
-  if (!INLINE_IMAGE_TYPES.has(type)) return { ok: false, reason: `no preview for ${type}` };
-  if (size > maxBytes) {
-    return {
-      ok: false,
-      reason: `no inline preview: the image is ${formatSize(size)}, over the ${formatSize(maxBytes)} limit`,
-    };
+  if (type !== "image/heic" && !INLINE_IMAGE_TYPES.has(type))
+    return { ok: false, reason: `no preview for ${type}` };
+  if (type !== "image/heic" && size <= maxBytes) {
+    const data = await readCapped(realPath, maxBytes);
+    const { width, height } = await imageSize(data);
+    return { ok: true, data, mimeType: type, convertedFrom: null, resizedFrom: null, width, height };
   }
-  return { ok: true, data: await readCapped(realPath, maxBytes), mimeType: type, convertedFrom: null };
+  const limit = type === "image/heic" ? MAX_HEIC_INPUT_BYTES : MAX_IMAGE_INPUT_BYTES;
+  const label = type === "image/heic" ? "HEIC preview not available" : "no inline preview";
+  if (size > limit) {
+    return { ok: false, reason: `${label}: the file is ${formatSize(size)}, too large to convert` };
+  }
+  let input: Buffer;
+  try {
+    input = await readCapped(realPath, limit);
+    if (type === "image/heic") {
+      const { default: convert } = await import("heic-convert");
+      const output = await convert({ buffer: new Uint8Array(input), format: "JPEG", quality: 0.92 });
+      input = output instanceof Uint8Array ? Buffer.from(output) : Buffer.from(new Uint8Array(output));
+    }
+  } catch (error) {
+    return { ok: false, reason: `${label}: the image could not be converted (${firstLine(error)})` };
+  }
+  try {
+    const scaled = await scaleToFit(input, maxBytes, maxSide);
+    if (scaled === null) {
+      return {
+        ok: false,
+        reason: `${label}: even scaled down it stays over the ${formatSize(maxBytes)} limit`,
+      };
+    }
+    const original = await imageSize(input);
+    return {
+      ok: true,
+      data: scaled.data,
+      mimeType: "image/jpeg",
+      convertedFrom: type === "image/heic" ? "image/heic" : null,
+      resizedFrom: { width: original.width ?? 0, height: original.height ?? 0, bytes: size },
+      width: scaled.width,
+      height: scaled.height,
+    };
+  } catch (error) {
+    return { ok: false, reason: `${label}: the image could not be scaled down (${firstLine(error)})` };
+  }
 }
 
-async function heicPreview(realPath: string, size: number, maxBytes: number): Promise<ImagePreview> {
-  if (size > MAX_HEIC_INPUT_BYTES) {
-    return {
-      ok: false,
-      reason: `HEIC preview not available: the file is ${formatSize(size)}, too large to convert`,
-    };
-  }
-  let jpeg: Buffer;
+async function imageSize(data: Buffer): Promise<{ width: number | null; height: number | null }> {
   try {
-    const { default: convert } = await import("heic-convert");
-    const input = await readCapped(realPath, MAX_HEIC_INPUT_BYTES);
-    const output = await convert({ buffer: new Uint8Array(input), format: "JPEG", quality: 0.8 });
-    jpeg = output instanceof Uint8Array ? Buffer.from(output) : Buffer.from(new Uint8Array(output));
-  } catch (error) {
-    return {
-      ok: false,
-      reason: `HEIC preview not available: the image could not be converted (${firstLine(error)})`,
-    };
+    const { default: sharp } = await import("sharp");
+    const meta = await sharp(data, { animated: false }).metadata();
+    const rotated = (meta.orientation ?? 1) >= 5;
+    const width = meta.width ?? null;
+    const height = meta.height ?? null;
+    return rotated ? { width: height, height: width } : { width, height };
+  } catch {
+    return { width: null, height: null };
   }
-  if (jpeg.length > maxBytes) {
-    return {
-      ok: false,
-      reason: `HEIC preview not available: converted to JPEG it is ${formatSize(jpeg.length)}, over the ${formatSize(maxBytes)} limit`,
-    };
+}
+
+/**
+ * JPEG of at most `maxSide` px and `maxBytes`: first lower quality, then smaller sides. Upright (EXIF
+ * rotation applied), first frame of animations, transparency flattened on white. null if nothing fits.
+ */
+async function scaleToFit(
+  input: Buffer,
+  maxBytes: number,
+  maxSide: number,
+): Promise<{ data: Buffer; width: number; height: number } | null> {
+  const { default: sharp } = await import("sharp");
+  for (const side of [
+    maxSide,
+    Math.round(maxSide * 0.75),
+    Math.round(maxSide / 2),
+    Math.round(maxSide / 4),
+  ]) {
+    for (const quality of [82, 70, 55]) {
+      const { data, info } = await sharp(input, { animated: false, failOn: "none" })
+        .rotate()
+        .resize({ width: side, height: side, fit: "inside", withoutEnlargement: true })
+        .flatten({ background: "#ffffff" })
+        .jpeg({ quality, mozjpeg: true })
+        .toBuffer({ resolveWithObject: true });
+      if (data.length <= maxBytes) return { data, width: info.width, height: info.height };
+    }
   }
-  return { ok: true, data: jpeg, mimeType: "image/jpeg", convertedFrom: "image/heic" };
+  return null;
 }

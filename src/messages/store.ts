@@ -24,6 +24,13 @@ import {
   notMessagesDbError,
   permissionDeniedError,
 } from "./errors.js";
+import {
+  messageFromRow,
+  OPTIONAL_MESSAGE_COLUMNS,
+  previewOf,
+  rowText,
+  type MessageRow as SelectedMessageRow,
+} from "./message-row.js";
 import { columnOrNull, hasColumn, missingTables, readSchema, type SchemaInfo } from "./schema.js";
 import {
   chunks,
@@ -35,10 +42,8 @@ import {
   statementCache,
   windowClause,
 } from "./sql.js";
-import { parseMessageSummaryInfo } from "./summary-info.js";
 import {
   associatedGuidForms,
-  foldTapbacks,
   isTapbackType,
   parseAssociatedGuid,
   TAPBACK_ADD_MIN,
@@ -46,7 +51,6 @@ import {
   type TapbackEvent,
 } from "./tapbacks.js";
 import { createTextMatcher, searchableText, textColumn } from "./text-match.js";
-import { attributedBodyText } from "./typedstream.js";
 import type {
   Attachment,
   AttachmentQuery,
@@ -57,6 +61,7 @@ import type {
   Message,
   MessageQuery,
   MessagesReader,
+  ReplyTarget,
   SearchQuery,
   Service,
 } from "./types.js";
@@ -72,33 +77,8 @@ const MESSAGE_FILTER_COLUMNS: FilterColumns = {
   inChats: (list) => `m.ROWID IN (SELECT message_id FROM chat_message_join WHERE chat_id IN (${list}))`,
 };
 
-/** Raw message row as selected by `messageSelect`. */
-interface MessageRow {
-  ROWID: number;
-  guid: string;
-  /** Usually text; any SQLite type in a damaged database (read through `textColumn`). */
-  text: unknown;
-  attributedBody: Buffer | null;
-  handle_id: number | null;
-  service: string | null;
-  date: number | bigint | null;
-  date_read: number | bigint | null;
-  date_edited: number | bigint | null;
-  date_retracted: number | bigint | null;
-  is_from_me: number;
-  is_read: number;
-  subject: string | null;
-  item_type: number | null;
-  group_title: string | null;
-  expressive_send_style_id: string | null;
-  thread_originator_guid: string | null;
-  message_summary_info: Buffer | null;
-  associated_message_guid: string | null;
-  associated_message_type: number | null;
-  associated_message_emoji: string | null;
-  part_count: number | null;
-  cache_has_attachments: number | null;
-  chat_id: number | null;
+/** A message row as the store selects it: the columns message-row.ts reads, plus the date it was ordered by. */
+interface MessageRow extends SelectedMessageRow {
   /** The date the row was ordered by, as exact decimal text (nanosecond dates exceed 2^53). */
   sort_date: string | number | null;
 }
@@ -141,6 +121,7 @@ interface AttachmentRow {
   uti: string | null;
   total_bytes: number | null;
   is_sticker: number | null;
+  emoji_image_short_description: string | null;
   created_date: number | bigint | null;
 }
 
@@ -232,26 +213,10 @@ export class MessagesStore implements MessagesReader {
       "m.ROWID AS ROWID",
       "m.guid AS guid",
       "m.text AS text",
-      col("attributedBody"),
       "m.handle_id AS handle_id",
-      col("service"),
       "m.date AS date",
-      col("date_read"),
-      col("date_edited"),
-      col("date_retracted"),
       "m.is_from_me AS is_from_me",
-      col("is_read"),
-      col("subject"),
-      col("item_type"),
-      col("group_title"),
-      col("expressive_send_style_id"),
-      col("thread_originator_guid"),
-      col("message_summary_info"),
-      col("associated_message_guid"),
-      col("associated_message_type"),
-      col("associated_message_emoji"),
-      col("part_count"),
-      col("cache_has_attachments"),
+      ...OPTIONAL_MESSAGE_COLUMNS.map(col),
     ].join(", ");
     this.messageSelect = `${columns}, (SELECT cmj.chat_id FROM chat_message_join cmj WHERE cmj.message_id = m.ROWID LIMIT 1) AS chat_id, CAST(m.date AS TEXT) AS sort_date`;
     this.chatMessageSelect = `${columns}, j.chat_id AS chat_id, CAST(m.date AS TEXT) AS sort_date`;
@@ -775,51 +740,36 @@ export class MessagesStore implements MessagesReader {
       rows.filter((r) => r.cache_has_attachments !== 0).map((r) => r.ROWID),
     );
     const tapbacks = this.tapbacksFor(rows);
+    const context = {
+      handle: (rowid: number | null | undefined) => this.handle(rowid),
+      replyTargets: this.replyTargetsFor(rows),
+    };
     return rows.map((row) =>
-      this.messageFromRow(row, attachments.get(row.ROWID) ?? [], tapbacks.get(row.guid) ?? []),
+      messageFromRow(
+        row,
+        attachments.get(row.ROWID) ?? [],
+        tapbacks.get(row.guid) ?? [],
+        context,
+        encodePosition(rowPosition(row.sort_date, row.ROWID)),
+      ),
     );
   }
 
-  private messageFromRow(row: MessageRow, attachments: Attachment[], tapbackEvents: TapbackEvent[]): Message {
-    const edit = parseMessageSummaryInfo(row.message_summary_info);
-    let text: string | null = textColumn(row.text) || null;
-    let textSource: Message["textSource"] = text !== null ? "text" : "none";
-    if (text === null) {
-      const decoded = attributedBodyText(
-        row.attributedBody instanceof Uint8Array ? row.attributedBody : null,
-      );
-      if (decoded) {
-        text = decoded;
-        textSource = "attributedBody";
-      }
+  /** The messages these rows reply to, looked up in one query: ROWID and first words. */
+  private replyTargetsFor(rows: MessageRow[]): Map<string, ReplyTarget> {
+    const result = new Map<string, ReplyTarget>();
+    const guids = [...new Set(rows.map((r) => r.thread_originator_guid).filter((g): g is string => !!g))];
+    for (const chunk of chunks(guids, 900)) {
+      const found = this.db
+        .prepare(
+          `SELECT m.ROWID AS ROWID, m.guid AS guid, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}
+           FROM message m WHERE m.guid IN (${placeholders(chunk)})`,
+        )
+        .all(...chunk) as Pick<MessageRow, "ROWID" | "guid" | "text" | "attributedBody">[];
+      for (const r of found)
+        result.set(r.guid, { guid: r.guid, rowid: r.ROWID, preview: previewOf(rowText(r)) });
     }
-    const dateEdited = appleNanosToDate(row.date_edited);
-    const dateRetracted = appleNanosToDate(row.date_retracted);
-    return {
-      rowid: row.ROWID,
-      guid: row.guid,
-      text,
-      textSource,
-      date: appleNanosToDate(row.date) ?? new Date(0),
-      position: encodePosition(rowPosition(row.sort_date, row.ROWID)),
-      dateRead: appleNanosToDate(row.date_read),
-      dateEdited,
-      isFromMe: row.is_from_me === 1,
-      isRead: row.is_from_me === 1 || row.is_read === 1,
-      handle: this.handle(row.handle_id),
-      service: (row.service ?? "iMessage") as Service,
-      chatRowid: row.chat_id,
-      attachments,
-      tapbacks: foldTapbacks(tapbackEvents),
-      isEdited: (edit?.editedParts.length ?? 0) > 0 || (dateEdited !== null && dateRetracted === null),
-      isUnsent: (edit?.unsentParts.length ?? 0) > 0 || dateRetracted !== null,
-      edit,
-      replyToGuid: row.thread_originator_guid,
-      subject: textColumn(row.subject),
-      itemType: row.item_type ?? 0,
-      groupTitle: textColumn(row.group_title),
-      expressiveSendStyle: row.expressive_send_style_id,
-    };
+    return result;
   }
 
   private tapbacksFor(rows: MessageRow[]): Map<string, TapbackEvent[]> {
@@ -877,6 +827,7 @@ export class MessagesStore implements MessagesReader {
       col("uti"),
       col("total_bytes"),
       col("is_sticker"),
+      col("emoji_image_short_description"),
       col("created_date"),
     ].join(", ");
   }
@@ -891,6 +842,7 @@ export class MessagesStore implements MessagesReader {
       uti: row.uti,
       sizeBytes: row.total_bytes ?? 0,
       isSticker: row.is_sticker === 1,
+      imageDescription: row.emoji_image_short_description || null,
       createdAt: appleNanosToDate(row.created_date),
     };
   }

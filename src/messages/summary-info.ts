@@ -2,17 +2,21 @@
 // Keys used here: `ep` edited part indexes, `rp` retracted (unsent) part indexes, `ec` edit history
 // (part index as a string → [{ d: seconds since 2001, t: attributedBody typedstream of that version }]).
 // Others seen (`otr` part ranges, `ust`, `amc`, `euh`) are not needed to show history.
+// macOS 26 also keeps Messages' translation of a message here (see TRANSLATION_KEY).
 
 import bplistCreator from "bplist-creator";
 import { appleSecondsToDate, dateToAppleSeconds } from "./apple-time.js";
 import { parseBinaryPlist } from "./binary-plist.js";
 import { DecodeBudget, type DecodeLimits } from "./decode-limits.js";
+import { archivePartEntries, unarchive } from "./keyed-archive.js";
 import { attributedBodyText } from "./typedstream.js";
 import { encodeAttributedBody } from "./typedstream-encode.js";
-import type { EditInfo, EditRecord } from "./types.js";
+import type { EditInfo, EditRecord, Translation } from "./types.js";
 import { parseXmlPlist } from "./xml-plist.js";
 
 export interface EditHistoryInput {
+  /** A translation to store as macOS 26 does (see TRANSLATION_KEY). */
+  translation?: { text: string; language?: string; sourceLanguage?: string };
   editedParts: number[];
   unsentParts: number[];
   /** Versions per part, oldest first. Texts with U+FFFC may name the attachment guids of that version. */
@@ -66,6 +70,42 @@ export const SUMMARY_INFO_LIMITS: Readonly<Partial<DecodeLimits>> = Object.freez
 });
 
 /**
+ * macOS 26 keeps Messages' translation of a message under `tmp`: an NSKeyedArchiver archive of
+ * { part index → [ { translatedText: NSAttributedString, translationLanguage: "fr_FR", sourceLanguage: "en_US" } ] }
+ * (as in the real imessage-exporter test database). Parts are joined in order.
+ */
+export const TRANSLATION_KEY = "tmp";
+
+function translationFrom(value: unknown, budget: DecodeBudget): Translation | null {
+  if (!(value instanceof Uint8Array)) return null;
+  const archive = unarchive(value, budget);
+  if (!isRecord(archive)) return null;
+  const texts: string[] = [];
+  let language: string | null = null;
+  let sourceLanguage: string | null = null;
+  const parts = Object.keys(archive)
+    .filter((k) => /^\d+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b));
+  for (const part of parts) {
+    const entries = archive[part];
+    for (const entry of Array.isArray(entries) ? entries : [entries]) {
+      if (!isRecord(entry) || typeof entry.translatedText !== "string") continue;
+      if (entry.translatedText.trim() !== "") texts.push(entry.translatedText);
+      if (typeof entry.translationLanguage === "string") language ??= entry.translationLanguage;
+      if (typeof entry.sourceLanguage === "string") sourceLanguage ??= entry.sourceLanguage;
+    }
+  }
+  if (texts.length === 0) return null;
+  return { text: texts.join("\n"), language, sourceLanguage };
+}
+
+/** What message_summary_info says: edit/unsend history and (macOS 26) a translation. */
+export interface SummaryInfo {
+  edit: EditInfo | null;
+  translation: Translation | null;
+}
+
+/**
  * Edit/unsend info of a message, or null when there is none (or the blob is absent, unreadable, or past the
  * decode limits). Never throws.
  */
@@ -73,9 +113,19 @@ export function parseMessageSummaryInfo(
   blob: Uint8Array | null | undefined,
   limits: Partial<DecodeLimits> = SUMMARY_INFO_LIMITS,
 ): EditInfo | null {
-  if (!(blob instanceof Uint8Array) || blob.length < 8) return null;
+  return readSummaryInfo(blob, limits).edit;
+}
+
+/** Everything read from message_summary_info; both parts null when absent, unreadable or past the limits. Never throws. */
+export function readSummaryInfo(
+  blob: Uint8Array | null | undefined,
+  limits: Partial<DecodeLimits> = SUMMARY_INFO_LIMITS,
+): SummaryInfo {
+  const none: SummaryInfo = { edit: null, translation: null };
+  if (!(blob instanceof Uint8Array) || blob.length < 8) return none;
   let root: unknown;
   let history: Record<number, EditRecord[]>;
+  let translation: Translation | null;
   try {
     const budget = new DecodeBudget(limits);
     budget.checkSize(blob.length);
@@ -86,17 +136,19 @@ export function parseMessageSummaryInfo(
       buffer.subarray(0, 5).toString("latin1") === "<?xml"
     ) {
       root = parseXmlPlist(buffer.toString("utf8"), budget);
-    } else return null;
-    if (!isRecord(root)) return null;
+    } else return none;
+    if (!isRecord(root)) return none;
     history = historyFrom(root.ec, budget);
+    translation = translationFrom(root[TRANSLATION_KEY], budget);
   } catch {
-    return null;
+    return none;
   }
   const unsentParts = partList(root.rp);
   let editedParts = partList(root.ep);
   if (editedParts.length === 0) editedParts = Object.keys(history).map(Number);
-  if (editedParts.length === 0 && unsentParts.length === 0 && Object.keys(history).length === 0) return null;
-  return { editedParts, unsentParts, history };
+  if (editedParts.length === 0 && unsentParts.length === 0 && Object.keys(history).length === 0)
+    return { edit: null, translation };
+  return { edit: { editedParts, unsentParts, history }, translation };
 }
 
 function checkParts(parts: number[], what: string): number[] {
@@ -138,6 +190,14 @@ export function encodeMessageSummaryInfo(info: EditHistoryInput): Buffer {
   if (Object.keys(ec).length > 0) plist.ec = ec;
   if (editedParts.length > 0) plist.ep = editedParts;
   if (unsentParts.length > 0) plist.rp = unsentParts;
+  if (info.translation) {
+    const fields: Record<string, { value: string; attributed?: boolean }> = {
+      translatedText: { value: info.translation.text, attributed: true },
+    };
+    if (info.translation.language) fields.translationLanguage = { value: info.translation.language };
+    if (info.translation.sourceLanguage) fields.sourceLanguage = { value: info.translation.sourceLanguage };
+    plist[TRANSLATION_KEY] = archivePartEntries({ 0: fields });
+  }
   plist.ust = true;
   return bplistCreator(plist);
 }

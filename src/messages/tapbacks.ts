@@ -58,9 +58,9 @@ export interface TapbackEvent {
 }
 
 /**
- * Replays add/remove events in time order and keeps what is still showing: one reaction per
- * person, per part, per kind (a removal only cancels the same kind; emoji reactions are told
- * apart by their emoji).
+ * Replays add/remove events in time order and keeps what Messages still shows: one reaction per person per
+ * message part, the newest (a new tapback replaces that person's previous one). A removal takes away that
+ * person's reaction only when it is of the kind removed (emoji reactions are told apart by their emoji).
  */
 export function foldTapbacks(events: TapbackEvent[]): Tapback[] {
   const sorted = [...events].sort((a, b) => a.date.getTime() - b.date.getTime());
@@ -69,13 +69,17 @@ export function foldTapbacks(events: TapbackEvent[]): Tapback[] {
     const kind = tapbackKind(event.type);
     if (!kind) continue;
     const who = event.isFromMe ? "me" : `h${event.handle?.rowid ?? "?"}`;
-    const key = `${who}|${event.part}|${kind}|${kind === "emoji" ? (event.emoji ?? "") : ""}`;
+    const key = `${who}|${event.part}`;
+    const emoji = kind === "emoji" ? event.emoji : null;
     if (event.type >= TAPBACK_REMOVE_MIN) {
-      live.delete(key);
+      const current = live.get(key);
+      if (current && current.kind === kind && (kind !== "emoji" || current.emoji === emoji)) live.delete(key);
     } else {
+      // Delete first so the map's order (the order reactions are listed in) follows the newest change.
+      live.delete(key);
       live.set(key, {
         kind,
-        emoji: kind === "emoji" ? event.emoji : null,
+        emoji,
         isFromMe: event.isFromMe,
         handle: event.isFromMe ? null : event.handle,
         date: event.date,

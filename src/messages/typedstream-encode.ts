@@ -13,6 +13,10 @@ export interface EncodeAttributedBodyOptions {
   mutable?: boolean;
   /** File transfer guids, one per U+FFFC in the text, in order (stored verbatim, e.g. "at_0_<GUID>"). */
   attachmentGuids?: string[];
+  /** Voice-message transcriptions (`IMAudioTranscription`), by U+FFFC index (null or absent: none). */
+  transcriptions?: (string | null | undefined)[];
+  /** Mentions: the UTF-16 range of the name in the text and the handle it confirms (phone or email). */
+  mentions?: { start: number; length: number; handleId: string }[];
 }
 
 type ClassChain = readonly (readonly [name: string, version: number])[];
@@ -170,27 +174,52 @@ interface Part {
   attributes: [key: string, value: string | number][];
 }
 
-function splitParts(text: string, guids: readonly string[]): Part[] {
+/**
+ * One attribute run per message part (a stretch of text, or one attachment placeholder), as Messages writes
+ * them; a mention splits its text part into runs that keep the part's index, as in the real `Mention` blob.
+ */
+function splitParts(
+  text: string,
+  guids: readonly string[],
+  transcriptions: readonly (string | null | undefined)[],
+  mentions: readonly { start: number; length: number; handleId: string }[],
+): Part[] {
   const parts: Part[] = [];
-  let guidIndex = 0;
+  let partIndex = 0;
+  let attachmentIndex = 0;
   let segment = 0;
-  const pushText = (length: number): void => {
-    if (length > 0) parts.push({ length, attributes: [["__kIMMessagePartAttributeName", parts.length]] });
+  const pushText = (from: number, to: number): void => {
+    if (to <= from) return;
+    const index = partIndex++;
+    let at = from;
+    for (const m of mentions) {
+      if (m.start < from || m.start + m.length > to) continue;
+      if (m.start > at)
+        parts.push({ length: m.start - at, attributes: [["__kIMMessagePartAttributeName", index]] });
+      parts.push({
+        length: m.length,
+        attributes: [
+          ["__kIMMentionConfirmedMention", m.handleId],
+          ["__kIMMessagePartAttributeName", index],
+        ],
+      });
+      at = m.start + m.length;
+    }
+    if (to > at) parts.push({ length: to - at, attributes: [["__kIMMessagePartAttributeName", index]] });
   };
   for (let i = 0; i < text.length; i++) {
     if (text[i] !== OBJECT_REPLACEMENT) continue;
-    pushText(i - segment);
-    const guid = guids[guidIndex++] as string;
-    parts.push({
-      length: 1,
-      attributes: [
-        ["__kIMFileTransferGUIDAttributeName", guid],
-        ["__kIMMessagePartAttributeName", parts.length],
-      ],
-    });
+    pushText(segment, i);
+    const guid = guids[attachmentIndex] as string;
+    const transcription = transcriptions[attachmentIndex];
+    attachmentIndex++;
+    const attributes: Part["attributes"] = [["__kIMFileTransferGUIDAttributeName", guid]];
+    if (transcription) attributes.push(["IMAudioTranscription", transcription]);
+    attributes.push(["__kIMMessagePartAttributeName", partIndex++]);
+    parts.push({ length: 1, attributes });
     segment = i + 1;
   }
-  pushText(text.length - segment);
+  pushText(segment, text.length);
   return parts;
 }
 
@@ -214,6 +243,17 @@ export function encodeAttributedBody(text: string, options: EncodeAttributedBody
       `encodeAttributedBody: text has ${placeholders} attachment placeholder(s) (U+FFFC) but ${guids.length} attachment guid(s) were given`,
     );
   }
+  const mentions = [...(options.mentions ?? [])].sort((a, b) => a.start - b.start);
+  for (const m of mentions) {
+    const covered = text.slice(m.start, m.start + m.length);
+    if (
+      !Number.isInteger(m.start) ||
+      m.length < 1 ||
+      covered.length !== m.length ||
+      covered.includes(OBJECT_REPLACEMENT)
+    )
+      throw new Error(`encodeAttributedBody: mention at ${m.start}+${m.length} is not a stretch of the text`);
+  }
   const mutable = options.mutable ?? true;
   const w = new TypedStreamWriter();
   w.header();
@@ -222,7 +262,7 @@ export function encodeAttributedBody(text: string, options: EncodeAttributedBody
   w.sharedString("@");
   // The text object is never uniqued: it is distinct from any attribute key even when equal to one.
   w.stringObject(text, mutable ? MUTABLE_STRING : STRING, false);
-  splitParts(text, guids).forEach((part, index) => {
+  splitParts(text, guids, options.transcriptions ?? [], mentions).forEach((part, index) => {
     w.sharedString("iI");
     w.int(index + 1); // 1-based attribute-set index; each part has its own (new) set
     w.int(part.length);

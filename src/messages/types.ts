@@ -34,6 +34,8 @@ export interface Attachment {
   uti: string | null;
   sizeBytes: number;
   isSticker: boolean;
+  /** What a sticker or Genmoji shows, as Messages describes it (`emoji_image_short_description`). */
+  imageDescription: string | null;
   createdAt: Date | null;
 }
 
@@ -75,19 +77,87 @@ export interface EditInfo {
   history: Record<number, EditRecord[]>;
 }
 
+/** Someone named with @ in a message: the name as written and the handle it confirms. */
+export interface Mention {
+  /** The mentioned name as it appears in the text. */
+  text: string;
+  /** Phone number or email address Messages linked the mention to. */
+  handleId: string;
+}
+
+/** A translation Messages made of an incoming message (macOS 26). */
+export interface Translation {
+  text: string;
+  /** Language it was translated into (e.g. "en"), when recorded. */
+  language: string | null;
+  /** Language of the original, when recorded. */
+  sourceLanguage: string | null;
+}
+
+/** The message a reply answers (its thread's first message). */
+export interface ReplyTarget {
+  guid: string;
+  /** ROWID of that message, or null when it is not in this chat.db (deleted, or not synced). */
+  rowid: number | null;
+  /** Its first words, for "reply to #812 (Who's in for camping…)"; null when unknown or without text. */
+  preview: string | null;
+}
+
+/**
+ * What a group event did. `added`/`removed`: `actor` added or removed `target`; `left`: `actor` left;
+ * `renamed`: `title` is the new name; photo and background changes; `number-changed`: `actor` changed number.
+ */
+export type GroupEventKind =
+  | "added"
+  | "removed"
+  | "left"
+  | "renamed"
+  | "photo-changed"
+  | "photo-removed"
+  | "background-changed"
+  | "background-removed"
+  | "number-changed"
+  | "other";
+
+export interface GroupEvent {
+  kind: GroupEventKind;
+  /** Who did it: null when it was me (see `Message.isFromMe`) or unknown. */
+  actor: Handle | null;
+  /** Who was added or removed (null when that was me or unknown). */
+  target: Handle | null;
+  /** New group name for `renamed`. */
+  title: string | null;
+}
+
 export interface Message {
   rowid: number;
   guid: string;
   /** Best available text: `message.text`, else decoded `attributedBody`; null for none (e.g. attachment only). */
   text: string | null;
   textSource: "text" | "attributedBody" | "none";
+  /**
+   * `text` as a person sees it: inline stickers and Genmoji as `[sticker]` / `[Genmoji: …]` markers, other
+   * attachment placeholders (U+FFFC, the attachments are listed separately) removed; null when no text.
+   */
+  displayText: string | null;
+  /** Voice messages: what Messages transcribed (`IMAudioTranscription`). */
+  transcription: string | null;
+  /** People mentioned with @. */
+  mentions: Mention[];
+  /** Messages' translation of this message (macOS 26). */
+  translation: Translation | null;
   date: Date;
   /**
    * Where this message sits in date order (newest first by `message.date`, ties by ROWID): pass it back as
    * `MessageQuery.cursor` to continue after it. Opaque text, exact for nanosecond dates.
    */
   position: string;
+  /**
+   * When the recipient read it (my messages, with read receipts on) or when I read it (incoming messages).
+   */
   dateRead: Date | null;
+  /** When my message was delivered to the recipient's device; null when not (yet) or unknown. */
+  dateDelivered: Date | null;
   dateEdited: Date | null;
   isFromMe: boolean;
   isRead: boolean;
@@ -102,12 +172,16 @@ export interface Message {
   edit: EditInfo | null;
   /** guid of the message this one replies to (thread), if any. */
   replyToGuid: string | null;
+  /** That message, resolved: its ROWID and first words. Null when this is not a reply. */
+  replyTo: ReplyTarget | null;
   /** Subject line (SMS/MMS), rarely used. */
   subject: string | null;
   /** Non-zero for group events: rename, member added/removed, etc. */
   itemType: number;
   /** New group name for a rename event. */
   groupTitle: string | null;
+  /** What a group event (itemType 1–3) did and to whom; null for ordinary messages. */
+  groupEvent: GroupEvent | null;
   /** Messages "expressive send" style id, if any. */
   expressiveSendStyle: string | null;
 }

@@ -352,13 +352,12 @@ describe("parity attachment tools: confinement to the attachments folder", () =>
     assert.equal(info.preview.convertedFrom, "image/heic");
   });
 
-  it("says plainly when an image is too big to show, a file is gone, or was never downloaded", async () => {
+  it("scales a photo over max_bytes down; says plainly when a file is gone or was never downloaded", async () => {
     const big = await call(session.client, "get_attachment", { id: ids.bigPng });
-    assert.equal(
-      big.content.some((c) => c.type === "image"),
-      false,
-    );
-    assert.match(textOf(big), /over the 1\.0 MB limit/);
+    const image = big.content.find((c) => c.type === "image");
+    assert.equal(image?.mimeType, "image/jpeg");
+    assert.ok(Buffer.from(image?.data ?? "", "base64").length <= 1024 * 1024);
+    assert.match(textOf(big), /scaled down from 48×32 \(1\.0 MB\) to 48×32 JPEG/);
 
     const gone = structured<{ file: { status: string; note: string } }>(
       await call(session.client, "get_attachment", { id: ids.gone }),

@@ -11,6 +11,8 @@ import {
   imagePreview,
   locateAttachmentFile,
   looksLikeImage,
+  MAX_INLINE_IMAGE_BYTES,
+  PREVIEW_MAX_SIDE,
   readableKind,
 } from "../../messages/attachment-files.js";
 import type { AttachmentQuery, AttachmentWithMessage } from "../../messages/types.js";
@@ -33,6 +35,10 @@ import {
   ToolInputError,
 } from "./context.js";
 import { chatInput, chatRefSchema, contactInput, cursorInput } from "./schemas.js";
+
+/** get_attachment's max_bytes bounds: below 50 KB photos become useless; above 5 MB clients choke. */
+const MIN_IMAGE_BYTES = 50_000;
+const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 export const ATTACHMENT_TOOL_NAMES = [
   "search_attachments",
@@ -232,10 +238,20 @@ const getAttachmentTool = {
   title: "Get an attachment",
   description:
     "One attachment by id (from search_attachments or a message's attachments): its details and file status; " +
-    "images up to 1 MB come back as an image (HEIC converted to JPEG), text files and PDFs with their text, " +
-    "other files as their path. Only files inside the Messages attachments folder are read.",
+    "images come back as an image (HEIC converted to JPEG; photos over max_bytes scaled down to at most " +
+    `${PREVIEW_MAX_SIDE} px as JPEG), text files and PDFs with their text, other files as their path. ` +
+    "Only files inside the Messages attachments folder are read.",
   inputSchema: {
     id: z.number().int().min(1).describe("The attachment id."),
+    max_bytes: z
+      .number()
+      .int()
+      .min(MIN_IMAGE_BYTES)
+      .max(MAX_IMAGE_BYTES)
+      .optional()
+      .describe(
+        `Largest image to return, in bytes (default ${MAX_INLINE_IMAGE_BYTES}); larger photos are scaled down to fit.`,
+      ),
   },
   outputSchema: {
     attachment: attachmentResultSchema,
@@ -244,6 +260,12 @@ const getAttachmentTool = {
       kind: z.enum(["image", "text", "none"]),
       mimeType: z.string().nullable().describe("Of the image returned, when kind is image."),
       convertedFrom: z.string().nullable().describe('"image/heic" when a HEIC photo was converted to JPEG.'),
+      resizedFrom: z
+        .object({ width: z.number(), height: z.number(), bytes: z.number() })
+        .nullable()
+        .describe("The original's size when the image was scaled down to fit max_bytes."),
+      width: z.number().nullable().describe("Of the image returned."),
+      height: z.number().nullable().describe("Of the image returned."),
       text: z.string().nullable().describe("Start of the file's text (third-party content)."),
       truncated: z.boolean(),
       note: z.string().nullable().describe("Why there is no preview, when there is none."),
@@ -270,6 +292,9 @@ export function registerGetAttachment(server: McpServer, deps: ServerDeps): void
         kind: "none" as "image" | "text" | "none",
         mimeType: null as string | null,
         convertedFrom: null as string | null,
+        resizedFrom: null as { width: number; height: number; bytes: number } | null,
+        width: null as number | null,
+        height: null as number | null,
         text: null as string | null,
         truncated: false,
         note: null as string | null,
@@ -278,12 +303,17 @@ export function registerGetAttachment(server: McpServer, deps: ServerDeps): void
       if (file.status === "available") {
         const kind = readableKind(attachment.mimeType, attachment.name, file.realPath);
         if (looksLikeImage(attachment.mimeType, attachment.name)) {
-          const image = await imagePreview(file.realPath);
+          const image = await imagePreview(file.realPath, {
+            maxBytes: args.max_bytes ?? MAX_INLINE_IMAGE_BYTES,
+          });
           if (image.ok) {
             Object.assign(preview, {
               kind: "image",
               mimeType: image.mimeType,
               convertedFrom: image.convertedFrom,
+              resizedFrom: image.resizedFrom,
+              width: image.width,
+              height: image.height,
             });
             content.push({ type: "image", data: image.data.toString("base64"), mimeType: image.mimeType });
           } else {
@@ -302,7 +332,15 @@ export function registerGetAttachment(server: McpServer, deps: ServerDeps): void
       }
       const lines = [`Attachment ${header}`, fileNote(file)];
       if (preview.kind === "image") {
-        lines.push(`The image follows${preview.convertedFrom ? " (converted from HEIC to JPEG)" : ""}.`);
+        const how: string[] = [];
+        if (preview.convertedFrom) how.push("converted from HEIC to JPEG");
+        if (preview.resizedFrom) {
+          const from = preview.resizedFrom;
+          how.push(
+            `scaled down from ${from.width}×${from.height} (${formatBytes(from.bytes)}) to ${preview.width}×${preview.height} JPEG`,
+          );
+        }
+        lines.push(`The image follows${how.length > 0 ? ` (${how.join(", ")})` : ""}.`);
       }
       if (preview.kind === "text" && preview.text !== null) {
         lines.push(`Text${preview.truncated ? " (beginning only)" : ""}:\n${wrapUntrusted(preview.text)}`);

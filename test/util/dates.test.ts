@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, test } from "node:test";
+import { promisify } from "node:util";
+import {
+  DateInputError,
+  isoInZone,
+  parseDateArgument,
+  parseDateWindow,
+  resolveTimeZone,
+  shortTimeInZone,
+  timeZoneNote,
+  utcOffsetMinutes,
+} from "../../src/util/dates.js";
+
+const run = promisify(execFile);
+const CHILD = resolve(import.meta.dirname, "..", "helpers", "dates-child.ts");
+
+const INPUTS: [string, "start" | "end"][] = [
+  ["2025-03-09", "start"],
+  ["2025-03-09", "end"],
+  ["2025-07-01T09:30", "start"],
+  ["2025-07-01T09:30:00Z", "start"],
+  ["2025-07-01T09:30:00+02:00", "end"],
+  ["2025-02-30", "start"],
+  ["1", "start"],
+];
+
+/** What each input means in each zone (as UTC instants), computed by hand from the zones' rules. */
+const EXPECTED: Record<string, { results: string[]; oneDay: string[]; note: string }> = {
+  // DST starts 2025-03-09 at 02:00 (−08:00 → −07:00): that day has 23 hours.
+  "America/Los_Angeles": {
+    results: [
+      "2025-03-09T08:00:00.000Z",
+      "2025-03-10T07:00:00.000Z",
+      "2025-07-01T16:30:00.000Z",
+      "2025-07-01T09:30:00.000Z",
+      "2025-07-01T07:30:00.001Z",
+    ],
+    oneDay: ["2025-03-09T08:00:00.000Z", "2025-03-10T07:00:00.000Z"],
+    note: "times in America/Los_Angeles, UTC\u221208:00",
+  },
+  // No DST; half-hour offset.
+  "Asia/Kolkata": {
+    results: [
+      "2025-03-08T18:30:00.000Z",
+      "2025-03-09T18:30:00.000Z",
+      "2025-07-01T04:00:00.000Z",
+      "2025-07-01T09:30:00.000Z",
+      "2025-07-01T07:30:00.001Z",
+    ],
+    oneDay: ["2025-03-08T18:30:00.000Z", "2025-03-09T18:30:00.000Z"],
+    note: "times in Asia/Kolkata, UTC+05:30",
+  },
+  // DST (BST) in July, not in March.
+  "Europe/London": {
+    results: [
+      "2025-03-09T00:00:00.000Z",
+      "2025-03-10T00:00:00.000Z",
+      "2025-07-01T08:30:00.000Z",
+      "2025-07-01T09:30:00.000Z",
+      "2025-07-01T07:30:00.001Z",
+    ],
+    oneDay: ["2025-03-09T00:00:00.000Z", "2025-03-10T00:00:00.000Z"],
+    note: "times in Europe/London, UTC+00:00",
+  },
+};
+
+describe("date arguments in the Mac's own time zone (child processes under TZ=…)", () => {
+  for (const [zone, expected] of Object.entries(EXPECTED)) {
+    test(`TZ=${zone}`, async () => {
+      const { stdout } = await run(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(INPUTS)], {
+        env: { ...process.env, TZ: zone },
+      });
+      const got = JSON.parse(stdout) as { zone: string; results: string[]; oneDay: string[]; note: string };
+      assert.equal(got.zone, zone);
+      assert.deepEqual(got.results.slice(0, 5), expected.results);
+      assert.match(got.results[5] ?? "", /^error: start_date "2025-02-30" is not a real calendar date/);
+      assert.match(got.results[6] ?? "", /^error: start_date "1" is not a date/);
+      assert.deepEqual(got.oneDay, expected.oneDay);
+      assert.equal(got.note, expected.note);
+    });
+  }
+});
+
+describe("parseDateArgument", () => {
+  test("refuses what new Date() would quietly reinterpret", () => {
+    for (const bad of [
+      "1",
+      "2025",
+      "2025-3-1",
+      "03/01/2025",
+      "2025-02-29",
+      "2025-13-01",
+      "2025-00-10",
+      "yesterday",
+    ]) {
+      assert.throws(() => parseDateArgument(bad, "start", "UTC"), DateInputError, bad);
+    }
+    for (const bad of [
+      "2025-03-01T24:00",
+      "2025-03-01T12:60",
+      "2025-03-01T12:00:61",
+      "2025-03-01T12:00+15:00",
+    ]) {
+      assert.throws(() => parseDateArgument(bad, "start", "UTC"), DateInputError, bad);
+    }
+    assert.equal(parseDateArgument("2024-02-29", "start", "UTC").toISOString(), "2024-02-29T00:00:00.000Z");
+  });
+  test("offsets in every accepted spelling", () => {
+    for (const v of [
+      "2025-03-01T09:00:00-08:00",
+      "2025-03-01T09:00:00-0800",
+      "2025-03-01 09:00-08",
+      "2025-03-01T17:00:00z",
+    ]) {
+      assert.equal(parseDateArgument(v, "start", "Asia/Tokyo").toISOString(), "2025-03-01T17:00:00.000Z", v);
+    }
+  });
+  test("a DST gap moves forward; an overlap takes the first occurrence", () => {
+    // 02:30 does not exist in Los Angeles on 2025-03-09.
+    assert.equal(
+      parseDateArgument("2025-03-09T02:30", "start", "America/Los_Angeles").toISOString(),
+      "2025-03-09T10:30:00.000Z",
+    );
+    // 01:30 happens twice on 2025-11-02: the first is PDT (−07:00).
+    assert.equal(
+      parseDateArgument("2025-11-02T01:30", "start", "America/Los_Angeles").toISOString(),
+      "2025-11-02T08:30:00.000Z",
+    );
+    // Santiago skips midnight (00:00 → 01:00) on 2024-09-08: the day starts at 01:00 local.
+    assert.equal(
+      parseDateArgument("2024-09-08", "start", "America/Santiago").toISOString(),
+      "2024-09-08T04:00:00.000Z",
+    );
+  });
+  test("windows: an end before the start is refused; start = end is one whole day", () => {
+    assert.throws(
+      () => parseDateWindow({ start_date: "2025-03-02", end_date: "2025-03-01" }, "UTC"),
+      /end_date "2025-03-01" is before start_date "2025-03-02"/,
+    );
+    const day = parseDateWindow({ start_date: "2025-03-01", end_date: "2025-03-01" }, "Europe/Paris");
+    assert.equal(day.start?.toISOString(), "2025-02-28T23:00:00.000Z");
+    assert.equal(day.end?.toISOString(), "2025-03-01T23:00:00.000Z");
+    assert.equal(day.description, "from 2025-03-01 to 2025-03-01");
+    const open = parseDateWindow({ start_date: "", end_date: undefined }, "UTC");
+    assert.equal(open.start, undefined);
+    assert.equal(open.description, "");
+  });
+});
+
+describe("time zones and how times are written", () => {
+  test("timezone argument: IANA names accepted, others refused clearly", () => {
+    assert.equal(resolveTimeZone("Europe/Paris"), "Europe/Paris");
+    assert.equal(resolveTimeZone("utc"), "UTC");
+    assert.throws(() => resolveTimeZone("Mars/Olympus"), /timezone "Mars\/Olympus" is not a time zone/);
+  });
+  test("offsets, ISO with offset, short local times, the zone note", () => {
+    const winter = new Date("2025-01-15T20:05:07Z");
+    const summer = new Date("2025-07-15T20:05:07.250Z");
+    assert.equal(utcOffsetMinutes(winter.getTime(), "America/Los_Angeles"), -480);
+    assert.equal(utcOffsetMinutes(summer.getTime(), "America/Los_Angeles"), -420);
+    assert.equal(isoInZone(winter, "America/Los_Angeles"), "2025-01-15T12:05:07-08:00");
+    assert.equal(isoInZone(summer, "Asia/Kolkata"), "2025-07-16T01:35:07.250+05:30");
+    assert.equal(isoInZone(winter, "UTC"), "2025-01-15T20:05:07+00:00");
+    assert.equal(shortTimeInZone(winter, "Asia/Kolkata"), "2025-01-16 01:35");
+    assert.equal(
+      timeZoneNote("America/Los_Angeles", [summer, winter]),
+      "times in America/Los_Angeles, UTC\u221208:00/\u221207:00",
+    );
+  });
+});
