@@ -66,6 +66,11 @@ export interface MessageInput {
   /** `message.attributedBody` typedstream (see `encodeAttributedBody` in src/messages/codec.ts). */
   attributedBody?: Buffer | null;
   date: Date;
+  /**
+   * Store the dates in seconds since 2001, as Macs before High Sierra (10.13) did and imported histories
+   * still do, instead of nanoseconds. Default false.
+   */
+  datesInSeconds?: boolean;
   isFromMe: boolean;
   /** Default: true for my messages and for incoming messages with `dateRead`. */
   isRead?: boolean;
@@ -150,6 +155,11 @@ function nanosOrZero(date: Date | null | undefined): bigint | 0 {
   return date ? dateToAppleNanosBigInt(date) : 0;
 }
 
+/** Whole seconds since 2001, as pre-High Sierra chat.db rows store dates. */
+function secondsOrZero(date: Date | null | undefined): bigint | 0 {
+  return date ? BigInt(Math.floor(dateToAppleSeconds(date))) : 0;
+}
+
 function bool(value: boolean | undefined, fallback = false): 0 | 1 {
   return (value ?? fallback) ? 1 : 0;
 }
@@ -205,6 +215,8 @@ export class ChatDbWriter {
   private closed = false;
   /** CREATE INDEX / CREATE TRIGGER statements still to run (bulk mode). */
   private deferred: string[] = [];
+  /** chat guids written so far (macOS 26 derives colliding ones differently, see addChat). */
+  private readonly chatGuids = new Set<string>();
   /** chat ROWID → room_name, for `message.cache_roomnames` while triggers are deferred. */
   private readonly roomNames = new Map<number, string | null>();
 
@@ -314,8 +326,14 @@ export class ChatDbWriter {
   /** Inserts a `chat` row (style 43 group / 45 one-to-one) and its `chat_handle_join` rows; returns its ROWID. */
   addChat(input: ChatInput): number {
     if (!input.identifier) throw new Error("addChat: identifier must be a non-empty string");
-    const prefix = this.macos26 ? "any" : input.service;
-    const guid = input.guid ?? `${prefix};${input.isGroup ? "+" : "-"};${input.identifier}`;
+    const kind = input.isGroup ? "+" : "-";
+    let guid = input.guid ?? `${this.macos26 ? "any" : input.service};${kind};${input.identifier}`;
+    // On macOS 26 one person's iMessage and SMS chats would share the `any;` guid. Databases upgraded to
+    // Tahoe keep such older chats under their service-prefixed guid, so the second one gets that.
+    if (input.guid === undefined && this.macos26 && this.chatGuids.has(guid)) {
+      guid = `${input.service};${kind};${input.identifier}`;
+    }
+    this.chatGuids.add(guid);
     const groupId = input.isGroup ? this.newGuid() : null;
     const roomName = input.roomName !== undefined ? input.roomName : input.isGroup ? input.identifier : null;
     return this.transaction(() => {
@@ -346,11 +364,12 @@ export class ChatDbWriter {
       throw new Error("addMessage: date must be a valid Date");
     }
     const guid = input.guid ?? this.newGuid();
-    const date = dateToAppleNanosBigInt(input.date);
+    const stamp = input.datesInSeconds ? secondsOrZero : nanosOrZero;
+    const date = stamp(input.date);
     const hasBody = (input.text ?? null) !== null || (input.attributedBody ?? null) !== null;
     const isRead = input.isRead ?? (input.isFromMe || Boolean(input.dateRead));
     const dateDelivered =
-      input.dateDelivered !== undefined ? nanosOrZero(input.dateDelivered) : input.isFromMe ? date : 0;
+      input.dateDelivered !== undefined ? stamp(input.dateDelivered) : input.isFromMe ? date : 0;
     const threadGuid = input.threadOriginatorGuid ?? null;
     const row = {
       guid,
@@ -363,7 +382,7 @@ export class ChatDbWriter {
       accountGuid: this.accountGuid,
       error: input.error ?? 0,
       date,
-      dateRead: nanosOrZero(input.dateRead),
+      dateRead: stamp(input.dateRead),
       dateDelivered,
       isDelivered: 1,
       isFromMe: bool(input.isFromMe),
@@ -386,8 +405,8 @@ export class ChatDbWriter {
       replyToGuid: input.replyToGuid ?? null,
       threadGuid,
       threadPart: input.threadOriginatorPart ?? (threadGuid ? "0:0:0" : null),
-      dateRetracted: nanosOrZero(input.dateRetracted),
-      dateEdited: nanosOrZero(input.dateEdited),
+      dateRetracted: stamp(input.dateRetracted),
+      dateEdited: stamp(input.dateEdited),
       partCount: input.partCount !== undefined ? input.partCount : hasBody ? 1 : null,
       emoji: input.associatedMessageEmoji ?? null,
       // Normally set by Apple's trigger on chat_message_join (which overwrites this when it runs).

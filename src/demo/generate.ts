@@ -2,7 +2,7 @@
 // Mac. Deterministic: the same seed and `now` give the same rows. Scales to millions of messages for
 // benchmarks by streaming rows in date order.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { encodeAttributedBody, encodeMessageSummaryInfo } from "../messages/codec.js";
 import type { Service } from "../messages/types.js";
 import { type AddressBookEntry, writeAddressBook } from "./addressbook-writer.js";
@@ -272,12 +272,21 @@ interface ChatSpec {
   weight: number;
   /** Incoming messages of the last hours stay unread. */
   leavesUnread?: boolean;
+  /** The other person has read receipts on: my messages get a `date_read`. */
+  readReceipts?: boolean;
 }
 
 const WEEKEND_CREW = "Weekend Crew 🏕️";
 
 const baseChats: ChatSpec[] = [
-  { key: "emma", members: ["emma:iMessage"], service: "iMessage", isGroup: false, weight: 10 },
+  {
+    key: "emma",
+    members: ["emma:iMessage"],
+    service: "iMessage",
+    isGroup: false,
+    weight: 10,
+    readReceipts: true,
+  },
   { key: "liam", members: ["liam:SMS"], service: "SMS", isGroup: false, weight: 4 },
   { key: "olivia", members: ["olivia:iMessage"], service: "iMessage", isGroup: false, weight: 6 },
   { key: "noah", members: ["noah:RCS"], service: "RCS", isGroup: false, weight: 3, leavesUnread: true },
@@ -494,6 +503,21 @@ interface EmitInput {
   edit?: { originalText: string; editedAt: Date };
   unsentAt?: Date;
   rename?: string;
+  /** Voice message: what Messages transcribed (the text is the attachment placeholder). */
+  transcription?: string;
+  /** Names in the text that are @mentions, and the handle each confirms. */
+  mentions?: { name: string; handleId: string }[];
+  /** Messages' translation (macOS 26). */
+  translation?: { text: string; language: string; sourceLanguage: string };
+  /** Group event: item_type 1 (member added/removed) or 3 (left, photo), with its action and person. */
+  groupEvent?: { itemType: 1 | 3; action: number; other?: number };
+  /**
+   * Written now but dated earlier, as iCloud sync, a restore or an import does: ROWID order then differs
+   * from date order. The generator's clock is left where it was.
+   */
+  backdated?: boolean;
+  /** Dates stored in seconds, as on Macs before High Sierra. */
+  datesInSeconds?: boolean;
 }
 
 class DemoBuilder {
@@ -537,8 +561,27 @@ class DemoBuilder {
     return blob;
   }
 
-  private body(text: string | null, dateMs: number, attachmentGuids?: string[]) {
+  private body(
+    text: string | null,
+    dateMs: number,
+    attachmentGuids?: string[],
+    extra: Pick<EmitInput, "transcription" | "mentions"> = {},
+  ) {
     if (text === null) return { text: null, attributedBody: null };
+    const mentions = (extra.mentions ?? []).map((m) => ({
+      start: text.indexOf(m.name),
+      length: m.name.length,
+      handleId: m.handleId,
+    }));
+    if (extra.transcription || mentions.length > 0) {
+      // Transcriptions and mentions live only in attributedBody, so these rows always have one.
+      const blob = encodeAttributedBody(text, {
+        attachmentGuids,
+        transcriptions: extra.transcription ? [extra.transcription] : [],
+        mentions,
+      });
+      return { text: dateMs < this.bothBefore ? text : null, attributedBody: blob };
+    }
     const blob = () =>
       attachmentGuids ? encodeAttributedBody(text, { attachmentGuids }) : this.encode(text);
     if (dateMs < this.textOnlyBefore) return { text, attributedBody: null };
@@ -556,18 +599,19 @@ class DemoBuilder {
     const second = String(Number.parseInt(id.slice(-4, -2), 16) % 100).padStart(2, "0");
     const folder = join(this.attachmentsDir, id.slice(-2).toLowerCase(), second, id);
     mkdirSync(folder, { recursive: true });
-    const path = join(folder, file.name);
-    writeFileSync(path, file.bytes);
-    if (this.sharedFiles) this.sharedFilePaths.set(file.name, path);
-    return path;
+    writeFileSync(join(folder, file.name), file.bytes);
+    // Stored as Messages stores it, so it resolves next to the chat.db wherever the demo folder ends up.
+    const stored = `~/Library/Messages/Attachments/${relative(this.attachmentsDir, join(folder, file.name)).split(sep).join("/")}`;
+    if (this.sharedFiles) this.sharedFilePaths.set(file.name, stored);
+    return stored;
   }
 
   /** Writes one message row (plus its attachments) and returns it. Dates never go backwards or past now. */
   emit(input: EmitInput): RowRef {
     const { chat } = input;
     const wanted = Math.min(input.date.getTime(), this.now - 1000);
-    const dateMs = Math.max(wanted, this.lastDateMs + 1000);
-    this.lastDateMs = dateMs;
+    const dateMs = input.backdated ? wanted : Math.max(wanted, this.lastDateMs + 1000);
+    if (!input.backdated) this.lastDateMs = dateMs;
     const date = new Date(dateMs);
     const peer = chat.spec.isGroup ? 0 : (chat.members[0] ?? 0);
     const handleRowid = input.isFromMe ? peer : (input.sender ?? peer);
@@ -578,7 +622,7 @@ class DemoBuilder {
     let associated: Partial<Parameters<ChatDbWriter["addMessage"]>[0]> = {};
     if (input.tapback) {
       const { type, target, emoji } = input.tapback;
-      const quoted = `“${target.text}”`;
+      const quoted = `“${target.text.replace(/\ufffc/g, "").trim()}”`;
       text =
         type === 2006 ? `Reacted ${emoji} to ${quoted}` : `${TAPBACK_VERBS[type] ?? "Reacted to"} ${quoted}`;
       associated = {
@@ -588,7 +632,7 @@ class DemoBuilder {
         associatedMessageRangeLength: target.text.length,
       };
     }
-    let body = this.body(text, dateMs, attachmentGuids);
+    let body = this.body(text, dateMs, attachmentGuids, input);
     let extra: Partial<Parameters<ChatDbWriter["addMessage"]>[0]> = {};
     if (input.edit && text !== null) {
       extra = {
@@ -617,13 +661,41 @@ class DemoBuilder {
       body = { text: null, attributedBody: null };
       extra = { itemType: 2, groupTitle: input.rename };
     }
+    if (input.groupEvent) {
+      body = { text: null, attributedBody: null };
+      extra = {
+        itemType: input.groupEvent.itemType,
+        groupActionType: input.groupEvent.action,
+        otherHandle: input.groupEvent.other ?? 0,
+      };
+    }
+    if (input.translation) {
+      extra = {
+        ...extra,
+        messageSummaryInfo: encodeMessageSummaryInfo({
+          editedParts: [],
+          unsentParts: [],
+          history: {},
+          translation: input.translation,
+        }),
+      };
+    }
 
     const unread =
       !input.isFromMe &&
       (input.forceUnread ||
         (chat.spec.leavesUnread === true && dateMs > this.now - 6 * HOUR && !input.tapback));
-    const dateRead =
-      input.isFromMe || unread
+    // My messages are read when the other person has read receipts on (a minute to half an hour later,
+    // derived from the date so the random sequence, and so the rest of the demo, stays as it was).
+    const readByThem =
+      input.isFromMe && chat.spec.readReceipts === true && !input.tapback
+        ? Math.min(this.now - 500, dateMs + (60 + ((dateMs / 1000) % 1740)) * 1000)
+        : null;
+    const dateRead = input.isFromMe
+      ? readByThem === null || readByThem <= dateMs
+        ? null
+        : new Date(readByThem)
+      : unread
         ? null
         : new Date(Math.min(this.now - 500, dateMs + this.random.int(20, 5400) * 1000));
     const ref = this.writer.addMessage({
@@ -636,6 +708,8 @@ class DemoBuilder {
       isRead: !unread,
       dateRead,
       service: chat.spec.service,
+      datesInSeconds: input.datesInSeconds,
+      isAudioMessage: input.transcription !== undefined,
       replyToGuid: chat.lastGuid,
       threadOriginatorGuid: input.replyTo?.guid ?? null,
       threadOriginatorPart: input.replyTo ? `0:0:${input.replyTo.text.length}` : null,
@@ -652,6 +726,8 @@ class DemoBuilder {
         mimeType: file.mimeType,
         uti: file.uti,
         totalBytes: file.bytes.length,
+        isSticker: file.isSticker,
+        imageDescription: file.imageDescription,
         isOutgoing: input.isFromMe,
         createdDate: date,
       });
@@ -660,6 +736,7 @@ class DemoBuilder {
     if (
       text &&
       !input.tapback &&
+      !input.backdated &&
       input.rename === undefined &&
       !input.unsentAt &&
       !text.includes(OBJECT_REPLACEMENT)
@@ -695,6 +772,7 @@ function showcaseScript(
   chat: (key: string) => ChatState,
   member: (chatKey: string, personKey: string) => number,
   files: ReturnType<typeof demoSampleFiles>,
+  handleOf: (handleKey: string) => { rowid: number; id: string },
 ): ScriptStep[] {
   const steps: ScriptStep[] = [];
   let cursor = 0;
@@ -827,7 +905,8 @@ function showcaseScript(
   say("mom", "mom", OBJECT_REPLACEMENT, next(10_000), { attachments: [files.vcf] });
   say("mom", "me", "Thanks Mom ❤️", next());
   say("liam", "liam", "New puppy!!", at(now - 4 * DAY));
-  say("liam", "liam", OBJECT_REPLACEMENT, next(10_000), { attachments: [files.jpeg] });
+  // A phone-sized photo (several MB): get_attachment scales it down.
+  say("liam", "liam", OBJECT_REPLACEMENT, next(10_000), { attachments: [files.photo] });
   say("liam", "me", "STOP he's so cute", next());
   say("momSms", "mom", "Phone is acting up, texting the old way", at(now - 30 * DAY));
   say("momSms", "me", "Got it Mom", next());
@@ -854,6 +933,67 @@ function showcaseScript(
     "Your Acme verification code is 482913. Don't share it with anyone.",
     at(now - 6 * HOUR),
   );
+
+  // The oldest row, from a Mac before High Sierra: its dates are stored in seconds, not nanoseconds.
+  say("momSms", "mom", "Did you get my voicemail? Call me back", at(now - 10 * 365 * DAY), {
+    datesInSeconds: true,
+  });
+
+  // A voice message with Messages' transcription; a translated message (macOS 26).
+  say("dad", "dad", OBJECT_REPLACEMENT, at(now - 3 * DAY - 7 * HOUR), {
+    attachments: [files.audio],
+    transcription:
+      "Hey kiddo, call me back when you get a chance. Nothing urgent, just want to hear about the trip.",
+  });
+  say("dad", "me", "Will call tonight!", next(4 * MINUTE));
+  say("mia", "mia", "¿Nos vemos en el café a las 10?", at(now - 4 * DAY - 3 * HOUR), {
+    translation: { text: "See you at the café at 10?", language: "en_US", sourceLanguage: "es_ES" },
+  });
+  say("mia", "me", "Sí! See you there", next());
+
+  // Weekend Crew: a mention, members coming and going, a new group photo, a Genmoji.
+  const ava = handleOf("ava:iMessage");
+  say("crew", "jackson", "Ava can you bring the lantern?", at(now - 4 * DAY - 6 * HOUR), {
+    mentions: [{ name: "Ava", handleId: ava.id }],
+  });
+  say("crew", "ava", "", next(), {
+    text: null,
+    groupEvent: { itemType: 1, action: 0, other: handleOf("mia:iMessage").rowid },
+  });
+  say("crew", "ava", "Added Mia, she has the big tent", next());
+  say("crew", "jackson", "", next(5 * MINUTE), { text: null, groupEvent: { itemType: 3, action: 1 } });
+  say("crew", "ava", "", at(now - 3 * DAY - 2 * HOUR), {
+    text: null,
+    sender: handleOf("mia:iMessage").rowid,
+    groupEvent: { itemType: 3, action: 0 },
+  });
+  say("crew", "me", `Camping weekend mood ${OBJECT_REPLACEMENT}`, at(now - 2 * DAY - 9 * HOUR), {
+    attachments: [files.genmoji],
+  });
+
+  // Emma: an inline sticker, and a tapback she changed her mind about (love replaced by laugh).
+  const market = say("emma", "me", `Made it to the market! ${OBJECT_REPLACEMENT}`, at(now - 3 * DAY - HOUR), {
+    attachments: [files.sticker],
+  });
+  react("emma", "emma", 2000, market, next(30_000));
+  react("emma", "emma", 2003, market, next(30_000));
+
+  // Synced late from another device: written after everything else, dated two days ago, so ROWID order
+  // and date order disagree.
+  say(
+    "ava",
+    "ava",
+    "(from my old phone) Here's the recipe you asked for: lemon, garlic, lots of butter",
+    at(now - 90 * MINUTE),
+    {
+      date: new Date(now - 2 * DAY - 4 * HOUR),
+      backdated: true,
+    },
+  );
+  say("ava", "ava", "(from my old phone) And bake it at 200°C for 25 min", next(), {
+    date: new Date(now - 2 * DAY - 4 * HOUR + MINUTE),
+    backdated: true,
+  });
 
   // Unread: the latest incoming messages in a few chats.
   say(
@@ -1012,7 +1152,14 @@ export function generateDemo(options: GenerateDemoOptions): DemoPaths {
       return rowid;
     };
     const files = demoSampleFiles();
-    const script = showcaseScript(builder, now, chatOf, memberOf, files);
+    const handleOf = (handleKey: string) => {
+      const rowid = handleRowids.get(handleKey);
+      const [personKey, service] = handleKey.split(":");
+      const id = people.find((p) => p.key === personKey)?.handles.find((h) => h.service === service)?.id;
+      if (rowid === undefined || id === undefined) throw new Error(`demo data: unknown handle ${handleKey}`);
+      return { rowid, id };
+    };
+    const script = showcaseScript(builder, now, chatOf, memberOf, files, handleOf);
     const regularCount = total - script.length;
 
     const active = [...chats.values()].filter((c) => c.spec.weight > 0);

@@ -8,6 +8,34 @@ export interface SampleFile {
   mimeType: string;
   uti: string;
   bytes: Buffer;
+  /** A sticker (Memoji, sticker pack, or a photo turned into one). */
+  isSticker?: boolean;
+  /** What a sticker or Genmoji shows (`emoji_image_short_description`). */
+  imageDescription?: string;
+}
+
+/**
+ * A Core Audio Format file holding one second of silence (Linear PCM, 8 kHz mono 16-bit), the container
+ * Messages records voice messages in.
+ */
+export function makeCaf(): Buffer {
+  const header = Buffer.from("caff\x00\x01\x00\x00", "latin1");
+  const desc = Buffer.alloc(12 + 32);
+  desc.write("desc", 0, "latin1");
+  desc.writeBigInt64BE(32n, 4);
+  desc.writeDoubleBE(8000, 12); // sample rate
+  desc.write("lpcm", 20, "latin1");
+  desc.writeUInt32BE(2, 24); // flags: little-endian samples
+  desc.writeUInt32BE(2, 28); // bytes per packet
+  desc.writeUInt32BE(1, 32); // frames per packet
+  desc.writeUInt32BE(1, 36); // channels
+  desc.writeUInt32BE(16, 40); // bits per channel
+  const samples = Buffer.alloc(8000 * 2);
+  const data = Buffer.alloc(12 + 4);
+  data.write("data", 0, "latin1");
+  data.writeBigInt64BE(BigInt(4 + samples.length), 4);
+  data.writeUInt32BE(0, 12); // edit count
+  return Buffer.concat([header, desc, data, samples]);
 }
 
 // CRC-32 (IEEE) for PNG chunks. zlib.crc32 only exists from Node 22.2, and Node 20 must work too.
@@ -190,9 +218,36 @@ export function demoSampleFiles(): {
   pdf: SampleFile;
   txt: SampleFile;
   vcf: SampleFile;
+  /** A phone-sized photo (several MB): what get_attachment has to scale down. */
+  photo: SampleFile;
+  audio: SampleFile;
+  sticker: SampleFile;
+  genmoji: SampleFile;
 } {
   return {
     png: { name: "IMG_4821.png", mimeType: "image/png", uti: "public.png", bytes: makePng() },
+    photo: { name: "IMG_5120.png", mimeType: "image/png", uti: "public.png", bytes: makePng(2016, 1512, 4) },
+    audio: {
+      name: "Audio Message.caf",
+      mimeType: "audio/x-caf",
+      uti: "com.apple.coreaudio-format",
+      bytes: makeCaf(),
+    },
+    sticker: {
+      name: "sticker-cactus.png",
+      mimeType: "image/png",
+      uti: "public.png",
+      bytes: makePng(96, 96),
+      isSticker: true,
+      imageDescription: "cactus giving a thumbs up",
+    },
+    genmoji: {
+      name: "genmoji-tent.png",
+      mimeType: "image/png",
+      uti: "public.png",
+      bytes: makePng(64, 64),
+      imageDescription: "tent under the stars",
+    },
     jpeg: { name: "IMG_0917.jpeg", mimeType: "image/jpeg", uti: "public.jpeg", bytes: makeJpeg() },
     pdf: {
       name: "Cabin confirmation.pdf",

@@ -9,6 +9,7 @@ import Database from "better-sqlite3";
 import { ensureDemoData, generateDemo } from "../../src/demo/index.js";
 import { crc32 } from "../../src/demo/sample-files.js";
 import { attributedBodyText, parseMessageSummaryInfo } from "../../src/messages/codec.js";
+import { resolveAttachmentPath } from "../../src/messages/index.js";
 
 const root = mkdtempSync(join(tmpdir(), "demo-generate-test-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -261,7 +262,11 @@ describe("generateDemo (default size)", () => {
     for (const kind of ["image/png", "image/jpeg", "application/pdf", "text/plain", "text/vcard"])
       assert.ok(kinds.has(kind), kind);
     for (const row of rows) {
-      assert.ok(row.filename.startsWith(paths.attachmentsDir), row.filename);
+      // Stored as macOS stores it; resolved next to the chat.db, so the demo folder can move.
+      assert.ok(row.filename.startsWith("~/Library/Messages/Attachments/"), row.filename);
+      const path = resolveAttachmentPath(row.filename, paths.chatDb) ?? "";
+      assert.ok(path.startsWith(paths.attachmentsDir), path);
+      row.filename = path;
       assert.equal(statSync(row.filename).size, row.total_bytes);
       assert.ok((row.text ?? attributedBodyText(row.attributedBody) ?? "").includes("\ufffc"));
       assert.equal(row.cache_has_attachments, 1);
