@@ -1,10 +1,13 @@
 // Runs the real Claude Code CLI (pinned, see real-clients.ts) the way a user would, in a throw-away home:
 //  - runClaudeToolCall: print mode (`claude -p`) against the stand-in model API, which asks for one MCP tool
 //    call; returns exactly what Claude Code handed the model as the tool_result.
-//  - runClaude: any other command (`claude mcp add/list/get/remove …`) in the same kind of sandbox.
+//  - startClaudeCli: a sandbox for other commands (`claude mcp add/list/get/login/logout …`); `login` needs
+//    a terminal, so `runInTerminal` gives it one (util-linux `script`, a pseudo-terminal).
 // Claude Code never sees the developer's own settings, credentials or ANTHROPIC_* variables: its
-// environment is built from scratch, with telemetry, updates and other non-essential traffic off.
-import { execFile } from "node:child_process";
+// environment is built from scratch, with telemetry, updates and other non-essential traffic off, and its
+// API base URL always points at a stand-in on loopback (without one, every command spends ~17 s retrying
+// settings and policy fetches from api.anthropic.com, which is unreachable here by design).
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +57,8 @@ export function makeClaudeSandbox(env: Record<string, string> = {}): ClaudeSandb
       // Claude Code's defaults (30 s start-up) are too tight for a busy CI machine.
       MCP_TIMEOUT: "120000",
       MCP_TOOL_TIMEOUT: "120000",
+      // `mcp login` would open a browser: the test drives Chromium itself, never the developer's browser.
+      BROWSER: "true",
       ...env,
     },
     cleanup: () => rmSync(root, { recursive: true, force: true }),
@@ -166,4 +171,63 @@ export async function runClaudeToolCall(
     await api.close();
     sandbox.cleanup();
   }
+}
+
+/** `claude mcp …` commands in one sandbox, with a stand-in model API so nothing leaves the machine. */
+export interface ClaudeCli {
+  sandbox: ClaudeSandbox;
+  run(args: string[], timeoutMs?: number): Promise<CliRun>;
+  /** Runs `claude ARGS` on a pseudo-terminal; `onOutput` sees everything printed so far (ANSI included). */
+  runInTerminal(args: string[], onOutput: (soFar: string) => void, timeoutMs?: number): Promise<CliRun>;
+  close(): Promise<void>;
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+export async function startClaudeCli(clients: RealClients): Promise<ClaudeCli> {
+  const api = await startStandInModelApi();
+  const sandbox = makeClaudeSandbox({ ANTHROPIC_BASE_URL: api.url });
+  return {
+    sandbox,
+    run: (args, timeoutMs) => runClaude(clients, sandbox, args, timeoutMs),
+    runInTerminal(args, onOutput, timeoutMs = CLAUDE_TIMEOUT_MS) {
+      const command = [clients.claude, ...args].map(shellQuote).join(" ");
+      // util-linux: script -q -e -c CMD FILE; BSD (macOS): script -q FILE CMD…
+      const scriptArgs =
+        process.platform === "darwin"
+          ? ["-q", "/dev/null", clients.claude, ...args]
+          : ["-q", "-e", "-c", command, "/dev/null"];
+      return new Promise((resolve) => {
+        const child = spawn("script", scriptArgs, {
+          cwd: sandbox.cwd,
+          env: { ...sandbox.env, TERM: "xterm" },
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString();
+          onOutput(stdout);
+        });
+        child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.once("error", (error) => {
+          clearTimeout(killer);
+          resolve({ code: null, stdout, stderr: `${stderr}\n${error.message}` });
+        });
+        child.once("exit", (code) => {
+          clearTimeout(killer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+    },
+    async close() {
+      await api.close();
+      sandbox.cleanup();
+    },
+  };
 }

@@ -114,8 +114,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** Starts the stand-in; `tool` is the name Claude Code gives the model (e.g. mcp__messages__list_chats). */
-export async function startStandInModelApi(call: { tool: string; input: unknown }): Promise<StandInModelApi> {
+/**
+ * Starts the stand-in; `call.tool` is the name Claude Code gives the model (e.g. mcp__messages__list_chats).
+ * Without `call` it only ends every turn (for `claude mcp …` commands, which must not reach the internet).
+ */
+export async function startStandInModelApi(call?: {
+  tool: string;
+  input: unknown;
+}): Promise<StandInModelApi> {
   let counter = 0;
   let asked = false;
   let recorded: ToolResultBlock | undefined;
@@ -143,7 +149,7 @@ export async function startStandInModelApi(call: { tool: string; input: unknown 
       if (result) {
         recorded ??= result;
         reply(res, request, counter, { type: "text", text: "Done." });
-      } else if (!asked && tools.includes(call.tool)) {
+      } else if (call && !asked && tools.includes(call.tool)) {
         asked = true;
         reply(res, request, counter, { type: "tool_use", name: call.tool, input: call.input });
       } else {
