@@ -6,7 +6,7 @@
 //   npm run bench -- [--messages N] [--skip-generate] [--regenerate] [--reps N]
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, freemem, totalmem } from "node:os";
+import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
@@ -20,6 +20,7 @@ import { attributedBodyText } from "../src/messages/typedstream.js";
 import type { WorkerInput, WorkerOutput } from "./mcp-worker.js";
 import { modelBudget, modelBudgetTable } from "./model-budget.js";
 import { type Stats, stats } from "./stats.js";
+import { type SessionOutput, stdioSession } from "./stdio-session.js";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const RESULTS = join(ROOT, "bench", "results");
@@ -30,6 +31,192 @@ interface Options {
   skipGenerate?: boolean;
   regenerate?: boolean;
   reps: number;
+  /** Only the stdio sessions (pages, build), start-up and decode: skips the scan baseline and remote load. */
+  quick?: boolean;
+}
+
+/** The conversation the page measurements read: the longest chat and its (first) handle. */
+interface Conversation {
+  chatRowid: number;
+  chat: string;
+  handleRowid: number;
+  contact: string;
+  messages: number;
+  windowStart: string;
+  windowEnd: string;
+}
+
+function longestConversation(chatDb: string): Conversation {
+  const db = new BetterSqlite3(chatDb, { readonly: true });
+  try {
+    const chat = db
+      .prepare(
+        `SELECT c.ROWID AS rowid, c.chat_identifier AS identifier, COUNT(*) AS n FROM chat c
+         JOIN chat_message_join j ON j.chat_id = c.ROWID WHERE c.style = 45 GROUP BY c.ROWID ORDER BY n DESC LIMIT 1`,
+      )
+      .get() as { rowid: number; identifier: string; n: number };
+    const handle = db
+      .prepare(
+        "SELECT h.ROWID AS rowid, h.id AS id FROM chat_handle_join x JOIN handle h ON h.ROWID = x.handle_id WHERE x.chat_id = ? LIMIT 1",
+      )
+      .get(chat.rowid) as { rowid: number; id: string };
+    // A week in the middle of the chat's history: a date-bounded page far from the newest rows.
+    const middle = db
+      .prepare(
+        "SELECT message_date AS d FROM chat_message_join WHERE chat_id = ? ORDER BY message_date LIMIT 1 OFFSET ?",
+      )
+      .get(chat.rowid, Math.floor(chat.n / 2)) as { d: number };
+    const start = new Date(Date.UTC(2001, 0, 1) + middle.d / 1e6);
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    return {
+      chatRowid: chat.rowid,
+      chat: chat.identifier,
+      handleRowid: handle.rowid,
+      contact: handle.id,
+      messages: chat.n,
+      windowStart: day(start),
+      windowEnd: day(new Date(start.getTime() + 7 * 86_400_000)),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The SQL floor of a page: the cheapest statement that reads the same 50 rows through the same Apple index
+ * (what any implementation must at least do), timed in this process on a warm cache.
+ */
+function pageFloors(chatDb: string, conversation: Conversation, reps: number): Record<string, Stats> {
+  const db = new BetterSqlite3(chatDb, { readonly: true });
+  const time = (sql: string, ...params: unknown[]) => {
+    const stmt = db.prepare(sql);
+    stmt.all(...params);
+    const samples: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const start = performance.now();
+      stmt.all(...params);
+      samples.push(performance.now() - start);
+    }
+    return stats(samples);
+  };
+  try {
+    const columns = "m.ROWID, m.date, m.text, m.attributedBody, m.handle_id, m.is_from_me";
+    return {
+      contact: time(
+        `SELECT ${columns} FROM message m WHERE m.handle_id = ? ORDER BY m.date DESC LIMIT 50`,
+        conversation.handleRowid,
+      ),
+      chat: time(
+        `SELECT ${columns} FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id
+         WHERE j.chat_id = ? ORDER BY j.message_date DESC LIMIT 50`,
+        conversation.chatRowid,
+      ),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Query plans of the store's page reads on this database (printed: the proof a page is an index walk). */
+function pagePlans(chatDb: string, conversation: Conversation): string[] {
+  const store = openMessagesStore(chatDb);
+  try {
+    const week = {
+      since: new Date(`${conversation.windowStart}T00:00:00Z`),
+      until: new Date(`${conversation.windowEnd}T00:00:00Z`),
+    };
+    const plans = store.queryPlans((s) => {
+      s.getMessages({ handleRowids: [conversation.handleRowid], limit: 50 });
+      s.getMessages({ chatRowids: [conversation.chatRowid], limit: 50 });
+      s.getMessages({ chatRowids: [conversation.chatRowid], ...week, limit: 50 });
+    });
+    return plans
+      .filter((p) => /ORDER BY/.test(p.sql) && !/message_date = 0/.test(p.sql))
+      .map((p) => p.plan.filter((line) => !/SUBQUERY|cmj/.test(line)).join("; "));
+  } finally {
+    store.close();
+  }
+}
+
+interface PageRun {
+  messages: number;
+  conversation: Conversation;
+  floors: Record<string, Stats>;
+  session: SessionOutput;
+  plans: string[];
+}
+
+async function pageRun(options: Options, messages: number, build: boolean): Promise<PageRun> {
+  const demo = demoData({ ...options, messages });
+  const conversation = longestConversation(demo.chatDb);
+  const stateDir = join(RESULTS, `stdio-state-${messages}`);
+  rmSync(stateDir, { recursive: true, force: true });
+  log(`stdio session on ${messages.toLocaleString("en-US")} messages (chat of ${conversation.messages}) …`);
+  try {
+    const session = await stdioSession({
+      entry: join(ROOT, "dist", "src", "cli", "main.js"),
+      cwd: ROOT,
+      chatDb: demo.chatDb,
+      contactsRoot: demo.contactsRoot,
+      stateDir,
+      contact: conversation.contact,
+      chat: conversation.chat,
+      windowStart: conversation.windowStart,
+      windowEnd: conversation.windowEnd,
+      depth: 20,
+      searchWord: "dinner",
+      reps: options.reps,
+      build,
+    });
+    return {
+      messages,
+      conversation,
+      floors: pageFloors(demo.chatDb, conversation, options.reps),
+      session,
+      plans: pagePlans(demo.chatDb, conversation),
+    };
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+function pageTable(small: PageRun, large: PageRun): string {
+  const lines = [
+    `Page reads over stdio (built CLI): the longest chat, ${small.conversation.messages.toLocaleString("en-US")} messages at ${small.messages.toLocaleString("en-US")}, ${large.conversation.messages.toLocaleString("en-US")} at ${large.messages.toLocaleString("en-US")}`,
+    "",
+    `| call | p50 at ${small.messages / 1000}k | p50 at ${large.messages / 1_000_000}M | 1M ÷ 10k (goal ≤ 2) | 1M × SQL floor | goal |`,
+    "| --- | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const [name, at] of Object.entries(large.session.calls)) {
+    const before = small.session.calls[name];
+    const floor = name.startsWith("contact")
+      ? large.floors.contact
+      : name.startsWith("chat")
+        ? large.floors.chat
+        : undefined;
+    lines.push(
+      `| ${name} | ${before ? `${fmt(before.p50)} ms` : "—"} | ${fmt(at.p50)} ms (p95 ${fmt(at.p95)}) | ${before ? (at.p50 / before.p50).toFixed(2) : "—"} | ${floor ? `${(at.p50 / floor.p50).toFixed(0)}× (floor ${fmt(floor.p50)} ms)` : ""} | < 5 ms |`,
+    );
+  }
+  lines.push("", "Query plans of those reads (Apple's indexes; no `USE TEMP B-TREE FOR ORDER BY`):");
+  for (const plan of new Set(large.plans)) lines.push(`- ${plan}`);
+  const build = large.session.build;
+  if (build) {
+    lines.push(
+      "",
+      "Index build in the worker thread, started by the first search on a fresh state folder:",
+      "",
+      "| measurement | value | goal |",
+      "| --- | ---: | --- |",
+      `| first search (answered while building) | ${build.firstSearchMs} ms | < 1 s |`,
+      `| searches during the build, p50 / p95 | ${fmt(build.searchDuring.p50)} / ${fmt(build.searchDuring.p95)} ms (${build.searchDuring.n}) | < 1 s |`,
+      `| contact page during the build ÷ before it | ${build.pageRatio}× (p50 ${fmt(build.pageDuring.p50)} ms, p95 ${fmt(build.pageDuring.p95)} ms) | ≤ 2× |`,
+      `| build, first search to complete answers | ${build.seconds} s | < 20 s |`,
+      `| search after the build, p50 | ${fmt(build.searchAfter.p50)} ms | |`,
+      `| server peak RSS (VmHWM), whole session incl. build | ${large.session.peakRssMb ?? "n/a"} MB | < 200 MB |`,
+    );
+  }
+  return lines.join("\n");
 }
 
 function log(line: string): void {
@@ -227,6 +414,7 @@ async function main(): Promise<void> {
     .option("--skip-generate", "require the cached demo (fail instead of generating)")
     .option("--regenerate", "discard the cached demo and generate a new one")
     .option("--reps <n>", "timed repetitions per measurement", (v) => Number(v), 30)
+    .option("--quick", "only stdio sessions, start-up and decode (no scan baseline, no remote load)")
     .parse(process.argv);
   const options = program.opts<Options>();
   if (!Number.isInteger(options.messages) || options.messages < 200) {
@@ -235,6 +423,41 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const started = performance.now();
   const demo = demoData(options);
+  log("building the CLI (npm run build) …");
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  const pagesSmall = await pageRun(options, 10_000, false);
+  const pagesLarge = await pageRun(options, options.messages, true);
+  process.stdout.write(`${pageTable(pagesSmall, pagesLarge)}\n\n`);
+  if (options.quick) {
+    log("decoding typedstream blobs …");
+    const decode = decodeThroughput(demo.chatDb, 300_000);
+    log("server start-up …");
+    const startupState = join(RESULTS, "startup-state");
+    const startup = await startupTime("dist", demo.chatDb, demo.contactsRoot, startupState, 15);
+    rmSync(startupState, { recursive: true, force: true });
+    const quick = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      load: loadavg(),
+      pagesSmall,
+      pagesLarge,
+      decode,
+      startup,
+    };
+    writeFileSync(join(RESULTS, "latest-quick.json"), `${JSON.stringify(quick, null, 2)}\n`);
+    process.stdout.write(
+      [
+        "| measurement | value | goal |",
+        "| --- | ---: | --- |",
+        `| typedstream decode | ${decode.blobsPerSec.toLocaleString("en-US")} blobs/s | > 400k blobs/s |`,
+        `| start-up to tools/list (built CLI), p50 / p95 | ${fmt(startup.p50)} / ${fmt(startup.p95)} ms | < 300 ms p50 |`,
+        `| load average during the run (1/5/15 min) | ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(" / ")} | (${cpus().length} cores) |`,
+      ].join("\n") + "\n",
+    );
+    return;
+  }
 
   // Index build from scratch (timed), into a state dir of its own.
   const stateDir = join(RESULTS, `state-${options.messages}`);
@@ -276,8 +499,6 @@ async function main(): Promise<void> {
   log("sqlite3 CLI floor …");
   const floor = sqliteCliFloor(demo.chatDb, rareWord, 3);
   log("server start-up …");
-  log("building the CLI (npm run build) …");
-  execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   const startup = await startupTime("dist", demo.chatDb, demo.contactsRoot, stateDir, 7);
   const startupTsx = await startupTime("tsx", demo.chatDb, demo.contactsRoot, stateDir, 3);
 

@@ -1,0 +1,143 @@
+// One session with the real server over stdio (the built CLI, as an MCP client runs it): page reads of a
+// long conversation (first page, a deep page through cursors, a date window), then — on a fresh state folder —
+// the first search, which starts the index build in the worker thread, and the same calls again while it
+// builds, until the search answers from the finished index. The server's peak RSS (VmHWM) covers all of it.
+import { readFileSync } from "node:fs";
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { type Stats, stats } from "./stats.js";
+
+export interface SessionInput {
+  entry: string;
+  cwd: string;
+  chatDb: string;
+  contactsRoot: string;
+  stateDir: string;
+  /** A handle id (phone/email) of the longest one-to-one conversation. */
+  contact: string;
+  /** chat_identifier of the longest chat. */
+  chat: string;
+  /** ISO date of a one-week window inside the chat's history. */
+  windowStart: string;
+  windowEnd: string;
+  /** How many pages deep the "deep page" is. */
+  depth: number;
+  searchWord: string;
+  reps: number;
+  /** Measure the index build (first search on a fresh state folder). */
+  build: boolean;
+}
+
+export interface SessionOutput {
+  calls: Record<string, Stats>;
+  build: null | {
+    /** First search until a search answers without the "still being built" notice. */
+    seconds: number;
+    firstSearchMs: number;
+    /** Searches answered during the build (partial). */
+    searchDuring: Stats;
+    /** The contact page during the build, and its ratio to the same call before. */
+    pageDuring: Stats;
+    pageRatio: number;
+    searchAfter: Stats;
+  };
+  peakRssMb: number | null;
+}
+
+type CallResult = { structuredContent?: Record<string, unknown>; content?: unknown; isError?: boolean };
+
+function peakRss(pid: number | null): number | null {
+  if (!pid) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function stdioSession(input: SessionInput): Promise<SessionOutput> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [input.entry, "--db", input.chatDb, "--contacts-dir", input.contactsRoot, "--read-only"],
+    cwd: input.cwd,
+    env: { ...process.env, MAC_MESSAGES_MCP_HOME: input.stateDir } as Record<string, string>,
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "bench-stdio", version: "1.0.0" });
+  await client.connect(transport);
+  const call = async (name: string, args: Record<string, unknown>): Promise<CallResult> => {
+    const result = (await client.callTool({ name, arguments: args })) as CallResult;
+    if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content).slice(0, 300)}`);
+    return result;
+  };
+  const timed = async (name: string, args: Record<string, unknown>) => {
+    const start = performance.now();
+    const result = await call(name, args);
+    return { ms: performance.now() - start, result };
+  };
+  const repeat = async (reps: number, name: string, args: Record<string, unknown>) => {
+    await call(name, args);
+    const samples: number[] = [];
+    for (let i = 0; i < reps; i++) samples.push((await timed(name, args)).ms);
+    return stats(samples);
+  };
+  try {
+    const contactPage = { contact: input.contact, start_date: "2001-01-02", limit: 50 };
+    const chatPage = { chat: input.chat, start_date: "2001-01-02", limit: 50 };
+    let cursor: unknown;
+    for (let page = 0; page < input.depth; page++) {
+      const { result } = await timed("get_recent_messages", { ...chatPage, ...(cursor ? { cursor } : {}) });
+      cursor = result.structuredContent?.nextCursor;
+      if (typeof cursor !== "string") break;
+    }
+    const calls: SessionOutput["calls"] = {};
+    calls["contact, all history, newest 50"] = await repeat(input.reps, "get_recent_messages", contactPage);
+    calls["chat, all history, newest 50"] = await repeat(input.reps, "get_recent_messages", chatPage);
+    if (typeof cursor === "string") {
+      calls[`chat, page ${input.depth} by cursor`] = await repeat(input.reps, "get_recent_messages", {
+        ...chatPage,
+        cursor,
+      });
+    }
+    calls["chat, one-week window, newest 50"] = await repeat(input.reps, "get_recent_messages", {
+      chat: input.chat,
+      start_date: input.windowStart,
+      end_date: input.windowEnd,
+      limit: 50,
+    });
+    calls.list_chats = await repeat(input.reps, "list_chats", {});
+
+    let build: SessionOutput["build"] = null;
+    if (input.build) {
+      const search = { query: input.searchWord };
+      const started = performance.now();
+      const first = await timed("search_messages", search);
+      const partial = (r: CallResult) => JSON.stringify(r.content ?? "").includes("still being built");
+      const during: number[] = [];
+      const pages: number[] = [];
+      let done = !partial(first.result);
+      while (!done && performance.now() - started < 600_000) {
+        for (let i = 0; i < 4; i++) pages.push((await timed("get_recent_messages", contactPage)).ms);
+        const probe = await timed("search_messages", search);
+        if (partial(probe.result)) during.push(probe.ms);
+        else done = true;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const pageDuring = stats(pages);
+      build = {
+        seconds: Math.round(seconds * 10) / 10,
+        firstSearchMs: Math.round(first.ms),
+        searchDuring: stats(during),
+        pageDuring,
+        pageRatio:
+          Math.round((pageDuring.p50 / (calls["contact, all history, newest 50"]?.p50 ?? 1)) * 100) / 100,
+        searchAfter: await repeat(input.reps, "search_messages", search),
+      };
+    }
+    return { calls, build, peakRssMb: peakRss(transport.pid) };
+  } finally {
+    await client.close();
+  }
+}
