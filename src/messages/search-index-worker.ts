@@ -30,15 +30,18 @@ async function main(input: IndexWorkerInput): Promise<void> {
     { path: input.chatDbPath, schema },
     { stateDir: input.stateDir, batchSize: input.batchSize },
   );
+  let scanned = 0;
   try {
     const result = await index.build({
       onProgress: (done, total) => parentPort?.postMessage({ type: "progress", done, total }),
     });
     if (index.sweepDue) index.sweepEdits();
-    parentPort?.postMessage({ type: "done", scanned: result.scanned } satisfies IndexWorkerMessage);
+    scanned = result.scanned;
   } finally {
     index.close();
   }
+  // Only once the connections are closed: the parent may then move or replace the files at once.
+  parentPort?.postMessage({ type: "done", scanned } satisfies IndexWorkerMessage);
 }
 
 main(workerData as IndexWorkerInput).catch((error: unknown) => {
