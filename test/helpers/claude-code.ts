@@ -2,15 +2,16 @@
 //  - runClaudeToolCall: print mode (`claude -p`) against the stand-in model API, which asks for one MCP tool
 //    call; returns exactly what Claude Code handed the model as the tool_result.
 //  - startClaudeCli: a sandbox for other commands (`claude mcp add/list/get/login/logout …`); `login` needs
-//    a terminal, so `runInTerminal` gives it one (util-linux `script`, a pseudo-terminal).
+//    a terminal, so `runInTerminal` gives it one (see pseudo-terminal.ts).
 // Claude Code never sees the developer's own settings, credentials or ANTHROPIC_* variables: its
 // environment is built from scratch, with telemetry, updates and other non-essential traffic off, and its
 // API base URL always points at a stand-in on loopback (without one, every command spends ~17 s retrying
 // settings and policy fetches from api.anthropic.com, which is unreachable here by design).
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runInPseudoTerminal } from "./pseudo-terminal.js";
 import type { RealClients } from "./real-clients.js";
 import { type ModelContentBlock, startStandInModelApi, type ToolResultBlock } from "./stand-in-model-api.js";
 
@@ -182,49 +183,14 @@ export interface ClaudeCli {
   close(): Promise<void>;
 }
 
-function shellQuote(arg: string): string {
-  return `'${arg.replaceAll("'", "'\\''")}'`;
-}
-
 export async function startClaudeCli(clients: RealClients): Promise<ClaudeCli> {
   const api = await startStandInModelApi();
   const sandbox = makeClaudeSandbox({ ANTHROPIC_BASE_URL: api.url });
   return {
     sandbox,
     run: (args, timeoutMs) => runClaude(clients, sandbox, args, timeoutMs),
-    runInTerminal(args, onOutput, timeoutMs = CLAUDE_TIMEOUT_MS) {
-      const command = [clients.claude, ...args].map(shellQuote).join(" ");
-      // util-linux: script -q -e -c CMD FILE; BSD (macOS): script -q FILE CMD…
-      const scriptArgs =
-        process.platform === "darwin"
-          ? ["-q", "/dev/null", clients.claude, ...args]
-          : ["-q", "-e", "-c", command, "/dev/null"];
-      return new Promise((resolve) => {
-        const child = spawn("script", scriptArgs, {
-          cwd: sandbox.cwd,
-          env: { ...sandbox.env, TERM: "xterm" },
-          stdio: ["pipe", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => {
-          stdout += chunk.toString();
-          onOutput(stdout);
-        });
-        child.stderr.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.once("error", (error) => {
-          clearTimeout(killer);
-          resolve({ code: null, stdout, stderr: `${stderr}\n${error.message}` });
-        });
-        child.once("exit", (code) => {
-          clearTimeout(killer);
-          resolve({ code, stdout, stderr });
-        });
-      });
-    },
+    runInTerminal: (args, onOutput, timeoutMs = CLAUDE_TIMEOUT_MS) =>
+      runInPseudoTerminal(clients.claude, args, { cwd: sandbox.cwd, env: sandbox.env, onOutput, timeoutMs }),
     async close() {
       await api.close();
       sandbox.cleanup();

@@ -6,9 +6,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CliRun } from "./claude-code.js";
+import { runInPseudoTerminal } from "./pseudo-terminal.js";
 import type { RealClients } from "./real-clients.js";
 
 export const INSPECTOR_TIMEOUT_MS = 180_000;
+
+function inspectorEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: home,
+    LANG: "C.UTF-8",
+    NO_COLOR: "1",
+    // No OS keychain on a test machine: keep OAuth secrets in memory, and say so instead of warning.
+    MCP_INSPECTOR_SECRET_STORE: "memory",
+    // Its OAuth would open a browser: the test drives Chromium itself, never the developer's browser.
+    BROWSER: "true",
+  };
+}
 
 export async function runInspectorCli(
   clients: RealClients,
@@ -23,7 +37,7 @@ export async function runInspectorCli(
         [clients.inspector, "--cli", ...args],
         {
           cwd: home,
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C.UTF-8", NO_COLOR: "1" },
+          env: inspectorEnv(home),
           timeout: timeoutMs,
           maxBuffer: 64 * 1024 * 1024,
         },
@@ -33,6 +47,29 @@ export async function runInspectorCli(
         },
       );
       child.stdin?.end();
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The Inspector CLI on a pseudo-terminal, where it runs its own OAuth flow: it registers, prints the
+ * authorization URL, and waits for the redirect on its fixed loopback callback (127.0.0.1:6276).
+ */
+export async function runInspectorCliInTerminal(
+  clients: RealClients,
+  args: string[],
+  onOutput: (soFar: string) => void,
+  timeoutMs = INSPECTOR_TIMEOUT_MS,
+): Promise<CliRun> {
+  const home = mkdtempSync(join(tmpdir(), "mcp-inspector-"));
+  try {
+    return await runInPseudoTerminal(clients.node22, [clients.inspector, "--cli", ...args], {
+      cwd: home,
+      env: inspectorEnv(home),
+      onOutput,
+      timeoutMs,
     });
   } finally {
     rmSync(home, { recursive: true, force: true });

@@ -161,7 +161,9 @@ export async function consentInBrowser(
       await page.screenshot({ path: choice.screenshotPath, fullPage: true });
     }
     await Promise.all([
-      page.waitForURL((url) => url.pathname === "/callback"),
+      // Clients name their redirect path differently (/callback, Inspector's /oauth/callback), and some
+      // callback pages never finish loading: arriving there is what counts.
+      page.waitForURL((url) => url.pathname.endsWith("/callback"), { waitUntil: "commit" }),
       page.click(`button[value=${choice.decision ?? "approve"}]`),
     ]);
   } finally {

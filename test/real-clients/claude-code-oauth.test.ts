@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { type ClaudeCli, startClaudeCli } from "../helpers/claude-code.js";
+import { authorizationUrlIn } from "../helpers/pseudo-terminal.js";
 import { realClientsOrSkip } from "../helpers/real-clients.js";
 import { OWNER_PASSWORD } from "../helpers/remote-fixtures.js";
 import { consentInBrowser, launchChromium } from "../helpers/remote-oauth-client.js";
@@ -112,10 +113,9 @@ async function oauthLifeCycle(
   // the redirect to its loopback callback; the owner approves in Chromium.
   let consent: Promise<void> | undefined;
   const login = await cli.runInTerminal(["mcp", "login", "messages"], (soFar) => {
-    // The URL is printed twice (plain and as a terminal hyperlink); URL characters stop at the escapes.
-    const found = soFar.match(/http:\/\/127\.0\.0\.1:\d+\/authorize\?[\w\-.~:/?#@!$&'()*+,;=%]+/)?.[0];
-    if (consent === undefined && found?.startsWith(`${remote.serverUrl}/authorize?`)) {
-      consent = consentInBrowser(browser, new URL(found), { password: OWNER_PASSWORD, access: "read_send" });
+    const url = authorizationUrlIn(soFar, remote.serverUrl);
+    if (consent === undefined && url) {
+      consent = consentInBrowser(browser, url, { password: OWNER_PASSWORD, access: "read_send" });
       consent.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
     }
   });

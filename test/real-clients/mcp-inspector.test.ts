@@ -2,8 +2,17 @@
 // real-client fixture) and over remote /mcp with bearer tokens of each scope.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { INSPECTOR_TIMEOUT_MS, inspectorJson, runInspectorCli } from "../helpers/mcp-inspector.js";
+import type { Browser } from "playwright-core";
+import {
+  INSPECTOR_TIMEOUT_MS,
+  inspectorJson,
+  runInspectorCli,
+  runInspectorCliInTerminal,
+} from "../helpers/mcp-inspector.js";
+import { authorizationUrlIn } from "../helpers/pseudo-terminal.js";
 import { realClientsOrSkip } from "../helpers/real-clients.js";
+import { OWNER_PASSWORD } from "../helpers/remote-fixtures.js";
+import { consentInBrowser, launchChromium } from "../helpers/remote-oauth-client.js";
 import { obtainTokens } from "../helpers/remote-oauth-http.js";
 import { buildRealClientFixture, HOSTILE_MARKER, type RealClientFixture } from "./fixture.js";
 import { readFences } from "./model-view.js";
@@ -83,14 +92,20 @@ describe("MCP Inspector CLI over stdio", { skip, timeout: TIMEOUT * 3 }, () => {
   });
 });
 
-describe("MCP Inspector CLI over remote /mcp with a bearer token", { skip, timeout: TIMEOUT * 4 }, () => {
+describe("MCP Inspector CLI over remote /mcp: bearer tokens and its own OAuth", {
+  skip,
+  timeout: TIMEOUT * 5,
+}, () => {
   let fixture: RealClientFixture;
   let remote: RemoteCli;
+  let browser: Browser;
   before(async () => {
     fixture = buildRealClientFixture();
     remote = await startRemoteCli(fixture.dataArgs);
+    browser = await launchChromium();
   });
   after(async () => {
+    await browser?.close();
     await remote?.close();
     fixture?.cleanup();
   });
@@ -121,6 +136,27 @@ describe("MCP Inspector CLI over remote /mcp with a bearer token", { skip, timeo
     const names = inspectorJson<ToolsList>(await listTools(access_token)).tools.map((tool) => tool.name);
     for (const name of READ_TOOLS) assert.ok(names.includes(name), `${name} missing`);
     assert.ok(!names.includes("send_message"), `a read-only token lists ${names.join(", ")}`);
+  });
+
+  test("with no token, Inspector's own OAuth: registration, consent in Chromium, then tools/list", {
+    timeout: TIMEOUT,
+  }, async () => {
+    let consent: Promise<void> | undefined;
+    const run = await runInspectorCliInTerminal(
+      clients!,
+      [remote.mcpUrl, "--transport", "http", "--method", "tools/list"],
+      (soFar) => {
+        const url = authorizationUrlIn(soFar, remote.serverUrl);
+        if (consent === undefined && url) {
+          consent = consentInBrowser(browser, url, { password: OWNER_PASSWORD, access: "read" });
+          consent.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
+        }
+      },
+    );
+    assert.ok(consent, `Inspector printed no authorization URL:\n${run.stdout}`);
+    await consent;
+    assert.equal(run.code, 0, run.stdout);
+    for (const name of READ_TOOLS) assert.ok(run.stdout.includes(`"name": "${name}"`), `${name} missing`);
   });
 
   test("a wrong token is refused, and Inspector turns to OAuth", { timeout: TIMEOUT }, async () => {
