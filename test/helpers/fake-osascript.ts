@@ -2,6 +2,11 @@
 // execFile; only the program at the end of PATH is different. The fake parses its argv the way
 // macOS osascript does (getopt(3): options first, stop at `--` or the first operand, a lone `-` is
 // an operand meaning "program on stdin"), records what it received and behaves as scripted.
+//
+// `osascript` itself is a two-line /bin/sh script that notes its pid in `started` and then execs Node on
+// the fake (same pid). Node takes a while to start on a busy machine; the shell line does not. Tests that
+// need to know a run began (a timeout kill, "tried once, not retried") read `started()` rather than hoping
+// Node got as far as recording its call before the timeout hit.
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -34,6 +39,8 @@ export interface FakeOsascript {
   /** process.env with the fake's directory first on PATH: pass it as `env` to the code under test. */
   env: NodeJS.ProcessEnv;
   calls(): Promise<FakeCall[]>;
+  /** Pids of every run that started, in order, including runs killed before Node got going. */
+  started(): Promise<number[]>;
   setBehaviour(behaviour: FakeBehaviour): Promise<void>;
   cleanup(): Promise<void>;
 }
@@ -115,8 +122,14 @@ else answer();
 export async function installFakeOsascript(behaviour: FakeBehaviour = {}): Promise<FakeOsascript> {
   const dir = await mkdtemp(join(tmpdir(), "fake-osascript-"));
   const executable = join(dir, "osascript");
+  const program = join(dir, "fake-osascript.cjs");
+  const startedFile = join(dir, "started");
+  await writeFile(program, FAKE_SOURCE);
   // The absolute node path keeps the fake independent of what else is on PATH.
-  await writeFile(executable, `#!${process.execPath}\n${FAKE_SOURCE}`);
+  await writeFile(
+    executable,
+    `#!/bin/sh\necho $$ >> ${shellQuote(startedFile)}\nexec ${shellQuote(process.execPath)} ${shellQuote(program)} "$@"\n`,
+  );
   await chmod(executable, 0o755);
   const behaviourFile = join(dir, "behaviour.json");
   const setBehaviour = (next: FakeBehaviour) => writeFile(behaviourFile, JSON.stringify(next));
@@ -136,19 +149,28 @@ export async function installFakeOsascript(behaviour: FakeBehaviour = {}): Promi
       .map((line) => JSON.parse(line) as FakeCall);
   };
 
+  const started = async (): Promise<number[]> => {
+    const text = await readFile(startedFile, "utf8").catch(() => "");
+    return text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map(Number);
+  };
+
   return {
     dir,
+    started,
     env: { ...process.env, PATH: [dir, process.env.PATH ?? ""].join(delimiter) },
     calls,
     setBehaviour,
     async cleanup() {
-      // A fake still sleeping would be a leaked child: stop any that recorded themselves and are
-      // still this fake (checked through /proc so a reused pid is never touched).
-      for (const call of await calls()) {
-        const commandLine = await readFile(`/proc/${call.pid}/cmdline`, "utf8").catch(() => "");
-        if (commandLine.includes(executable)) {
+      // A fake still sleeping would be a leaked child: stop any that started and are still this fake
+      // (checked through /proc so a reused pid is never touched).
+      for (const pid of await started()) {
+        const commandLine = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+        if (commandLine.includes(dir)) {
           try {
-            process.kill(call.pid, "SIGKILL");
+            process.kill(pid, "SIGKILL");
           } catch {
             // Exited in the meantime.
           }
@@ -157,4 +179,8 @@ export async function installFakeOsascript(behaviour: FakeBehaviour = {}): Promi
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }

@@ -21,6 +21,7 @@ import {
   submitConsent,
   TEST_REDIRECT,
 } from "../helpers/remote-oauth-http.js";
+import { waitUntil } from "../helpers/wait.js";
 
 let state: Awaited<ReturnType<typeof makeStateDir>>;
 let remote: TestRemote;
@@ -516,8 +517,7 @@ test("SSE stream: endpoint event, keep-alive pings, session cleaned up on discon
     controller.abort();
     await reader.cancel().catch(() => {});
     // The server notices the disconnect on its next event-loop turns; poll the observable state.
-    for (let i = 0; i < 50 && (await health()) !== 0; i++) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(await health(), 0);
+    await waitUntil(async () => (await health()) === 0, "the SSE session to be cleaned up");
   } finally {
     await sseRemote.close();
   }

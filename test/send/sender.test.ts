@@ -141,13 +141,16 @@ describe("MessageSender", () => {
   });
 
   it("does not retry as SMS after a timeout", async () => {
-    const quick = new MessageSender({ env: fake.env, timeoutMs: 300 });
-    await fake.setBehaviour({ sleepMs: 60_000 });
+    // Counted by the fake's start marker, not its call log: a run killed before Node recorded anything
+    // still counts, so a busy machine cannot make this pass or fail by accident.
+    const before = (await fake.started()).length;
+    const quick = new MessageSender({ env: fake.env, timeoutMs: 3000 });
+    await fake.setBehaviour({ sleepMs: 600_000 });
     await assert.rejects(
       quick.sendText({ kind: "handle", handle: HANDLE }, "hello"),
       (error: unknown) => error instanceof AppleScriptError && error.code === "timeout",
     );
-    assert.equal((await newCalls()).length, 1);
+    assert.equal((await fake.started()).length - before, 1, "osascript ran once: no SMS retry");
   });
 
   it("honours an explicit service without falling back", async () => {
