@@ -1,5 +1,6 @@
 // Public face of the audit trail (sends, OAuth grants and revocations).
 export {
+  AUDIT_KEY_FILE,
   AUDIT_LOG_FILE,
   AUDIT_TEXT_ENV,
   type AuditEvent,
@@ -7,6 +8,10 @@ export {
   AuditLog,
   type AuditLogOptions,
   auditLogPath,
+  readRecentSendLines,
+  recoverInterruptedSends,
+  type SendLine,
+  type SendPhase,
   type SendVia,
   type TokenRevocationReason,
 } from "./audit-log.js";

@@ -4,7 +4,7 @@
 // explains it.
 
 import { join } from "node:path";
-import { AuditLog, auditLogPath } from "../audit/index.js";
+import { AuditLog, auditLogPath, recoverInterruptedSends } from "../audit/index.js";
 import { ConfigError, type DataSource, resolveDataSource, resolveStateDir } from "../config/index.js";
 import { ContactsStore } from "../contacts/index.js";
 import type { ServerDeps } from "../mcp/index.js";
@@ -100,9 +100,18 @@ function openReader(path: string, explicit: boolean, notices: string[]): Message
 /** The audit log of sends and created contacts in the state folder; failures to write it go to stderr, never fatal. */
 function openAuditLog(notices: string[]): AuditLog | null {
   try {
-    return new AuditLog(auditLogPath(resolveStateDir()), {
+    const log = new AuditLog(auditLogPath(resolveStateDir()), {
       onError: writeLine,
     });
+    // Sends written ahead by a server that was killed mid-send (kill -9, power cut) get their outcome now.
+    const interrupted = recoverInterruptedSends(log);
+    if (interrupted > 0) {
+      notices.push(
+        `${interrupted} send${interrupted === 1 ? " was" : "s were"} interrupted when the server last stopped ` +
+          `and may or may not have been delivered; see ${log.path}.`,
+      );
+    }
+    return log;
   } catch (error) {
     notices.push(`Audit log disabled: ${error instanceof Error ? error.message : String(error)}`);
     return null;

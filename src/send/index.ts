@@ -1,4 +1,13 @@
 // Public face of the send layer: Messages.app and Contacts.app through osascript.
+
+export {
+  chatDbDeliveryCheck,
+  DEFAULT_DELIVERY_WINDOW_MS,
+  DELIVERY_WINDOW_ENV,
+  type DeliveryCheck,
+  type SentRow,
+  type SentRowSource,
+} from "./delivery.js";
 export {
   AppleScriptError,
   type AppleScriptErrorCode,
@@ -13,6 +22,8 @@ export {
   MessageSender,
   type MessageSenderOptions,
   type NewContact,
+  recheckFileAtUse,
+  SendCancelledError,
   type SendContext,
   SendInputError,
   type SendResult,

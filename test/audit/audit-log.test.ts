@@ -3,12 +3,12 @@
 // remote server records every registration, grant, refresh, revocation and denial.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { AUDIT_TEXT_ENV, AuditLog, auditLogPath } from "../../src/audit/index.js";
+import { AUDIT_TEXT_ENV, AuditLog, auditLogPath, recoverInterruptedSends } from "../../src/audit/index.js";
 import { revokeClient } from "../../src/remote/index.js";
 import { makeStateDir, OWNER_PASSWORD, startTestRemote } from "../helpers/remote-fixtures.js";
 import {
@@ -34,7 +34,7 @@ function readLines(path: string): Record<string, unknown>[] {
 
 const SECRET_TEXT = "meet me at 10, the door code is 4711";
 
-test("send_message events: 0600 file in a 0700 dir, hash and length instead of text", () => {
+test("send_message events: 0600 file in a 0700 dir, keyed hash and length instead of text", () => {
   const dir = join(scratch, "plain", "state");
   const log = new AuditLog(join(dir, "audit.log"), { env: {} });
   log.record({
@@ -54,7 +54,12 @@ test("send_message events: 0600 file in a 0700 dir, hash and length instead of t
   assert.equal(sent?.target, "+15550100001");
   assert.equal(sent?.ok, true);
   assert.equal(sent?.textLength, SECRET_TEXT.length);
-  assert.equal(sent?.textSha256, createHash("sha256").update(SECRET_TEXT).digest("hex"));
+  assert.equal(sent?.textSha256, undefined, "no unsalted hash");
+  assert.match(String(sent?.textHmac), /^[0-9a-f]{64}$/);
+  assert.notEqual(sent?.textHmac, createHash("sha256").update(SECRET_TEXT).digest("hex"));
+  // The owner can still match a text they have in hand, from any process using the same state folder.
+  assert.equal(new AuditLog(join(dir, "audit.log")).textHmac(SECRET_TEXT), sent?.textHmac);
+  assert.equal(statSync(join(dir, "audit.key")).mode & 0o777, 0o600);
   assert.equal(sent?.text, undefined);
   assert.ok(!Number.isNaN(Date.parse(String(sent?.at))));
   assert.equal(failed?.ok, false);
@@ -180,4 +185,72 @@ test("the remote server records registrations, grants, refreshes, revocations, d
     await remote.close();
     state.cleanup();
   }
+});
+
+test("a short message cannot be guessed back from the log (probe: 4-digit code from a plain hash in 42 ms)", () => {
+  const dir = join(scratch, "guess", "state");
+  const log = new AuditLog(join(dir, "audit.log"), { env: {} });
+  log.record({ kind: "send_message", target: "+15550100001", ok: true, text: "4711" });
+  const [line] = readLines(log.path);
+  const written = String(line?.textHmac);
+  // What the probe did: try every 4-digit code against the hashes an attacker can compute without the key.
+  let guessed: string | null = null;
+  for (let n = 0; n < 10_000; n++) {
+    const code = String(n).padStart(4, "0");
+    const plain = createHash("sha256").update(code).digest("hex");
+    const withoutKey = createHmac("sha256", "").update(code).digest("hex");
+    if (plain === written || withoutKey === written) guessed = code;
+  }
+  assert.equal(guessed, null);
+  assert.equal(log.textHmac("4711"), written, "with the key the owner matches it");
+});
+
+test("two processes creating the key at once agree on one key", async () => {
+  const dir = join(scratch, "key-race");
+  const script = `
+    import { AuditLog } from ${JSON.stringify(new URL("../../src/audit/index.ts", import.meta.url).href)};
+    process.stdout.write(new AuditLog(${JSON.stringify(join(dir, "audit.log"))}).textHmac("same text"));`;
+  const outputs = await Promise.all(
+    Array.from(
+      { length: 4 },
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+            stdio: ["ignore", "pipe", "inherit"],
+          });
+          let out = "";
+          child.stdout.on("data", (chunk: Buffer) => {
+            out += chunk.toString();
+          });
+          child.once("error", reject);
+          child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`exited ${code}`))));
+        }),
+    ),
+  );
+  assert.equal(new Set(outputs).size, 1, outputs.join("\n"));
+  assert.match(outputs[0]!, /^[0-9a-f]{64}$/);
+});
+
+test("sends written ahead by a process that is gone are recorded as interrupted, once", () => {
+  const dir = join(scratch, "recover");
+  const log = new AuditLog(join(dir, "audit.log"), { env: {} });
+  const gone = 2 ** 22 + 12_345; // above pid_max's default: no such process
+  const base = {
+    kind: "send_message",
+    target: "+15550100001",
+    ok: null,
+    text: "hi",
+    via: "send_message",
+  } as const;
+  log.record({ ...base, phase: "sending", attempt: `${gone}-a`, pid: gone });
+  log.record({ ...base, phase: "sending", attempt: `${gone}-b`, pid: gone });
+  log.record({ ...base, phase: "sent", attempt: `${gone}-b`, pid: gone, ok: true });
+  log.record({ ...base, phase: "sending", attempt: `${process.pid}-c`, pid: process.pid });
+  assert.equal(recoverInterruptedSends(log), 1, "only the one whose process is gone and never finished");
+  assert.equal(recoverInterruptedSends(log), 0, "recorded once");
+  const interrupted = readLines(log.path).filter((l) => l.phase === "interrupted");
+  assert.equal(interrupted.length, 1);
+  assert.equal(interrupted[0]?.attempt, `${gone}-a`);
+  assert.equal(interrupted[0]?.ok, null);
+  assert.match(String(interrupted[0]?.error), /may or may not have been delivered/);
 });

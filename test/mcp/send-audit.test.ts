@@ -1,7 +1,6 @@
 // Every send and every contact created is audited by the sender itself, whichever way it was asked for:
 // send_message, a scheduled message coming due, create_contact.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,12 +48,23 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The outcome lines of the log. Each send is written ahead (`phase: "sending"`) before osascript starts;
+ * every outcome must follow its own `sending` line (same attempt), which is checked here for all tests.
+ */
 function auditLines(path = logPath): Record<string, unknown>[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8")
+  const all = readFileSync(path, "utf8")
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const ahead = new Set<unknown>();
+  for (const line of all) {
+    if (line.kind !== "send_message") continue;
+    if (line.phase === "sending") ahead.add(line.attempt);
+    else assert.ok(ahead.has(line.attempt), `outcome without a write-ahead line: ${JSON.stringify(line)}`);
+  }
+  return all.filter((line) => line.phase !== "sending");
 }
 
 /** The scenario's stores as a remote-mode server would see them: a client id, and a sender with its own log. */
@@ -78,7 +88,7 @@ test("every send_message attempt is audited, successes and failures, without the
   assert.equal(lines[0]!.kind, "send_message");
   assert.equal(lines[0]!.ok, true);
   assert.equal(lines[0]!.target, PHONES.bob);
-  assert.equal(lines[0]!.textSha256, createHash("sha256").update(secret).digest("hex"));
+  assert.equal(lines[0]!.textHmac, new AuditLog(logPath).textHmac(secret));
   assert.equal(lines[1]!.ok, false);
   assert.match(String(lines[1]!.error), /Automation/);
   const raw = readFileSync(logPath, "utf8");
@@ -134,7 +144,7 @@ test("a scheduled message is audited once, when it comes due, with the client th
   assert.equal(lines[0]!.ok, true);
   assert.equal(lines[0]!.target, PHONES.bob);
   assert.equal(lines[0]!.clientId, "client-sched");
-  assert.equal(lines[0]!.textSha256, createHash("sha256").update(text).digest("hex"));
+  assert.equal(lines[0]!.textHmac, new AuditLog(path).textHmac(text));
   assert.ok(!readFileSync(path, "utf8").includes(text));
 });
 
