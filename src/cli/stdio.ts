@@ -2,6 +2,7 @@
 // stdout is the MCP channel, so every human-facing word goes to stderr.
 import { serveStdio as serveMcpOverStdio } from "@modelcontextprotocol/server/stdio";
 import { createMcpServer } from "../mcp/index.js";
+import { resolveTimeoutMs } from "../send/osascript.js";
 import { type DataOptions, type OpenedStores, openServingStores } from "./stores.js";
 
 export const CONNECT_HINT = "claude mcp add messages -- npx mac-messages-mcp";
@@ -18,6 +19,15 @@ export function banner(stores: OpenedStores, readOnly: boolean): string {
   ].join("\n");
 }
 
+/** How long a stop waits for a send in flight: as long as osascript may run, and a little more. */
+function shutdownGraceMs(): number {
+  try {
+    return resolveTimeoutMs(undefined) + 2000;
+  } catch {
+    return 32_000;
+  }
+}
+
 export async function serveStdio(options: DataOptions): Promise<void> {
   const stores = await openServingStores(options);
   if (process.stdin.isTTY) process.stderr.write(`${banner(stores, options.readOnly ?? false)}\n`);
@@ -32,8 +42,10 @@ export async function serveStdio(options: DataOptions): Promise<void> {
   const shutdown = () => {
     if (closed) return;
     closed = true;
-    void handle
-      .close()
+    // A send already handed to osascript is let finish and audited (it may be delivering right now);
+    // past the osascript timeout it is recorded as interrupted instead. Nothing new starts meanwhile.
+    void (stores.deps.sender?.drain(shutdownGraceMs()) ?? Promise.resolve(0))
+      .then(() => handle.close())
       .then(() => stores.close())
       .finally(() => process.exit(0));
   };

@@ -59,7 +59,7 @@ export interface MessageSenderOptions {
   env?: NodeJS.ProcessEnv;
   /** Where every send and contact creation is recorded, whoever asked for it; none when left out. */
   audit?: AuditLog | null;
-  /** How long to look for a sent row in chat.db; default MAC_MESSAGES_DELIVERY_WINDOW_MS, else 5 s. */
+  /** How long to look for a sent row in chat.db; default MAC_MESSAGES_DELIVERY_WINDOW_MS (in env), else 5 s. */
   deliveryWindowMs?: number;
 }
 
@@ -92,8 +92,10 @@ export class SendInputError extends Error {
 export class SendCancelledError extends Error {
   override readonly name = "SendCancelledError";
   readonly code = "cancelled";
-  constructor() {
-    super("The request was cancelled before the message was handed to Messages, so nothing was sent.");
+  constructor(
+    message = "The request was cancelled before the message was handed to Messages, so nothing was sent.",
+  ) {
+    super(message);
   }
 }
 
@@ -367,6 +369,7 @@ export class MessageSender {
     content: { text?: string; fileName?: string },
   ): Promise<SendResult> {
     if (context.signal?.aborted) throw new SendCancelledError();
+    if (this.#stopping) throw new SendCancelledError("The server is stopping, so nothing was sent.");
     const audit = this.#options.audit;
     const attempt = `${process.pid}-${randomBytes(6).toString("hex")}`;
     const base = {
@@ -438,7 +441,7 @@ export class MessageSender {
     mark: number,
     sent: { target: SendTarget; text?: string; fileName?: string },
   ): Promise<SentRow | null> {
-    const deadline = Date.now() + (this.#options.deliveryWindowMs ?? deliveryWindowMs());
+    const deadline = Date.now() + (this.#options.deliveryWindowMs ?? deliveryWindowMs(this.#options.env ?? process.env));
     for (let pause = 100; !this.#stopping; pause = Math.min(pause * 2, 500)) {
       try {
         const row = check.find(mark, sent);

@@ -41,6 +41,8 @@ function childEnv(extra: Record<string, string> = {}, withFakeOsascript = false)
     HOME: emptyHome,
     MAC_MESSAGES_MCP_HOME: join(emptyHome, ".mac-messages-mcp"),
     PATH: withFakeOsascript ? (fake.env.PATH ?? "") : (process.env.PATH ?? ""),
+    // No Messages writes the sent row: do not wait for it (see fake-osascript.ts).
+    MAC_MESSAGES_DELIVERY_WINDOW_MS: "0",
     ...extra,
   };
   return env;

@@ -2,7 +2,8 @@
 // server reads. "append": adds `count` messages in small transactions, sometimes holding the write lock a
 // few ms and checkpointing now and then, printing "rows <n>" after each commit. "lock": takes an
 // exclusive lock (locking_mode=EXCLUSIVE, as a wedged writer could) and holds it `holdMs`. "hold": keeps
-// an uncommitted write transaction open for `holdMs`.
+// an uncommitted write transaction open for `holdMs`. "sent": writes one sent message as Messages does
+// after a send (text, chat, handle, service).
 import { writeSync } from "node:fs";
 import Database from "better-sqlite3";
 import { registerAppleTriggerFunctions } from "../../src/demo/index.js";
@@ -43,6 +44,29 @@ if (mode === "hold") {
   db.exec("ROLLBACK");
   db.close();
   say("released");
+  process.exit(0);
+}
+
+if (mode === "sent") {
+  // What Messages writes when a send goes out: my message (is_from_me = 1) in the chat, on the service it
+  // really used (argument 6: iMessage, SMS, RCS). Argument 3 is the text here.
+  const service = process.argv[7] ?? "iMessage";
+  const date = dateToAppleNanos(new Date());
+  db.exec("BEGIN IMMEDIATE");
+  const { lastInsertRowid } = db
+    .prepare(
+      `INSERT INTO message (guid, text, handle_id, service, date, is_from_me, is_read, is_finished, is_sent, is_delivered)
+       VALUES (?, ?, ?, ?, ?, 1, 1, 1, 1, 1)`,
+    )
+    .run(`SENT-${process.pid}`, countArg, Number(handleArg), service, date);
+  db.prepare("INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, ?)").run(
+    Number(chatArg),
+    lastInsertRowid,
+    date,
+  );
+  db.exec("COMMIT");
+  db.close();
+  say(`sent ${lastInsertRowid}`);
   process.exit(0);
 }
 

@@ -20,6 +20,8 @@ export interface FakeBehaviour {
   failWhenProgramIncludes?: string;
   /** Wait this long before answering (for timeouts). */
   sleepMs?: number;
+  /** Answer only once this file exists (a send the test holds "in flight" until it says so). */
+  waitForFile?: string;
 }
 
 export interface FakeCall {
@@ -36,7 +38,7 @@ export interface FakeCall {
 
 export interface FakeOsascript {
   dir: string;
-  /** process.env with the fake's directory first on PATH: pass it as `env` to the code under test. */
+  /** process.env with the fake's directory first on PATH (and no delivery wait): pass it as `env` to the code under test. */
   env: NodeJS.ProcessEnv;
   calls(): Promise<FakeCall[]>;
   /** Pids of every run that started, in order, including runs killed before Node got going. */
@@ -115,7 +117,10 @@ function answer() {
   process.exit(0);
 }
 
-if (behaviour.sleepMs) setTimeout(answer, behaviour.sleepMs);
+if (behaviour.waitForFile) {
+  const poll = () => (fs.existsSync(behaviour.waitForFile) ? answer() : setTimeout(poll, 20));
+  poll();
+} else if (behaviour.sleepMs) setTimeout(answer, behaviour.sleepMs);
 else answer();
 `;
 
@@ -160,7 +165,13 @@ export async function installFakeOsascript(behaviour: FakeBehaviour = {}): Promi
   return {
     dir,
     started,
-    env: { ...process.env, PATH: [dir, process.env.PATH ?? ""].join(delimiter) },
+    // No Messages behind the fake writes rows to chat.db: one look for the sent row, then "uncertain",
+    // instead of the 5 s a real send gets. Tests of the delivery check set their own window.
+    env: {
+      ...process.env,
+      PATH: [dir, process.env.PATH ?? ""].join(delimiter),
+      MAC_MESSAGES_DELIVERY_WINDOW_MS: "0",
+    },
     calls,
     setBehaviour,
     async cleanup() {

@@ -300,6 +300,7 @@ export interface ToolData {
   to: string;
   recipient: string;
   note: string | null;
+  delivery: "confirmed" | "uncertain" | null;
 }
 
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {

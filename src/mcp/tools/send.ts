@@ -9,6 +9,7 @@ import { type Contact, classifyHandle, normalizeEmail, normalizePhone } from "..
 import { attachmentRoots } from "../../messages/attachment-files.js";
 import type { Chat } from "../../messages/types.js";
 import {
+  chatDbDeliveryCheck,
   MAX_TEXT_CHARS,
   type MessageSender,
   type SendContext,
@@ -263,6 +264,13 @@ const sendMessageTool = {
     recipient: z.string().describe("Who it went to, in words."),
     note: z.string().nullable().describe("Why SMS was used, or why nothing was sent."),
     attachments: z.array(z.string()).describe("Files sent (their real paths)."),
+    delivery: z
+      .enum(["confirmed", "uncertain"])
+      .nullable()
+      .describe(
+        "confirmed: the sent message appeared in the Messages database; uncertain: Messages accepted it but it " +
+          "did not appear within a few seconds (check the conversation); null when nothing was sent.",
+      ),
   },
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
 };
@@ -300,11 +308,22 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
             recipient: resolved.description,
             note,
             attachments: [],
+            delivery: null,
           });
         }
       }
-      // The sender records each attempt in the audit log, with who asked.
-      const context: SendContext = { clientId: deps.clientId, via: "send_message" };
+      // The sender records each attempt in the audit log, with who asked; stops if the client cancels before
+      // osascript starts; re-checks each file right before it goes; then looks for the sent row in chat.db.
+      const context: SendContext = {
+        clientId: deps.clientId,
+        via: "send_message",
+        signal: extra.signal,
+        allowedRoots:
+          files.length > 0
+            ? await realRoots(resolveSendableDirs(attachmentRoots(ctx.messages.path)))
+            : undefined,
+        delivery: chatDbDeliveryCheck(ctx.messages),
+      };
       let first: SendResult | undefined;
       if (args.text !== undefined) first = await sender.sendText(resolved.target, args.text, context);
       const sentFiles: string[] = [];
@@ -326,20 +345,44 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
         }
       }
       if (first === undefined) throw new ToolInputError("Nothing to send: give text, attachments, or both.");
+      if (extra.signal.aborted) {
+        // Cancelled while osascript ran: too late to stop, and the SDK drops this call's answer, so say it
+        // the one way still open to the client.
+        await extra
+          .sendNotification({
+            method: "notifications/message",
+            params: {
+              level: "warning",
+              logger: "send_message",
+              data: `send_message was cancelled after the message had been handed to Messages: it was sent to ${wrapUntrusted(resolved.description)}.`,
+            },
+          })
+          .catch(() => {});
+      }
       const note = first.fallbackReason ?? resolved.serviceNote;
       const via = first.service === "chat" ? "to the chat" : `by ${first.service}`;
       const what =
         sentFiles.length === 0
           ? "Sent"
           : `Sent ${args.text !== undefined ? "the text and " : ""}${sentFiles.length} file${sentFiles.length === 1 ? "" : "s"}`;
-      return okResult(`${what} ${via} to ${wrapUntrusted(resolved.description)}${note ? `\n${note}` : ""}`, {
-        sent: true,
-        service: first.service,
-        to: first.target,
-        recipient: resolved.description,
-        note,
-        attachments: sentFiles,
-      });
+      const delivery =
+        first.delivery === "confirmed"
+          ? "\nConfirmed: it is in the Messages database."
+          : first.delivery === "uncertain"
+            ? "\nMessages accepted it, but it has not appeared in the Messages database yet: check the conversation."
+            : "";
+      return okResult(
+        `${what} ${via} to ${wrapUntrusted(resolved.description)}${note ? `\n${note}` : ""}${delivery}`,
+        {
+          sent: true,
+          service: first.service,
+          to: first.target,
+          recipient: resolved.description,
+          note,
+          attachments: sentFiles,
+          delivery: first.delivery ?? null,
+        },
+      );
     }),
   );
 }
