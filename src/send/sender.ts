@@ -441,7 +441,8 @@ export class MessageSender {
     mark: number,
     sent: { target: SendTarget; text?: string; fileName?: string },
   ): Promise<SentRow | null> {
-    const deadline = Date.now() + (this.#options.deliveryWindowMs ?? deliveryWindowMs(this.#options.env ?? process.env));
+    const deadline =
+      Date.now() + (this.#options.deliveryWindowMs ?? deliveryWindowMs(this.#options.env ?? process.env));
     for (let pause = 100; !this.#stopping; pause = Math.min(pause * 2, 500)) {
       try {
         const row = check.find(mark, sent);

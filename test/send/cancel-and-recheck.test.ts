@@ -15,7 +15,6 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { AuditLog } from "../../src/audit/index.js";
 import { ALLOWED_ATTACHMENT_DIRS_ENV } from "../../src/config/index.js";
 import { MessageSender, recheckFileAtUse, SendCancelledError } from "../../src/send/index.js";
@@ -78,7 +77,7 @@ describe("files are checked again at use", () => {
       sender: new MessageSender({ env: fake.env, timeoutMs: 20_000, audit: new AuditLog(logPath) }),
       clientCapabilities: { elicitation: {} },
       setUpClient: (client) =>
-        client.setRequestHandler(ElicitRequestSchema, () => {
+        client.setRequestHandler("elicitation/create", () => {
           swapFolderForSymlink(); // while the person reads the question
           return { action: "accept" };
         }),
@@ -104,7 +103,7 @@ describe("files are checked again at use", () => {
       contactsRoots: [scenario.contactsRoot],
       sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
       clientCapabilities: { elicitation: {} },
-      setUpClient: (client) => client.setRequestHandler(ElicitRequestSchema, () => ({ action: "accept" })),
+      setUpClient: (client) => client.setRequestHandler("elicitation/create", () => ({ action: "accept" })),
     });
     try {
       const { result, text } = await call(conn.client, "send_message", {
@@ -149,7 +148,7 @@ describe("cancelled requests", () => {
       clientCapabilities: { elicitation: {} },
       setUpClient: (client) =>
         client.setRequestHandler(
-          ElicitRequestSchema,
+          "elicitation/create",
           () =>
             new Promise((resolve) => {
               asked = true;
@@ -160,7 +159,6 @@ describe("cancelled requests", () => {
     try {
       const calling = conn.client.callTool(
         { name: "send_message", arguments: { recipient: PHONES.bob, text: "never", confirm: true } },
-        undefined,
         { signal: controller.signal },
       );
       await waitUntil(() => asked, "the confirmation question");

@@ -317,7 +317,7 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
       const context: SendContext = {
         clientId: deps.clientId,
         via: "send_message",
-        signal: extra.signal,
+        signal: extra.mcpReq.signal,
         allowedRoots:
           files.length > 0
             ? await realRoots(resolveSendableDirs(attachmentRoots(ctx.messages.path)))
@@ -345,11 +345,11 @@ export function registerSendMessage(server: McpServer, deps: ServerDeps, sender:
         }
       }
       if (first === undefined) throw new ToolInputError("Nothing to send: give text, attachments, or both.");
-      if (extra.signal.aborted) {
+      if (extra.mcpReq.signal.aborted) {
         // Cancelled while osascript ran: too late to stop, and the SDK drops this call's answer, so say it
         // the one way still open to the client.
-        await extra
-          .sendNotification({
+        await extra.mcpReq
+          .notify({
             method: "notifications/message",
             params: {
               level: "warning",
