@@ -3,6 +3,7 @@
 import { serveStdio as serveMcpOverStdio } from "@modelcontextprotocol/server/stdio";
 import { createMcpServer } from "../mcp/index.js";
 import { resolveTimeoutMs } from "../send/osascript.js";
+import { BoundedStdioTransport } from "./bounded-stdio.js";
 import { type DataOptions, type OpenedStores, openServingStores } from "./stores.js";
 
 export const CONNECT_HINT = "claude mcp add messages -- npx mac-messages-mcp";
@@ -35,7 +36,10 @@ export async function serveStdio(options: DataOptions): Promise<void> {
   // The SDK's stdio entry decides each connection's protocol era from its opening message: a 2026-07-28
   // client (server/discover, per-request _meta) and a 2025-era client (initialize) are both served, each by
   // a server the factory builds over the same stores. (It may also build one for a discarded probe.)
+  // The wire is ours (bounded-stdio.ts): oversized frames answered and skipped, reading paused while the
+  // client is not reading our answers.
   const handle = serveMcpOverStdio(() => createMcpServer(stores.deps), {
+    transport: new BoundedStdioTransport(),
     onerror: (error) => process.stderr.write(`mac-messages-mcp: ${error.message}\n`),
   });
   let closed = false;
