@@ -118,11 +118,13 @@ export function registerAuthCommands(program: Command): void {
     .option("--json", "machine-readable output")
     .action(
       runCliAction(async (opts: { stateDir?: string; json?: boolean }) => {
-        const { defaultStateDir, loadOAuthState, summarizeClients } = await loadRemote();
-        const clients = summarizeClients(
-          loadOAuthState(opts.stateDir ?? defaultStateDir()),
-          Math.floor(Date.now() / 1000),
-        );
+        const { defaultStateDir, summarizeClients } = await loadRemote();
+        // `auth list | head` closes the pipe early: that is the reader being done, not an error to report.
+        process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+          if (error.code === "EPIPE") process.exit(0);
+          throw error;
+        });
+        const clients = summarizeClients(opts.stateDir ?? defaultStateDir());
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(clients, null, 2)}\n`);
           return;

@@ -15,7 +15,8 @@ export interface Logger {
  */
 export function createLogger(level: LogLevel = "info", write: (line: string) => void = defaultWrite): Logger {
   const emit = (at: LogLevel, message: string) => {
-    if (ORDER[at] >= ORDER[level]) write(`${new Date().toISOString()} ${at.toUpperCase()} ${message}`);
+    if (ORDER[at] >= ORDER[level])
+      write(`${new Date().toISOString()} ${at.toUpperCase()} ${oneLine(message)}`);
   };
   return {
     debug: (m) => emit("debug", m),
@@ -23,6 +24,17 @@ export function createLogger(level: LogLevel = "info", write: (line: string) => 
     warn: (m) => emit("warn", m),
     error: (m) => emit("error", m),
   };
+}
+
+/**
+ * Log entries may quote what a remote party chose (a client name, a path): control characters are escaped
+ * so such text can never start a line of its own that looks like the server's ("owner approved ...").
+ */
+function oneLine(message: string): string {
+  return message.replace(
+    /[\p{Cc}\u2028\u2029]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function defaultWrite(line: string): void {

@@ -2,26 +2,22 @@ import { randomBytes } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import { type AddressInfo, isIP } from "node:net";
 import { toNodeHandler } from "@modelcontextprotocol/node";
-// The OAuth authorization server (router, metadata, bearer check, provider interfaces) is still the v1 SDK's
-// (@modelcontextprotocol/sdk): v2 keeps it only as a frozen copy in server-legacy. The MCP transports below
-// are v2. The remote issue replaces the authorization server; until then both SDK lines are installed.
-import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
-import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
-import { createOAuthMetadata, mcpAuthRouter } from "@modelcontextprotocol/sdk/server/auth/router.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import { AuditLog, auditLogPath } from "../audit/index.js";
 import { ensurePrivateDir } from "../util/secure-file.js";
-import { consentRouter, renderConsentPage } from "./consent.js";
+import { authorizationServerRouter } from "./authorization-server.js";
+import { callerAuth, refuseScope, requireBearer } from "./bearer-auth.js";
+import { LOOPBACK_HOSTNAMES } from "./client-registration.js";
 import { ConsentGuard, consentUnlockPath } from "./consent-guard.js";
+import { consentRouter } from "./consent-page.js";
 import { RemoteSetupError } from "./errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { LOOPBACK_HOSTNAMES, MessagesOAuthProvider, normalizeResource } from "./oauthProvider.js";
-import { loadOwnerPassword, ownerPasswordPath } from "./ownerPassword.js";
-import { SCOPE_READ, SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
+import { normalizeResource, OAuthProvider } from "./oauth-provider.js";
+import { OAuthStore } from "./oauth-store.js";
+import { loadOwnerPassword, ownerPasswordPath } from "./owner-password.js";
+import { SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
 import { SseServerTransport } from "./sse-transport.js";
-import { loadOAuthState, OAuthStateStore } from "./stateStore.js";
 
 export interface RemoteServerOptions {
   /** Public base URL, e.g. https://mcp.example.com (https, or http only for localhost). All URLs derive from it. */
@@ -137,11 +133,6 @@ function isLoopbackOrigin(origin: string): boolean {
   return (url.protocol === "http:" || url.protocol === "https:") && LOOPBACK_HOSTNAMES.has(url.hostname);
 }
 
-/** What requireBearerAuth attached to an authenticated request. */
-function authInfo(req: Request): AuthInfo | undefined {
-  return (req as Request & { auth?: AuthInfo }).auth;
-}
-
 function jsonRpcError(res: Response, status: number, code: number, message: string): void {
   res.status(status).json({ jsonrpc: "2.0", error: { code, message }, id: null });
 }
@@ -166,23 +157,22 @@ export function assertRemoteReady(options: { serverUrl: string; stateDir: string
         "Set one first with: mac-messages-mcp auth set-password",
     );
   }
-  loadOAuthState(options.stateDir);
+  // Opening it checks it (and imports a legacy oauth_state.json once); the server opens its own handle.
+  OAuthStore.open(options.stateDir).close();
   return { baseUrl, ownerPassword };
 }
 
 export async function startRemoteServer(options: RemoteServerOptions): Promise<RunningRemoteServer> {
-  const { baseUrl, ownerPassword } = assertRemoteReady(options);
+  const { baseUrl } = assertRemoteReady(options);
   const origin = baseUrl.origin;
   const host = options.host ?? "127.0.0.1";
   const nowMs = options.nowMs ?? Date.now;
   const logger = createLogger(options.logLevel ?? "info", options.logWriter);
+  // Checked by assertRemoteReady; loaded again to report later changes of the file to this server's log.
+  const ownerPassword = loadOwnerPassword(options.stateDir, (m) => logger.error(m))!;
   const audit =
     options.audit ?? new AuditLog(auditLogPath(options.stateDir), { onError: (m) => logger.error(m) });
-  const store = new OAuthStateStore(
-    options.stateDir,
-    () => Math.floor(nowMs() / 1000),
-    (m) => logger.error(m),
-  );
+  const store = OAuthStore.open(options.stateDir, () => Math.floor(nowMs() / 1000));
 
   const resourceFor = (path: McpPath | "") => normalizeResource(new URL(path, baseUrl).href)!;
   // The base URL comes first: it is what tokens are bound to when a client names no resource.
@@ -191,7 +181,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     new URL(`/.well-known/oauth-protected-resource/${path}`, baseUrl).href;
   const secureCookies = baseUrl.protocol === "https:";
 
-  const provider = new MessagesOAuthProvider({
+  const provider = new OAuthProvider({
     store,
     acceptedResources,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 86_400,
@@ -199,11 +189,11 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     refreshReuseGraceSeconds: options.refreshReuseGraceSeconds ?? 120,
     authorizationCodeTtlSeconds: 60,
     consentTtlSeconds: 600,
-    maxClients: 500,
+    maxPendingConsents: 1000,
+    maxPendingConsentsPerClient: 5,
     nowMs,
     logger,
     audit,
-    renderConsent: (res, pending, client) => renderConsentPage(res, pending, client, { secureCookies }),
   });
 
   const app = express();
@@ -217,7 +207,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     res.setHeader("X-Request-Id", requestId);
     const started = nowMs();
     res.on("finish", () => {
-      const auth = authInfo(req);
+      const auth = callerAuth(req);
       const who = auth ? ` client=${auth.clientId}` : "";
       logger.info(
         `[${requestId}] ${req.method} ${req.originalUrl.split("?")[0]} ${res.statusCode} ${nowMs() - started}ms${who}`,
@@ -238,46 +228,30 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     });
   });
 
-  // Behind a proxy every request shares the proxy's address; the SDK limits then act server-wide,
-  // which is the safe direction. The X-Forwarded-For sanity check would only add log noise.
-  const rateLimitTweaks = { validate: { xForwardedForHeader: false } };
-  const routerOptions = {
-    provider,
-    issuerUrl: baseUrl,
-    resourceServerUrl: baseUrl,
-    scopesSupported: [...SUPPORTED_SCOPES],
-    resourceName: "Mac Messages MCP",
-  };
-  // Every client registered here is public (no secret; PKCE protects the code), so the metadata says
-  // "none" instead of the SDK's default "client_secret_post". Registered before the SDK router: first wins.
   app.use(
-    "/.well-known/oauth-authorization-server",
-    metadataHandler({
-      ...createOAuthMetadata(routerOptions),
-      token_endpoint_auth_methods_supported: ["none"],
-      revocation_endpoint_auth_methods_supported: ["none"],
+    authorizationServerRouter({
+      provider,
+      issuer: origin,
+      registration: { maxApprovedClients: 500, maxPendingClients: 200, pendingClientTtlSeconds: 3600 },
+      secureCookies,
+      logger,
+      audit,
+      nowMs,
     }),
   );
-  app.use(
-    mcpAuthRouter({
-      ...routerOptions,
-      authorizationOptions: { rateLimit: rateLimitTweaks },
-      tokenOptions: { rateLimit: rateLimitTweaks },
-      revocationOptions: { rateLimit: rateLimitTweaks },
-      clientRegistrationOptions: { rateLimit: rateLimitTweaks },
-    }),
-  );
-  for (const path of ["mcp", "sse"] as const) {
-    app.use(
-      `/.well-known/oauth-protected-resource/${path}`,
-      metadataHandler({
+  // RFC 9728 protected-resource metadata, one document per MCP endpoint.
+  for (const path of ["", "mcp", "sse"] as const) {
+    app.get(`/.well-known/oauth-protected-resource${path ? `/${path}` : ""}`, (_req, res) => {
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      res.setHeader("Cache-Control", "public, max-age=3600");
+      res.json({
         resource: resourceFor(path),
-        authorization_servers: [baseUrl.href],
+        authorization_servers: [origin],
         scopes_supported: [...SUPPORTED_SCOPES],
         bearer_methods_supported: ["header"],
         resource_name: "Mac Messages MCP",
-      }),
-    );
+      });
+    });
   }
   app.use("/.well-known", (_req, res) => {
     res.status(404).json({ error: "not_found", error_description: "Unknown well-known resource" });
@@ -286,6 +260,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   app.use(
     consentRouter({
       provider,
+      issuer: origin,
       verifyOwnerPassword: (candidate) => ownerPassword.verify(candidate),
       secureCookies,
       nowMs,
@@ -331,41 +306,15 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     next();
   };
 
-  const authenticate = (path: McpPath): RequestHandler[] => {
-    const resourceMetadataUrl = metadataUrlFor(path);
-    const bearer = requireBearerAuth({ verifier: provider, resourceMetadataUrl });
-    return [
-      (req, res, next) => {
-        // No credentials at all: RFC 6750 §3.1 says to answer without an error code, just where to start.
-        if (!req.headers.authorization) {
-          res.setHeader("WWW-Authenticate", `Bearer resource_metadata="${resourceMetadataUrl}"`);
-          res.status(401).json({ error: "invalid_token", error_description: "Authorization required" });
-          return;
-        }
-        next();
-      },
-      bearer,
-      (req, res, next) => {
-        if (!authInfo(req)!.scopes.includes(SCOPE_READ))
-          return refuseScope(res, resourceMetadataUrl, "Token lacks messages:read");
-        next();
-      },
-    ];
-  };
-
-  function refuseScope(res: Response, resourceMetadataUrl: string, description: string): void {
-    res.setHeader(
-      "WWW-Authenticate",
-      `Bearer error="insufficient_scope", scope="${SUPPORTED_SCOPES.join(" ")}", resource_metadata="${resourceMetadataUrl}", error_description="${description}"`,
-    );
-    res.status(403).json({ error: "insufficient_scope", error_description: description });
-  }
+  const authenticate = (path: McpPath): RequestHandler[] => [
+    requireBearer(provider, metadataUrlFor(path), logger),
+  ];
 
   const requireSendScopeForSendTools = (path: McpPath): RequestHandler => {
     const resourceMetadataUrl = metadataUrlFor(path);
     return (req, res, next) => {
       const tool = findSendToolCall(req.body, options.sendToolNames);
-      if (tool !== undefined && !authInfo(req)!.scopes.includes(SCOPE_SEND)) {
+      if (tool !== undefined && !callerAuth(req)!.scopes.includes(SCOPE_SEND)) {
         logger.info(`[${res.locals.requestId}] refused ${tool}: token lacks ${SCOPE_SEND}`);
         return refuseScope(res, resourceMetadataUrl, `The ${tool} tool needs the ${SCOPE_SEND} scope`);
       }
@@ -375,7 +324,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
 
   const jsonBody = express.json({ limit: "4mb" });
   const authOf = (req: Request) => {
-    const auth = authInfo(req)!;
+    const auth = callerAuth(req)!;
     return { clientId: auth.clientId, scopes: [...auth.scopes] };
   };
 
@@ -459,7 +408,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       if (!session || session.clientId !== authOf(req).clientId) {
         return jsonRpcError(res, 404, -32001, "Unknown or closed SSE session; reconnect to /sse");
       }
-      const refused = session.transport.receive(req.body, authInfo(req)!);
+      const refused = session.transport.receive(req.body, callerAuth(req)!);
       if (refused !== undefined) return jsonRpcError(res, 400, -32600, refused);
       res.status(202).end();
     },

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   fsyncSync,
   mkdirSync,
@@ -20,9 +21,25 @@ export class StateFileError extends Error {
   override readonly name: string = "StateFileError";
 }
 
-/** Creates the state directory owner-only (0700) if it does not exist yet. */
+/**
+ * Creates the state directory owner-only (0700), and tightens one that already existed with looser
+ * permissions (a folder made by hand, or by an older version, is often 0755) when it is ours to change.
+ */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  tightenFileMode(dir, 0o700);
+}
+
+/** Removes group/other permissions from a file or folder we own; missing files and foreign owners are left alone. */
+export function tightenFileMode(path: string, mode: 0o600 | 0o700): void {
+  try {
+    const info = statSync(path);
+    if ((info.mode & 0o077) === 0) return;
+    if (typeof process.getuid === "function" && info.uid !== process.getuid()) return;
+    chmodSync(path, mode);
+  } catch {
+    // Gone, or not ours to change: nothing more to do here.
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadOAuthState, OAuthStateStore } from "../../src/remote/stateStore.js";
+import { OAuthStore } from "../../src/remote/oauth-store.js";
 
 const CHILD = new URL("./state-writer-child.ts", import.meta.url).pathname;
 
@@ -76,25 +76,30 @@ async function runLane(iterations: number, lane: number, random: () => number): 
           resolve();
         });
       });
-      let state: ReturnType<typeof loadOAuthState>;
+      let state: OAuthStore;
       try {
-        state = loadOAuthState(dir);
-        new OAuthStateStore(dir, () => Math.floor(Date.now() / 1000));
+        state = OAuthStore.open(dir);
       } catch (error) {
         problems.push(`after kill ${i}: state does not load: ${(error as Error).message}`);
         break;
       }
-      for (const id of clients) if (!state.clients[id]) problems.push(`after kill ${i}: lost client ${id}`);
-      for (const hash of tokens) {
-        if (!state.accessTokens[hash] || !state.refreshTokens[`r${hash}`])
-          problems.push(`after kill ${i}: lost token ${hash.slice(0, 12)}`);
-      }
-      for (const hash of revoked) {
-        if (state.accessTokens[hash])
-          problems.push(`after kill ${i}: revoked token ${hash.slice(0, 12)} is back`);
+      try {
+        for (const id of clients)
+          if (!state.getClient(id)) problems.push(`after kill ${i}: lost client ${id}`);
+        for (const hash of tokens) {
+          if (!state.getToken("access", hash) || !state.getToken("refresh", `r${hash}`))
+            problems.push(`after kill ${i}: lost token ${hash.slice(0, 12)}`);
+        }
+        for (const hash of revoked) {
+          if (state.getToken("access", hash))
+            problems.push(`after kill ${i}: revoked token ${hash.slice(0, 12)} is back`);
+        }
+      } finally {
+        state.close();
       }
     }
     const leftoverTempFiles = readdirSync(dir).filter((name) => name.endsWith(".tmp")).length;
+    // SQLite keeps its own journal (-wal); nothing else may be left behind.
     return {
       kills,
       ackedClients: clients.size,

@@ -213,6 +213,23 @@ test("corrupt state: refuses to start naming the file; auth reset moves it aside
   await server.close();
 });
 
+test("corrupt state database: refuses to start naming it; auth reset moves it aside", async () => {
+  const dir = await tempState(true);
+  const file = join(dir, "oauth_state.db");
+  writeFileSync(file, "this is not a SQLite database".repeat(200), { mode: 0o600 });
+  await assert.rejects(startRemoteServer(baseOptions(dir)), (error: Error) => {
+    assert.ok(error instanceof RemoteSetupError);
+    assert.ok(error.message.includes(file));
+    assert.match(error.message, /corrupt.*auth reset/s);
+    return true;
+  });
+  const reset = await runCli(["auth", "reset", "--yes", "--state-dir", dir]);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.equal(readdirSync(dir).filter((name) => name.startsWith("oauth_state.db.corrupt-")).length, 1);
+  const server = await startRemoteServer(baseOptions(dir));
+  await server.close();
+});
+
 test("`remote` serves /health from a child process and exits cleanly on SIGTERM", async () => {
   const dir = await tempState(true);
   const port = await getFreePort();

@@ -83,8 +83,13 @@ async function approvedCode(clientId: string, challenge: string, extra: Record<s
   return await approvedCodeAt(remote.serverUrl, clientId, challenge, withDefaults(extra));
 }
 
+/** POST /token; a code exchange repeats the authorization request's redirect_uri unless the test names one. */
 async function token(params: Record<string, string>): Promise<{ status: number; body: TokenResponse }> {
-  const { status, body } = await postToken(remote.serverUrl, params);
+  const withRedirect =
+    params.grant_type === "authorization_code" && !("redirect_uri" in params)
+      ? { ...params, redirect_uri: TEST_REDIRECT }
+      : params;
+  const { status, body } = await postToken(remote.serverUrl, withRedirect);
   return { status, body: body as unknown as TokenResponse };
 }
 
@@ -244,19 +249,52 @@ test("foreign redirect URI is rejected without redirecting; loopback port may di
   assert.match(otherPort.html, /127\.0\.0\.1:9999/);
 });
 
-test("unknown scope and foreign resource are reported to the redirect URI", async () => {
-  const clientId = await registeredClientId();
+test("unknown scopes are left out of the grant; a foreign resource is reported with state and iss", async () => {
+  const clientId = await freshClientId();
   const { challenge } = pkcePair();
-  for (const [extra, error] of [
-    [{ scope: "messages:delete" }, "invalid_scope"],
-    [{ resource: "https://other.example/mcp" }, "invalid_target"],
-  ] as const) {
-    const res = await fetch(authorizeUrl(clientId, challenge, extra), { redirect: "manual" });
-    assert.equal(res.status, 302);
-    const location = new URL(res.headers.get("location")!);
-    assert.equal(`${location.origin}${location.pathname}`, TEST_REDIRECT);
-    assert.equal(location.searchParams.get("error"), error);
-  }
+  // Scopes this server does not know (RFC 6749 §3.3): the consent page offers the supported subset.
+  const page = await openConsentPage(
+    authorizeUrl(clientId, challenge, { scope: "openid offline_access claudeai messages:read" }),
+  );
+  assert.equal(page.status, 200);
+  assert.match(page.html, /read your messages/);
+  // A never-approved client's errors are shown, not redirected (anyone may have registered that URI).
+  const unapproved = await fetch(
+    authorizeUrl(clientId, challenge, { resource: "https://other.example/mcp" }),
+    {
+      redirect: "manual",
+    },
+  );
+  assert.equal(unapproved.status, 400);
+  assert.equal(unapproved.headers.get("location"), null);
+  assert.match(await unapproved.text(), /invalid_target/);
+  // Once the owner approved the client, errors go back to it, with state and the issuer (RFC 9207).
+  const tokens = await grant(clientId);
+  assert.equal(tokens.scope, "messages:read messages:send");
+  const approved = await fetch(authorizeUrl(clientId, challenge, { resource: "https://other.example/mcp" }), {
+    redirect: "manual",
+  });
+  assert.equal(approved.status, 302);
+  const location = new URL(approved.headers.get("location")!);
+  assert.equal(`${location.origin}${location.pathname}`, TEST_REDIRECT);
+  assert.equal(location.searchParams.get("error"), "invalid_target");
+  assert.equal(location.searchParams.get("state"), "st4te");
+  assert.equal(location.searchParams.get("iss"), remote.serverUrl);
+});
+
+test("a code exchange must repeat the redirect_uri the authorization request named (OAuth 2.1)", async () => {
+  const clientId = await registeredClientId();
+  const { verifier, challenge } = pkcePair();
+  const code = await approvedCode(clientId, challenge);
+  const missing = await postToken(remote.serverUrl, {
+    grant_type: "authorization_code",
+    client_id: clientId,
+    code,
+    code_verifier: verifier,
+  });
+  assert.equal(missing.status, 400);
+  assert.equal(missing.body.error, "invalid_request");
+  assert.match(missing.body.error_description ?? "", /redirect_uri/);
 });
 
 test("consent page: security headers, wrong password, CSRF, deny, lockout", async () => {
@@ -397,13 +435,14 @@ test("refresh cannot widen scope or switch to a foreign resource; other clients 
   assert.equal(widened.body.error, "invalid_scope");
 });
 
-test("state file: 0600 in a 0700 directory, tokens only as hashes, survives in the file", async () => {
+test("state database: 0600 in a 0700 directory, tokens only as hashes", async () => {
   const clientId = await registeredClientId();
   const tokens = await grant(clientId);
-  const file = join(state.dir, "oauth_state.json");
+  const file = join(state.dir, "oauth_state.db");
   assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(statSync(`${file}-wal`).mode & 0o777, 0o600);
   assert.equal(statSync(state.dir).mode & 0o777, 0o700);
-  const text = readFileSync(file, "utf8");
+  const text = readFileSync(file, "latin1") + readFileSync(`${file}-wal`, "latin1");
   assert.ok(!text.includes(tokens.access_token) && !text.includes(tokens.refresh_token));
   assert.ok(text.includes(createHash("sha256").update(tokens.access_token).digest("hex")));
   assert.ok(text.includes(clientId));
@@ -464,12 +503,15 @@ test("well-known metadata: RFC 8414 and RFC 9728 documents, unknown names 404", 
   // Clients are public (PKCE, no secret), and the metadata says so.
   assert.deepEqual(as.token_endpoint_auth_methods_supported, ["none"]);
   assert.deepEqual(as.revocation_endpoint_auth_methods_supported, ["none"]);
+  // The issuer is the --server-url exactly, without a trailing slash; RFC 9207 is advertised.
+  assert.equal(as.issuer, remote.serverUrl);
+  assert.equal(as.authorization_response_iss_parameter_supported, true);
   for (const path of ["", "/mcp", "/sse"]) {
     const res = await fetch(`${remote.serverUrl}/.well-known/oauth-protected-resource${path}`);
     assert.equal(res.status, 200);
     const prm = (await res.json()) as { resource: string; authorization_servers: string[] };
     assert.equal(prm.resource.replace(/\/$/, ""), `${remote.serverUrl}${path}`);
-    assert.deepEqual(prm.authorization_servers, [`${remote.serverUrl}/`]);
+    assert.deepEqual(prm.authorization_servers, [remote.serverUrl]);
   }
   const unknown = await fetch(`${remote.serverUrl}/.well-known/openid-configuration`);
   assert.equal(unknown.status, 404);

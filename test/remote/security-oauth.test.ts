@@ -4,9 +4,8 @@
 // request, and property tests for redirect-URI matching and the registration rule.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { redirectUriMatches } from "@modelcontextprotocol/sdk/server/auth/handlers/authorize.js";
 import fc from "fast-check";
-import { redirectUriProblem } from "../../src/remote/oauthProvider.js";
+import { redirectUriMatches, redirectUriProblem } from "../../src/remote/client-registration.js";
 import {
   makeStateDir,
   OWNER_PASSWORD,
@@ -120,6 +119,7 @@ test("a code is bound to its resource: another resource at /token is refused and
       client_id: clientId,
       code,
       code_verifier: verifier,
+      redirect_uri: TEST_REDIRECT,
       resource,
     });
     assert.equal(switched.status, 400, resource);
@@ -129,6 +129,7 @@ test("a code is bound to its resource: another resource at /token is refused and
       client_id: clientId,
       code,
       code_verifier: verifier,
+      redirect_uri: TEST_REDIRECT,
       resource: `${remote.serverUrl}/mcp`,
     });
     assert.equal(retry.status, 400, "the code is gone after a mismatched attempt");
@@ -325,7 +326,7 @@ test("property: a loopback redirect URI matches any port of the same host, path 
   );
 });
 
-test("property: registration accepts only https, or http to loopback, and never a fragment", () => {
+test("property: registration accepts only https, http to loopback or a native-app scheme, never a fragment", () => {
   fc.assert(
     fc.property(
       fc.oneof(
@@ -338,9 +339,13 @@ test("property: registration accepts only https, or http to loopback, and never 
         const url = new URL(uri);
         assert.equal(url.hash, "");
         assert.equal(url.username + url.password, "");
+        const nativeApp = !["http:", "https:", "ftp:", "javascript:", "file:", "data:"].includes(
+          url.protocol,
+        );
         assert.ok(
           url.protocol === "https:" ||
-            (url.protocol === "http:" && (LOOPBACK as readonly string[]).includes(url.hostname)),
+            (url.protocol === "http:" && (LOOPBACK as readonly string[]).includes(url.hostname)) ||
+            (nativeApp && !/\s/.test(uri) && (url.host !== "" || url.pathname.startsWith("/"))),
           uri,
         );
       },

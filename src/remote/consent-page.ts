@@ -1,18 +1,20 @@
 import { timingSafeEqual } from "node:crypto";
-import type { OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
 import express, { type Request, type Response, type Router } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { AuditLog } from "../audit/index.js";
 import type { ConsentGuard } from "./consent-guard.js";
 import type { Logger } from "./logger.js";
-import type { MessagesOAuthProvider, PendingConsent } from "./oauthProvider.js";
+import type { OAuthProvider, PendingConsent } from "./oauth-provider.js";
+import type { RegisteredClient } from "./oauth-store.js";
 import { SCOPE_READ, SCOPE_SEND } from "./scopes.js";
 
 const MAX_PASSWORD_LENGTH = 1024;
 const CSRF_COOKIE_PREFIX = "mmcp_consent_";
 
 export interface ConsentSettings {
-  provider: MessagesOAuthProvider;
+  provider: OAuthProvider;
+  /** Named in every redirect back to the client (RFC 9207). */
+  issuer: string;
   verifyOwnerPassword: (candidate: string) => Promise<boolean>;
   secureCookies: boolean;
   nowMs: () => number;
@@ -76,10 +78,10 @@ button.approve{background:#0071e3;color:#fff;border-color:#0071e3}.error{color:#
 export function renderConsentPage(
   res: Response,
   pending: PendingConsent,
-  client: OAuthClientInformationFull,
+  client: RegisteredClient,
   options: { secureCookies: boolean; error?: string; status?: number },
 ): void {
-  const redirect = new URL(pending.redirectUri);
+  const redirect = describeRedirect(pending.redirectUri);
   const clientName = client.client_name?.trim() || "An unnamed application";
   const wantsSend = pending.requestedScopes.includes(SCOPE_SEND);
   const cookie = [
@@ -91,7 +93,7 @@ export function renderConsentPage(
     ...(options.secureCookies ? ["Secure"] : []),
   ].join("; ");
   res.setHeader("Set-Cookie", cookie);
-  setPageSecurityHeaders(res, `'self' ${redirect.origin}`);
+  setPageSecurityHeaders(res, `'self' ${redirect.formTarget}`);
   const scopeChoice = wantsSend
     ? `<fieldset><legend>Access to grant</legend>
 <label><input type="radio" name="access" value="read_send" checked> Read messages <strong>and send messages</strong> as you</label>
@@ -100,7 +102,7 @@ export function renderConsentPage(
   // Approve comes first in the form so pressing Enter in the password field approves (it is drawn on the right).
   const body = `<h1>Allow access to your Messages?</h1>
 <p><strong id="client-name">${escapeHtml(clientName)}</strong> wants to use your Mac's Messages through this server.</p>
-<p class="muted">After approval you will be sent back to <code id="redirect-host">${escapeHtml(redirect.host)}</code>.
+<p class="muted">After approval you will be sent back to <code id="redirect-host">${escapeHtml(redirect.shown)}</code>${redirect.isApp ? " (a link handled by an app on your computer)" : ""}.
 Client ID: <code>${escapeHtml(client.client_id)}</code></p>
 ${options.error ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>` : ""}
 <form method="post" action="/consent">
@@ -120,7 +122,36 @@ ${scopeChoice}
     .send(page("Allow access to Messages", body));
 }
 
-function renderProblem(res: Response, status: number, message: string): void {
+/**
+ * How the consent page names where the browser goes next: the host for web and loopback addresses, the
+ * scheme spelled out for an app link (`cursor://anysphere.cursor-mcp`), so an unexpected app stands out.
+ */
+function describeRedirect(uri: string): { shown: string; formTarget: string; isApp: boolean } {
+  const url = new URL(uri);
+  if (url.protocol === "https:" || url.protocol === "http:") {
+    return { shown: url.host, formTarget: url.origin, isApp: false };
+  }
+  return {
+    shown: `${url.protocol}//${url.host}${url.host ? "" : url.pathname}`,
+    formTarget: url.protocol,
+    isApp: true,
+  };
+}
+
+/** Sends the browser back to the client with these parameters (RFC 6749 §4.1.2, RFC 9207 `iss`). */
+export function redirectToClient(
+  res: Response,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+): void {
+  const target = new URL(redirectUri);
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined) target.searchParams.set(key, value);
+  res.setHeader("Cache-Control", "no-store");
+  res.redirect(302, target.href);
+}
+
+export function renderProblem(res: Response, status: number, message: string): void {
   setPageSecurityHeaders(res, "'none'");
   res
     .status(status)
@@ -131,14 +162,6 @@ function renderProblem(res: Response, status: number, message: string): void {
         `<h1>Authorization problem</h1><p class="error">${escapeHtml(message)}</p>`,
       ),
     );
-}
-
-function redirectWith(res: Response, redirectUri: string, params: Record<string, string | undefined>): void {
-  const target = new URL(redirectUri);
-  for (const [key, value] of Object.entries(params))
-    if (value !== undefined) target.searchParams.set(key, value);
-  res.setHeader("Cache-Control", "no-store");
-  res.redirect(302, target.href);
 }
 
 /** POST /consent: the owner's answer to a pending authorization request. */
@@ -182,7 +205,7 @@ export function consentRouter(settings: ConsentSettings): Router {
         );
         return;
       }
-      const client = await provider.clientsStore.getClient(pending.clientId);
+      const client = provider.getClient(pending.clientId);
       if (!client) {
         provider.dropPendingConsent(pending.id);
         renderProblem(res, 400, "This client is no longer registered. Start again from your MCP client.");
@@ -192,10 +215,11 @@ export function consentRouter(settings: ConsentSettings): Router {
         provider.dropPendingConsent(pending.id);
         logger.info(`owner denied client ${pending.clientId}`);
         settings.audit?.record({ kind: "consent_denied", clientId: pending.clientId });
-        redirectWith(res, pending.redirectUri, {
+        redirectToClient(res, pending.redirectUri, {
           error: "access_denied",
           error_description: "The owner denied the request",
           state: pending.state,
+          iss: settings.issuer,
         });
         return;
       }
@@ -250,7 +274,7 @@ export function consentRouter(settings: ConsentSettings): Router {
       const code = provider.approve(pending, scopes);
       logger.info(`owner approved client ${pending.clientId} with scopes ${scopes.join(" ")}`);
       settings.audit?.record({ kind: "consent_approved", clientId: pending.clientId, scopes, source });
-      redirectWith(res, pending.redirectUri, { code, state: pending.state });
+      redirectToClient(res, pending.redirectUri, { code, state: pending.state, iss: settings.issuer });
     },
   );
   return router;
