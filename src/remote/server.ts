@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Server as HttpServer } from "node:http";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { type AddressInfo, isIP } from "node:net";
 import { toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
@@ -55,7 +55,11 @@ export interface RemoteServerOptions {
    * from anyone else the header is ignored. `--trust-proxy` on the command line.
    */
   trustedProxies?: readonly string[];
-  /** Interval of SSE keep-alive comments on /sse streams; default 25 s. */
+  /** Time a client has to send a whole request, headers and body; default 30 s (slow-trickle defence). */
+  requestTimeoutMs?: number;
+  /** Open connections at most (each holds a file descriptor); further ones are refused. Default 1024. */
+  maxConnections?: number;
+  /** Interval of SSE keep-alive comments on /sse streams (and of re-checking their token); default 25 s. */
   sseKeepAliveMs?: number;
   /** Clock in milliseconds, replaceable so tests can move past expiry times without waiting. */
   nowMs?: () => number;
@@ -364,9 +368,19 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   app.options(["/sse", "/messages"], originAndCors);
   app.get("/sse", originAndCors, ...authenticate("sse"), async (req, res) => {
     const auth = authOf(req);
+    const token = callerAuth(req)!.token;
     const transport = new SseServerTransport("/messages", res);
     const server = options.createMcpServer(auth, { transport: "sse" });
+    // A stream outlives the request that opened it: with every keep-alive its token is checked again, so
+    // revocation (`auth revoke`, /revoke) and expiry end the stream too.
     const ping = setInterval(() => {
+      try {
+        provider.verifyAccessToken(token);
+      } catch {
+        logger.info(`[${res.locals.requestId}] SSE stream closed: its access token expired or was revoked`);
+        session.close();
+        return;
+      }
       if (!res.writableEnded) res.write(": ping\n\n");
     }, keepAliveMs);
     ping.unref();
@@ -432,7 +446,20 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   });
 
   const httpServer: HttpServer = await new Promise((resolve, reject) => {
-    const server = app.listen(options.port, host);
+    // Slow clients cannot hold sockets open forever: a request (headers and body) must arrive within
+    // requestTimeoutMs, and idle keep-alive connections close. Streams being answered (SSE) are not affected.
+    const requestTimeout = options.requestTimeoutMs ?? 30_000;
+    const server = createHttpServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(requestTimeout, 20_000),
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+      },
+      app,
+    );
+    server.maxConnections = options.maxConnections ?? 1024;
+    server.listen(options.port, host);
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") {
