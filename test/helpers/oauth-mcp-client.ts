@@ -29,7 +29,7 @@ function report(event: Record<string, unknown>): void {
 }
 
 /** Plays the owner: opens the consent page, types the owner password, approves read + send. */
-async function approveOnConsentPage(authorizationUrl: URL, ownerPassword: string): Promise<string> {
+async function approveOnConsentPage(authorizationUrl: URL, ownerPassword: string): Promise<URLSearchParams> {
   const page = await openConsentPage(authorizationUrl.href);
   if (page.status !== 200)
     throw new Error(`GET /authorize answered ${page.status}: ${page.html.slice(0, 300)}`);
@@ -42,16 +42,17 @@ async function approveOnConsentPage(authorizationUrl: URL, ownerPassword: string
   if (answer.status !== 302 || !location) {
     throw new Error(`POST /consent answered ${answer.status}: ${(await answer.text()).slice(0, 300)}`);
   }
-  const code = new URL(location).searchParams.get("code");
-  if (!code) throw new Error(`consent redirect carries no code: ${location}`);
-  return code;
+  const callback = new URL(location).searchParams;
+  if (!callback.get("code")) throw new Error(`consent redirect carries no code: ${location}`);
+  // The whole callback goes to finishAuth: the client checks its `iss` (RFC 9207) as a real client would.
+  return callback;
 }
 
 /** Connects; on the first 401 completes the authorization-code flow and connects again. */
 async function connectWithOAuth(
   provider: TestOAuthClientProvider,
-  codes: string[],
-  makeTransport: () => Transport & { finishAuth(code: string): Promise<void> },
+  codes: URLSearchParams[],
+  makeTransport: () => Transport & { finishAuth(callback: URLSearchParams): Promise<void> },
 ): Promise<Client> {
   const client = new Client({ name: "caddy-e2e", version: "1.0.0" });
   const transport = makeTransport();
@@ -86,7 +87,7 @@ async function callWaitingTool(client: Client, transport: string) {
 async function main(): Promise<void> {
   const [serverUrl, ownerPassword] = process.argv.slice(2);
   if (!serverUrl || !ownerPassword) throw new Error("usage: oauth-mcp-client.ts <serverUrl> <ownerPassword>");
-  const codes: string[] = [];
+  const codes: URLSearchParams[] = [];
   const provider = new TestOAuthClientProvider(
     REDIRECT_URL,
     async (authorizationUrl) => {

@@ -69,7 +69,9 @@ async function authorizeInteractively(
   const redirect = await receiver.next();
   const code = redirect.get("code");
   assert.ok(code, `expected a code in the redirect, got ${redirect}`);
-  await transport.finishAuth(code);
+  // The whole callback: the client checks its RFC 9207 `iss` against the issuer it discovered.
+  assert.equal(redirect.get("iss"), remote.serverUrl);
+  await transport.finishAuth(redirect);
   await transport.close();
   return redirect;
 }
