@@ -18,7 +18,8 @@ export function lastResortErrorHandler(logger: Logger) {
     if (status >= 500) logger.error(`[${res.locals.requestId}] ${(error as Error).message ?? String(error)}`);
     if (res.headersSent) return;
     if ((error as { type?: string }).type === "entity.parse.failed") {
-      return jsonRpcError(res, 400, -32700, "Parse error: request body is not valid JSON");
+      jsonRpcError(res, 400, -32700, "Parse error: request body is not valid JSON");
+      return;
     }
     res.status(status).json({
       error: status >= 500 ? "server_error" : "invalid_request",
