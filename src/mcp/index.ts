@@ -1,12 +1,13 @@
 // Public face of the MCP layer: the server factory and what the CLI and remote mode need around it.
 export {
   createMcpServer,
-  READ_TOOL_NAMES,
-  SEND_TOOL_NAMES,
   SERVER_NAME,
   SERVER_VERSION,
+  type ServerOptions,
   serverInstructions,
 } from "./server.js";
+export type { AnyToolDefinition, ToolPermission } from "./tool-definition.js";
+export { READ_TOOL_NAMES, SEND_TOOL_NAMES, selectTools, TOOLS, toolsForPermissions } from "./tool-list.js";
 export type { ServerDeps } from "./tools/context.js";
 export {
   AUTOMATION_FIX,

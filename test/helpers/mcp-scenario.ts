@@ -12,7 +12,12 @@ import { ContactsStore } from "../../src/contacts/index.js";
 import { writeAddressBook } from "../../src/demo/addressbook-writer.js";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import type { MessageView } from "../../src/mcp/format.js";
-import { createMcpServer, type ServerDeps, type SetupCheck } from "../../src/mcp/index.js";
+import {
+  createMcpServer,
+  type ServerDeps,
+  type SetupCheck,
+  type ToolPermission,
+} from "../../src/mcp/index.js";
 import type { ChatView } from "../../src/mcp/tools/chats.js";
 import { encodeAttributedBody, encodeMessageSummaryInfo } from "../../src/messages/codec.js";
 import { type MessagesReader, openMessagesStore } from "../../src/messages/index.js";
@@ -235,6 +240,8 @@ export async function connect(options: {
   subscriptions?: boolean;
   /** Serve through this reader instead of a plain store on chatDb (e.g. an IndexedMessagesReader). */
   reader?: MessagesReader;
+  /** What the caller may do (a remote token's scopes); default: everything the deps allow. */
+  permissions?: readonly ToolPermission[];
   /** What the test client says it can do (e.g. elicitation), and handlers for it. */
   clientCapabilities?: ClientCapabilities;
   setUpClient?: (client: Client) => void;
@@ -252,7 +259,7 @@ export async function connect(options: {
     scheduler: options.scheduler,
     subscriptions: options.subscriptions,
   };
-  const server = createMcpServer(deps);
+  const server = createMcpServer(deps, { permissions: options.permissions });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client(
     { name: "mcp-test", version: "1.0.0" },

@@ -145,17 +145,14 @@ describe("hostile group and contact names stay inside the fence", () => {
   });
 
   test("a contact with no messages: the 'nothing can match' note", async () => {
-    for (const tool of [
-      "get_recent_messages",
-      "search_messages",
-      "wait_for_new_messages",
-      "search_attachments",
-    ]) {
-      const { text, data } = await call(conn.client, tool, {
-        contact: SILENT,
-        query: "x",
-        timeout_seconds: 0.01,
-      });
+    const calls: [string, Record<string, unknown>][] = [
+      ["get_recent_messages", {}],
+      ["search_messages", { query: "x" }],
+      ["wait_for_new_messages", { timeout_seconds: 0.01 }],
+      ["search_attachments", {}],
+    ];
+    for (const [tool, args] of calls) {
+      const { text, data } = await call(conn.client, tool, { contact: SILENT, ...args });
       assert.match(text, /^No messages with \+15550170003 \(contact:[^)]+\): none of their numbers/, tool);
       assert.match(data.filter, /Silent Sam/, `${tool}: structured output keeps the name`);
       assertFenced(text, `${tool} with a silent contact`);

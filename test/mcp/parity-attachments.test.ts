@@ -8,9 +8,14 @@ import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { generateDemo } from "../../src/demo/generate.js";
 import { makePng } from "../../src/demo/sample-files.js";
 import { UNTRUSTED_OPEN } from "../../src/mcp/format.js";
-import { registerAttachmentTools } from "../../src/mcp/tools/attachments.js";
+import { registerTool } from "../../src/mcp/tool-definition.js";
+import {
+  getAttachment,
+  searchAttachmentContents,
+  searchAttachments,
+} from "../../src/mcp/tools/attachments.js";
 import type { ServerDeps } from "../../src/mcp/tools/context.js";
-import { conversationKind, registerListConversations } from "../../src/mcp/tools/conversations.js";
+import { conversationKind, listConversations } from "../../src/mcp/tools/conversations.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { EXPORTER_TEST_DB } from "../helpers/fixtures.js";
 import { type Connected, call, connect, structured, textOf } from "../helpers/parity.js";
@@ -36,8 +41,9 @@ describe("parity tools on the demo data: conversations and attachments", () => {
       demo: true,
     };
     session = await connect((server) => {
-      registerListConversations(server, deps);
-      registerAttachmentTools(server, deps);
+      registerTool(server, listConversations, deps);
+      for (const tool of [searchAttachments, getAttachment, searchAttachmentContents])
+        registerTool(server, tool, deps);
     });
   });
   after(async () => {
@@ -291,7 +297,10 @@ describe("parity attachment tools: confinement to the attachments folder", () =>
     writer.close();
     store = openMessagesStore(join(messagesDir, "chat.db"));
     const deps: ServerDeps = { messages: store, contacts: ContactsStore.empty("test"), sender: null };
-    session = await connect((server) => registerAttachmentTools(server, deps));
+    session = await connect((server) => {
+      for (const tool of [searchAttachments, getAttachment, searchAttachmentContents])
+        registerTool(server, tool, deps);
+    });
   });
   after(async () => {
     await session.close();
@@ -380,8 +389,9 @@ describe("parity attachment tools on a real chat.db (imessage-exporter fixture)"
     store = openMessagesStore(FIXTURE_DB);
     const deps: ServerDeps = { messages: store, contacts: ContactsStore.empty("test"), sender: null };
     session = await connect((server) => {
-      registerAttachmentTools(server, deps);
-      registerListConversations(server, deps);
+      for (const tool of [searchAttachments, getAttachment, searchAttachmentContents])
+        registerTool(server, tool, deps);
+      registerTool(server, listConversations, deps);
     });
   });
   after(async () => {

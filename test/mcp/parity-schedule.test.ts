@@ -8,9 +8,14 @@ import { z } from "zod";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { generateDemo } from "../../src/demo/generate.js";
 import { confirmWithHuman } from "../../src/mcp/elicit.js";
+import { registerTool, registerTools } from "../../src/mcp/tool-definition.js";
 import type { ServerDeps } from "../../src/mcp/tools/context.js";
-import { registerCreateContact } from "../../src/mcp/tools/create-contact.js";
-import { registerScheduleTools } from "../../src/mcp/tools/schedule.js";
+import { createContact } from "../../src/mcp/tools/create-contact.js";
+import {
+  cancelScheduledMessage,
+  listScheduledMessages,
+  scheduleMessage,
+} from "../../src/mcp/tools/schedule.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { MessageSender } from "../../src/send/index.js";
 import { MessageScheduler, SCHEDULE_FILE, type ScheduledMessage } from "../../src/send/scheduler.js";
@@ -214,7 +219,12 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
 
   it("schedules to a contact by name, lists, cancels, and checks send_at", async () => {
     const scheduler = new MessageScheduler({ stateDir: join(dir, "state"), sender, checkIntervalMs: 60_000 });
-    const session = await connect((server) => registerScheduleTools(server, deps, scheduler));
+    const session = await connect((server) =>
+      registerTools(server, [scheduleMessage, listScheduledMessages, cancelScheduledMessage], {
+        ...deps,
+        scheduler,
+      }),
+    );
     try {
       const sendAt = new Date(Date.now() + 3_600_000).toISOString();
       const made = structured<{ scheduled: { id: string; recipient: string; status: string } }>(
@@ -266,7 +276,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
   });
 
   it("creates a contact through Contacts.app with the values as argv only", async () => {
-    const session = await connect((server) => registerCreateContact(server, deps, sender));
+    const session = await connect((server) => registerTool(server, createContact, { ...deps, sender }));
     try {
       const before = (await fake.calls()).length;
       const result = structured<{ created: boolean; name: string }>(

@@ -8,8 +8,9 @@ import { ContactsStore } from "../../src/contacts/index.js";
 import { ChatDbWriter, registerAppleTriggerFunctions } from "../../src/demo/chatdb-writer.js";
 import { registerResources } from "../../src/mcp/resources.js";
 import { enableChatSubscriptions } from "../../src/mcp/subscriptions.js";
+import { registerTool } from "../../src/mcp/tool-definition.js";
 import type { ServerDeps } from "../../src/mcp/tools/context.js";
-import { registerWaitForNewMessages } from "../../src/mcp/tools/wait.js";
+import { waitForNewMessages } from "../../src/mcp/tools/wait.js";
 import { dateToAppleNanosBigInt } from "../../src/messages/apple-time.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { call, connect, structured, textOf } from "../helpers/parity.js";
@@ -87,7 +88,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
 
   it("returns at once with messages already newer than since_rowid, oldest first", async () => {
     const session = await connect((server) =>
-      registerWaitForNewMessages(server, deps, { pollIntervalMs: 20 }),
+      registerTool(server, waitForNewMessages, { ...deps, waitPollIntervalMs: 20 }),
     );
     try {
       const since = store.maxRowid();
@@ -123,7 +124,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
 
   it("waits, reporting progress, until a real message arrives; a tapback alone does not end the wait", async () => {
     const session = await connect((server) =>
-      registerWaitForNewMessages(server, deps, { pollIntervalMs: 20 }),
+      registerTool(server, waitForNewMessages, { ...deps, waitPollIntervalMs: 20 }),
     );
     try {
       const since = store.maxRowid();
@@ -164,7 +165,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
 
   it("times out with nothing new, and a cancelled wait stops without an answer", async () => {
     const session = await connect((server) =>
-      registerWaitForNewMessages(server, deps, { pollIntervalMs: 20 }),
+      registerTool(server, waitForNewMessages, { ...deps, waitPollIntervalMs: 20 }),
     );
     try {
       const since = store.maxRowid();

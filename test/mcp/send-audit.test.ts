@@ -7,9 +7,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AuditLog } from "../../src/audit/index.js";
 import type { ServerDeps } from "../../src/mcp/index.js";
-import { registerCreateContact } from "../../src/mcp/tools/create-contact.js";
-import { registerScheduleTools } from "../../src/mcp/tools/schedule.js";
-import { registerSendMessage } from "../../src/mcp/tools/send.js";
+import { registerTool, registerTools } from "../../src/mcp/tool-definition.js";
+import { createContact } from "../../src/mcp/tools/create-contact.js";
+import {
+  cancelScheduledMessage,
+  listScheduledMessages,
+  scheduleMessage,
+} from "../../src/mcp/tools/schedule.js";
+import { sendMessage } from "../../src/mcp/tools/send.js";
 import { MessageSender } from "../../src/send/index.js";
 import { MessageScheduler } from "../../src/send/scheduler.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
@@ -113,7 +118,10 @@ test("a scheduled message is audited once, when it comes due, with the client th
     new MessageScheduler({ stateDir, sender, now: () => clock, checkIntervalMs: 60_000 });
   const first = scheduler();
   const session = await parity.connect((server) =>
-    registerScheduleTools(server, remoteDeps(sender, "client-sched"), first),
+    registerTools(server, [scheduleMessage, listScheduledMessages, cancelScheduledMessage], {
+      ...remoteDeps(sender, "client-sched"),
+      scheduler: first,
+    }),
   );
   const text = "scheduled: the spare key is under the mat";
   try {
@@ -153,7 +161,7 @@ test("create_contact is audited, success and failure, with phone/email and the c
   const path = join(dir, "contact-audit.log");
   const sender = new MessageSender({ env: fake.env, timeoutMs: 20_000, audit: new AuditLog(path) });
   const session = await parity.connect((server) =>
-    registerCreateContact(server, remoteDeps(sender, "client-contacts"), sender),
+    registerTool(server, createContact, remoteDeps(sender, "client-contacts")),
   );
   try {
     const made = await parity.call(session.client, "create_contact", {
@@ -193,7 +201,7 @@ test("send_message in remote mode records the OAuth client and how the send was 
   const path = join(dir, "remote-audit.log");
   const sender = new MessageSender({ env: fake.env, timeoutMs: 20_000, audit: new AuditLog(path) });
   const session = await parity.connect((server) =>
-    registerSendMessage(server, remoteDeps(sender, "client-remote"), sender),
+    registerTool(server, sendMessage, remoteDeps(sender, "client-remote")),
   );
   try {
     const sent = await parity.call(session.client, "send_message", {

@@ -67,7 +67,8 @@ describe("tool registration", () => {
 
     const all = await toolNames({ ...base, sender, scheduler });
     assert.deepEqual(all.names, [...READ_TOOL_NAMES, ...SEND_TOOL_NAMES, "list_scheduled_messages"].sort());
-    assert.match(all.instructions, /schedule_message \/ list_scheduled_messages \/ cancel_scheduled_message/);
+    for (const name of all.names)
+      assert.match(all.instructions, new RegExp(`\\b${name}\\b`), "instructions name every tool");
 
     const scheduledButReadOnly = await toolNames({ ...base, scheduler });
     assert.deepEqual(

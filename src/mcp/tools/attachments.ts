@@ -2,7 +2,7 @@
 // path) and search_attachment_contents (text inside text files and PDFs). Files are read only from the
 // Messages attachment folders, after symlinks are resolved.
 import { existsSync } from "node:fs";
-import type { CallToolResult, McpServer } from "@modelcontextprotocol/server";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import {
   type AttachmentFile,
@@ -17,6 +17,7 @@ import {
 } from "../../messages/attachment-files.js";
 import type { AttachmentQuery, AttachmentWithMessage } from "../../messages/types.js";
 import { fencedLines, formatBytes, localTimestamp, senderName, wrapUntrusted } from "../format.js";
+import { defineTool } from "../tool-definition.js";
 import {
   decodeCursor,
   describeError,
@@ -30,7 +31,6 @@ import {
   parseDateInput,
   resolveConversationFilter,
   rowidPage,
-  type ServerDeps,
   ToolContext,
   ToolInputError,
 } from "./context.js";
@@ -39,12 +39,6 @@ import { chatInput, chatRefSchema, contactInput, cursorInput } from "./schemas.j
 /** get_attachment's max_bytes bounds: below 50 KB photos become useless; above 5 MB clients choke. */
 const MIN_IMAGE_BYTES = 50_000;
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
-
-export const ATTACHMENT_TOOL_NAMES = [
-  "search_attachments",
-  "get_attachment",
-  "search_attachment_contents",
-] as const;
 
 const DEFAULT_ATTACHMENT_LIMIT = 50;
 const MAX_ATTACHMENT_LIMIT = 500;
@@ -149,9 +143,7 @@ function attachmentQuery(
 const searchAttachmentsTool = {
   title: "Search attachments",
   description:
-    "Files sent and received in Messages (photos, PDFs, documents, contact cards, stickers), newest first: name, " +
-    "type, size, who sent it, chat, date and where the file is. Metadata only; use get_attachment to open one " +
-    "and search_attachment_contents to search inside documents. File names are third-party content.",
+    "Find files sent or received in Messages (photos, PDFs, documents, stickers) by person, chat, date or type, newest first. Use get_attachment to open one and search_attachment_contents to search inside documents.",
   inputSchema: {
     contact: contactInput,
     chat: chatInput,
@@ -179,8 +171,11 @@ const searchAttachmentsTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerSearchAttachments(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("search_attachments", searchAttachmentsTool, (args) =>
+export const searchAttachments = defineTool({
+  name: "search_attachments",
+  permission: "read",
+  ...searchAttachmentsTool,
+  handler: (args, { deps }) =>
     guard(() => {
       const ctx = new ToolContext(deps);
       const limit = args.limit ?? DEFAULT_ATTACHMENT_LIMIT;
@@ -211,8 +206,7 @@ export function registerSearchAttachments(server: McpServer, deps: ServerDeps): 
         filter: what(built.description),
       });
     }),
-  );
-}
+});
 
 /** A file status in plain words for the person reading the result. */
 function fileNote(file: AttachmentFile): string {
@@ -237,10 +231,7 @@ const fileStatusSchema = z.enum(["available", "not_downloaded", "missing", "not_
 const getAttachmentTool = {
   title: "Get an attachment",
   description:
-    "One attachment by id (from search_attachments or a message's attachments): its details and file status; " +
-    "images come back as an image (HEIC converted to JPEG; photos over max_bytes scaled down to at most " +
-    `${PREVIEW_MAX_SIDE} px as JPEG), text files and PDFs with their text, other files as their path. ` +
-    "Only files inside the Messages attachments folder are read.",
+    "Open one attachment by id: images come back as images, text files and PDFs as text, other files as their details and path. Use it after search_attachments or a message that lists an attachment.",
   inputSchema: {
     id: z.number().int().min(1).describe("The attachment id."),
     max_bytes: z
@@ -274,8 +265,11 @@ const getAttachmentTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerGetAttachment(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("get_attachment", getAttachmentTool, (args) =>
+export const getAttachment = defineTool({
+  name: "get_attachment",
+  permission: "read",
+  ...getAttachmentTool,
+  handler: (args, { deps }) =>
     guard(async (): Promise<CallToolResult> => {
       const ctx = new ToolContext(deps);
       const attachment = ctx.messages.getAttachment(args.id);
@@ -356,8 +350,7 @@ export function registerGetAttachment(server: McpServer, deps: ServerDeps): void
         },
       };
     }),
-  );
-}
+});
 
 interface ContentMatch {
   attachment: AttachmentResult;
@@ -387,9 +380,7 @@ export function findSnippets(text: string, query: string): { count: number; snip
 const searchAttachmentContentsTool = {
   title: "Search inside attachments",
   description:
-    "Finds text inside attached documents: plain text, contact cards (.vcf), CSV, Markdown and PDFs. Returns " +
-    "matching files with snippets, newest first, and counts the files that could not be read (missing, too " +
-    `large, password-protected). Reads up to ${FILES_PER_CONTENT_SEARCH} files per call; pass nextCursor to go on.`,
+    "Search the text inside attached documents (plain text, PDF, CSV, Markdown, contact cards) and return matching files with snippets. Use it when the user remembers what a file said rather than its name.",
   inputSchema: {
     query: z.string().min(1).max(200).describe("Text to look for, case-insensitive."),
     contact: contactInput,
@@ -422,8 +413,11 @@ const searchAttachmentContentsTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerSearchAttachmentContents(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("search_attachment_contents", searchAttachmentContentsTool, (args) =>
+export const searchAttachmentContents = defineTool({
+  name: "search_attachment_contents",
+  permission: "read",
+  ...searchAttachmentContentsTool,
+  handler: (args, { deps }) =>
     guard(async () => {
       const ctx = new ToolContext(deps);
       const query = args.query.trim();
@@ -519,12 +513,4 @@ export function registerSearchAttachmentContents(server: McpServer, deps: Server
         filter: what(built.description),
       });
     }),
-  );
-}
-
-/** All three attachment tools. */
-export function registerAttachmentTools(server: McpServer, deps: ServerDeps): void {
-  registerSearchAttachments(server, deps);
-  registerGetAttachment(server, deps);
-  registerSearchAttachmentContents(server, deps);
-}
+});

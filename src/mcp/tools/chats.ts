@@ -1,8 +1,7 @@
-// list_chats: recent conversations with participants, last message and unread count.
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ChatSummary } from "../../messages/types.js";
 import { chatTitle, fencedLines, localTimestamp, messageLine } from "../format.js";
+import { defineTool } from "../tool-definition.js";
 import {
   chatRefString,
   clampLimit,
@@ -11,7 +10,6 @@ import {
   moreNote,
   offsetPage,
   okResult,
-  type ServerDeps,
   ToolContext,
 } from "./context.js";
 import { cursorInput, handleSchema, limitInput, messageSchema } from "./schemas.js";
@@ -67,8 +65,7 @@ export function chatLine(view: ChatView): string {
 const listChatsTool = {
   title: "List chats",
   description:
-    "Recent conversations (one-to-one and groups), most recently active first: name, participants, last " +
-    "message, unread count. Each has a chat:<id> ref for get_recent_messages, search_messages and send_message.",
+    "List conversations, most recently active first, with participants, last message and unread count. Use it to find the chat:<id> of a group or to see what is unread.",
   inputSchema: {
     unread_only: z.boolean().optional().describe("Only chats with unread incoming messages."),
     since_hours: z.number().positive().optional().describe("Only chats active in the last N hours."),
@@ -83,8 +80,11 @@ const listChatsTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerListChats(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("list_chats", listChatsTool, (args) =>
+export const listChats = defineTool({
+  name: "list_chats",
+  permission: "read",
+  ...listChatsTool,
+  handler: (args, { deps }) =>
     guard(() => {
       const ctx = new ToolContext(deps);
       const limit = clampLimit(args.limit);
@@ -103,5 +103,4 @@ export function registerListChats(server: McpServer, deps: ServerDeps): void {
       const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${moreNote("chats", nextCursor)}`;
       return okResult(text, { chats: page, count: page.length, nextCursor });
     }),
-  );
-}
+});

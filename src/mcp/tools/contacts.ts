@@ -1,17 +1,8 @@
-// find_contact (fuzzy name search, reverse lookup by phone/email) and check_imessage_availability.
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { type Contact, classifyHandle, handleKey } from "../../contacts/index.js";
 import { fencedLines, localTimestamp, nameLine, withNames } from "../format.js";
-import {
-  contactRef,
-  guard,
-  okResult,
-  resolveContactByName,
-  type ServerDeps,
-  ToolContext,
-  ToolInputError,
-} from "./context.js";
+import { defineTool } from "../tool-definition.js";
+import { contactRef, guard, okResult, resolveContactByName, ToolContext, ToolInputError } from "./context.js";
 import { handleSchema } from "./schemas.js";
 
 const valueSchema = z.object({ value: z.string(), label: z.string().nullable() });
@@ -50,8 +41,7 @@ function contactLine(view: ReturnType<typeof contactView>, score: number, matche
 const findContactTool = {
   title: "Find a contact",
   description:
-    "Search Contacts by name (typo-tolerant, best first, with a 0–1 score), or look up who a phone number or " +
-    "email belongs to. Also lists matching Messages handles, including people who are not in Contacts.",
+    "Look up people in Contacts by name (typo-tolerant) or find who a phone number or email belongs to. Use it when a name is ambiguous, then pass its contact:<id> to other tools.",
   inputSchema: {
     query: z.string().min(1).max(320).describe('A name ("jon smth" works), phone number or email address.'),
     limit: z.number().int().min(1).max(50).optional().describe("Most matches to return (default 10)."),
@@ -67,8 +57,11 @@ const findContactTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerFindContact(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("find_contact", findContactTool, (args) =>
+export const findContact = defineTool({
+  name: "find_contact",
+  permission: "read",
+  ...findContactTool,
+  handler: (args, { deps }) =>
     guard(() => {
       const ctx = new ToolContext(deps);
       const query = args.query.trim();
@@ -106,8 +99,7 @@ export function registerFindContact(server: McpServer, deps: ServerDeps): void {
         contactsWarning,
       });
     }),
-  );
-}
+});
 
 const serviceUseSchema = z.object({
   service: z.string(),
@@ -171,8 +163,7 @@ export function serviceHistoryFor(ctx: ToolContext, address: string) {
 const checkImessageAvailabilityTool = {
   title: "Check iMessage availability",
   description:
-    "Whether a phone number, email or contact has used iMessage with you, from the Messages history on this " +
-    "Mac (Apple offers no lookup that does not send). Tells send_message whether to expect iMessage or SMS.",
+    "Tell whether a phone number, email or contact has used iMessage with the user, from this Mac's history. Use it before send_message when it matters whether the message goes by iMessage or SMS.",
   inputSchema: {
     recipient: z.string().min(1).max(320).describe("Phone number, email, contact name or contact:<id>."),
   },
@@ -190,8 +181,11 @@ const checkImessageAvailabilityTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerCheckImessageAvailability(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("check_imessage_availability", checkImessageAvailabilityTool, (args) =>
+export const checkImessageAvailability = defineTool({
+  name: "check_imessage_availability",
+  permission: "read",
+  ...checkImessageAvailabilityTool,
+  handler: (args, { deps }) =>
     guard(() => {
       const ctx = new ToolContext(deps);
       const { addresses, contact } = addressesFor(ctx, args.recipient.trim());
@@ -232,5 +226,4 @@ export function registerCheckImessageAvailability(server: McpServer, deps: Serve
         addresses: results,
       });
     }),
-  );
-}
+});

@@ -36,6 +36,8 @@ export interface ServerDeps {
   subscriptions?: boolean;
   /** The OAuth client making the calls, in remote mode; the sender records it with sends in the audit log. */
   clientId?: string;
+  /** How often wait_for_new_messages checks chat.db (default once a second); tests use a short interval. */
+  waitPollIntervalMs?: number;
 }
 
 export const DEFAULT_LIMIT = 50;

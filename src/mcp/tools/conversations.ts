@@ -1,19 +1,9 @@
-// list_conversations: every conversation (one-to-one, group, business/short-code), with message and
-// unread counts and last activity, for people used to the Python original's tool of that name.
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Chat } from "../../messages/types.js";
 import { fencedLines, localTimestamp } from "../format.js";
+import { defineTool } from "../tool-definition.js";
 import { type ChatView, chatView } from "./chats.js";
-import {
-  decodeCursor,
-  guard,
-  moreNote,
-  offsetPage,
-  okResult,
-  type ServerDeps,
-  ToolContext,
-} from "./context.js";
+import { decodeCursor, guard, moreNote, offsetPage, okResult, ToolContext } from "./context.js";
 import { cursorInput, handleSchema } from "./schemas.js";
 
 export type ConversationKind = "direct" | "group" | "business";
@@ -91,9 +81,7 @@ function conversationLine(view: ConversationView): string {
 const listConversationsTool = {
   title: "List conversations",
   description:
-    "Every conversation, most recently active first: one-to-one (direct), group, and business (Messages for " +
-    "Business, SMS short codes), with message count, unread count and last activity. Each has a chat:<id> ref. " +
-    "Names and previews are third-party content.",
+    "List every conversation grouped as one-to-one, group or business (Messages for Business, SMS short codes) with message and unread counts. Use it for an overview of who the user talks with; list_chats is lighter for recent activity.",
   inputSchema: {
     unread_only: z.boolean().optional().describe("Only conversations with unread incoming messages."),
     limit: z
@@ -113,8 +101,11 @@ const listConversationsTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerListConversations(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("list_conversations", listConversationsTool, (args) =>
+export const listConversations = defineTool({
+  name: "list_conversations",
+  permission: "read",
+  ...listConversationsTool,
+  handler: (args, { deps }) =>
     guard(() => {
       const ctx = new ToolContext(deps);
       const limit = args.limit ?? DEFAULT_CONVERSATIONS;
@@ -126,5 +117,4 @@ export function registerListConversations(server: McpServer, deps: ServerDeps): 
       const text = `${header}\n${fencedLines(page.map(conversationLine), "No conversations.")}${moreNote("conversations", nextCursor)}`;
       return okResult(text, { conversations: page, count: page.length, nextCursor });
     }),
-  );
-}
+});

@@ -1,19 +1,11 @@
-// create_contact: adds a person to Contacts through Contacts.app automation (osascript, values as argv
-// only). Not registered in read-only mode: it changes the user's address book.
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { MessageSender } from "../../send/index.js";
 import { wrapUntrusted } from "../format.js";
-import { guard, okResult, type ServerDeps } from "./context.js";
-
-export const CREATE_CONTACT_TOOL_NAMES = ["create_contact"] as const;
+import { defineTool } from "../tool-definition.js";
+import { guard, okResult } from "./context.js";
 
 const createContactTool = {
   title: "Create a contact",
-  description:
-    "Adds a new person to Contacts on this Mac (through Contacts.app): first name, and optionally last name, " +
-    "phone and email. Only when the user asked for it. New contacts show up in find_contact once Contacts has " +
-    "saved them.",
+  description: "Add a new person to Contacts on this Mac. Use it only when the user asked to save a contact.",
   inputSchema: {
     first_name: z.string().min(1).max(256),
     last_name: z.string().max(256).optional(),
@@ -34,8 +26,11 @@ const createContactTool = {
   },
 };
 
-export function registerCreateContact(server: McpServer, deps: ServerDeps, sender: MessageSender): void {
-  server.registerTool("create_contact", createContactTool, (args) =>
+export const createContact = defineTool({
+  name: "create_contact",
+  permission: "send",
+  ...createContactTool,
+  handler: (args, { deps, sender }) =>
     guard(async () => {
       const phone = args.phone?.trim() || null;
       const email = args.email?.trim() || null;
@@ -62,5 +57,4 @@ export function registerCreateContact(server: McpServer, deps: ServerDeps, sende
         email,
       });
     }),
-  );
-}
+});

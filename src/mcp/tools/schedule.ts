@@ -1,18 +1,11 @@
-// schedule_message, list_scheduled_messages, cancel_scheduled_message: messages sent later by the
-// MessageScheduler, which keeps them on disk so a restart loses nothing and nothing is sent twice.
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { MAX_TEXT_CHARS } from "../../send/index.js";
 import { type MessageScheduler, SCHEDULED_STATUSES, type ScheduledMessage } from "../../send/scheduler.js";
 import { fencedLines, localTimestamp, wrapUntrusted } from "../format.js";
-import { guard, okResult, type ServerDeps, ToolContext, ToolInputError } from "./context.js";
+import { defineTool } from "../tool-definition.js";
+import { guard, okResult, ToolContext, ToolInputError } from "./context.js";
+import { recipientInput } from "./schemas.js";
 import { resolveRecipient } from "./send.js";
-
-export const SCHEDULE_TOOL_NAMES = [
-  "schedule_message",
-  "list_scheduled_messages",
-  "cancel_scheduled_message",
-] as const;
 
 // Date and time with an explicit offset: "9 am" means nothing to a server that may run in another zone.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
@@ -73,13 +66,16 @@ function withNotices(text: string, scheduler: MessageScheduler): string {
 const scheduleMessageTool = {
   title: "Schedule a message",
   description:
-    "Send a text later, at send_at (ISO 8601 with a time-zone offset, in the future, at most a year ahead). " +
-    "recipient as for send_message: phone, email, contact name, contact:<id> or chat:<id>. Scheduled messages " +
-    "survive restarts and are sent once, while this server runs on the Mac. Only schedule what the user asked for.",
+    "Schedule a text to be sent later, at a given time, while this server keeps running on the Mac. Use it only when the user asked to send something later.",
   inputSchema: {
-    recipient: z.string().min(1).max(500),
+    recipient: recipientInput,
     text: z.string().min(1).max(MAX_TEXT_CHARS),
-    send_at: z.string().max(64).describe("e.g. 2025-03-01T09:00:00-08:00"),
+    send_at: z
+      .string()
+      .max(64)
+      .describe(
+        "When: ISO 8601 with a time-zone offset, in the future, at most a year ahead, e.g. 2025-03-01T09:00:00-08:00.",
+      ),
     service: z.enum(["auto", "iMessage", "SMS"]).optional(),
   },
   outputSchema: { scheduled: scheduledSchema },
@@ -94,8 +90,7 @@ const scheduleMessageTool = {
 const listScheduledMessagesTool = {
   title: "List scheduled messages",
   description:
-    "Scheduled messages, soonest first: pending ones and those finished in the last 30 days (sent, failed with " +
-    'the reason, cancelled). "unknown" means the server stopped while sending it: check Messages before rescheduling.',
+    "List scheduled messages, soonest first: pending ones and those finished in the last 30 days. Use it to check what is queued or whether a scheduled message went out.",
   inputSchema: {
     status: z.enum(SCHEDULED_STATUSES).optional().describe("Only this status."),
   },
@@ -110,7 +105,7 @@ const listScheduledMessagesTool = {
 const cancelScheduledMessageTool = {
   title: "Cancel a scheduled message",
   description:
-    "Cancels a pending scheduled message by id (from schedule_message or list_scheduled_messages).",
+    "Cancel a pending scheduled message by its id. Use it when the user no longer wants a scheduled message sent.",
   inputSchema: { id: z.string().min(1).max(100) },
   outputSchema: { scheduled: scheduledSchema },
   annotations: {
@@ -121,12 +116,12 @@ const cancelScheduledMessageTool = {
   },
 };
 
-export function registerScheduleTools(
-  server: McpServer,
-  deps: ServerDeps,
-  scheduler: MessageScheduler,
-): void {
-  server.registerTool("schedule_message", scheduleMessageTool, (args) =>
+export const scheduleMessage = defineTool({
+  name: "schedule_message",
+  permission: "send",
+  needs: "scheduler",
+  ...scheduleMessageTool,
+  handler: (args, { deps, scheduler }) =>
     guard(async () => {
       const sendAt = parseSendAt(args.send_at);
       const ctx = new ToolContext(deps);
@@ -142,9 +137,14 @@ export function registerScheduleTools(
       const text = `Scheduled ${view.id} for ${localTimestamp(sendAt)} (${view.sendAt}) to ${wrapUntrusted(resolved.description)}`;
       return okResult(withNotices(text, scheduler), { scheduled: view });
     }),
-  );
+});
 
-  server.registerTool("list_scheduled_messages", listScheduledMessagesTool, (args) =>
+export const listScheduledMessages = defineTool({
+  name: "list_scheduled_messages",
+  permission: "read",
+  needs: "scheduler",
+  ...listScheduledMessagesTool,
+  handler: (args, { scheduler }) =>
     guard(async () => {
       const entries = (await scheduler.list()).filter(
         (e) => args.status === undefined || e.status === args.status,
@@ -158,14 +158,18 @@ export function registerScheduleTools(
         notices: [...scheduler.notices],
       });
     }),
-  );
+});
 
-  server.registerTool("cancel_scheduled_message", cancelScheduledMessageTool, (args) =>
+export const cancelScheduledMessage = defineTool({
+  name: "cancel_scheduled_message",
+  permission: "send",
+  needs: "scheduler",
+  ...cancelScheduledMessageTool,
+  handler: (args, { scheduler }) =>
     guard(async () => {
       const entry = await scheduler.cancel(args.id);
       return okResult(withNotices(`Cancelled ${entry.id}; it will not be sent.`, scheduler), {
         scheduled: scheduledView(entry),
       });
     }),
-  );
-}
+});

@@ -79,3 +79,12 @@ export const messagePageShape = {
 };
 
 export const handleSchema = z.object({ id: z.string(), service: z.string(), name: z.string().nullable() });
+
+export const recipientInput = z
+  .string()
+  .min(1)
+  .max(500)
+  .describe(
+    "Phone number, email, contact name, contact:<id> from find_contact, or chat:<id> from list_chats for a group. " +
+      "If a name matches several contacts nothing is sent and the candidates come back: ask the user which one.",
+  );

@@ -1,6 +1,5 @@
-// check_setup: the diagnostics `mac-messages-mcp doctor` also prints. Each failed check carries its fix.
-import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { defineTool } from "../tool-definition.js";
 import { describeError, guard, okResult, type ServerDeps } from "./context.js";
 
 export type CheckStatus = "ok" | "fail" | "skipped" | "info";
@@ -155,9 +154,7 @@ export function formatSetupReport(report: SetupReport): string {
 const checkSetupTool = {
   title: "Check setup",
   description:
-    "Diagnose access: Full Disk Access to the Messages database, Contacts readable, Messages app reachable for " +
-    "sending (Automation permission), Node version. Each failure comes with the fix. Use it when another tool " +
-    "reports a permission problem.",
+    "Check what this server can access (Messages database, Contacts, sending through Messages, Node) and how to fix each problem. Use it when another tool reports a permission problem.",
   inputSchema: {},
   outputSchema: {
     ok: z.boolean(),
@@ -174,11 +171,13 @@ const checkSetupTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-export function registerCheckSetup(server: McpServer, deps: ServerDeps): void {
-  server.registerTool("check_setup", checkSetupTool, () =>
+export const checkSetup = defineTool({
+  name: "check_setup",
+  permission: "read",
+  ...checkSetupTool,
+  handler: (_args, { deps }) =>
     guard(async () => {
       const report = await runSetupChecks(deps);
       return okResult(formatSetupReport(report), { ok: report.ok, checks: report.checks });
     }),
-  );
-}
+});

@@ -1,0 +1,112 @@
+// What a tool is: one self-describing value (name, title, description, strict input schema, annotations,
+// the permission it needs, handler). Everything around the tools — which ones a server registers (read-only
+// mode, remote scopes), the server instructions, the README table, the schema snapshots — is derived from
+// these values and the one list in tool-list.ts, never kept by hand.
+import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import type { MessageSender } from "../send/index.js";
+import type { MessageScheduler } from "../send/scheduler.js";
+import type { ServerDeps } from "./tools/context.js";
+import { unknownArgumentsMessage } from "./unknown-arguments.js";
+
+/**
+ * What calling a tool needs from the person's grant: "read" reads Messages/Contacts; "send" sends, queues
+ * or cancels a message or writes to Contacts (remote mode's messages:send scope, absent in read-only mode).
+ */
+export type ToolPermission = "read" | "send";
+
+/** What a handler gets besides its arguments. */
+export interface ToolCall {
+  deps: ServerDeps;
+  server: McpServer;
+  /** The SDK's per-request context: progress token, cancellation signal, notifications. */
+  extra: ServerContext;
+  /** The sender; only send tools may use it (they are registered only when there is one). */
+  readonly sender: MessageSender;
+  /** The scheduler; only tools with `needs: "scheduler"` may use it. */
+  readonly scheduler: MessageScheduler;
+}
+
+export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  /** One or two sentences: what it does and when to use it (the model reads this in every session). */
+  description: string;
+  /** The arguments; the server refuses any other (see unknown-arguments.ts). */
+  inputSchema: Shape;
+  outputSchema?: z.ZodRawShape;
+  annotations: ToolAnnotations;
+  permission: ToolPermission;
+  /** A part of the server the tool cannot work without; without it the tool is not offered at all. */
+  needs?: "scheduler";
+  handler: (args: z.infer<z.ZodObject<Shape>>, call: ToolCall) => CallToolResult | Promise<CallToolResult>;
+}
+
+/** Identity, for type inference: the handler's `args` follow the input schema. */
+export function defineTool<Shape extends z.ZodRawShape>(tool: ToolDefinition<Shape>): ToolDefinition<Shape> {
+  return tool;
+}
+
+/** A tool definition whose argument types no longer matter (lists, registration, docs). */
+// biome-ignore lint/suspicious/noExplicitAny: the list holds tools with different argument shapes.
+export type AnyToolDefinition = ToolDefinition<any>;
+
+/**
+ * The input schema as served: a strict object, so an argument the tool does not know is refused (instead of
+ * silently ignored, which once turned {"chat_id": "chat:25"} into "every chat"), with a message that names
+ * it and, for names from other Messages servers, says which argument to use here.
+ */
+const strictSchemas = new WeakMap<AnyToolDefinition, z.ZodObject>();
+export function strictInputSchema(tool: AnyToolDefinition): z.ZodObject {
+  let schema = strictSchemas.get(tool);
+  if (!schema) {
+    const accepted = Object.keys(tool.inputSchema);
+    schema = z.strictObject(tool.inputSchema, {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? unknownArgumentsMessage(tool.name, issue.keys, accepted)
+          : undefined,
+    });
+    strictSchemas.set(tool, schema);
+  }
+  return schema;
+}
+
+function missing(what: string, tool: string): never {
+  throw new Error(`${tool} needs the ${what}, but this server has none (a registration bug)`);
+}
+
+/** Registers `tool` on `server`, its handler running over `deps`. */
+export function registerTool(server: McpServer, tool: AnyToolDefinition, deps: ServerDeps): void {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: strictInputSchema(tool),
+      ...(tool.outputSchema ? { outputSchema: z.object(tool.outputSchema) } : {}),
+      annotations: tool.annotations,
+    },
+    (args: Record<string, unknown>, extra: ServerContext) =>
+      tool.handler(args, {
+        deps,
+        server,
+        extra,
+        get sender() {
+          return deps.sender ?? missing("message sender", tool.name);
+        },
+        get scheduler() {
+          return deps.scheduler ?? missing("scheduler", tool.name);
+        },
+      }),
+  );
+}
+
+/** Registers each of `tools` on `server` over `deps`. */
+export function registerTools(
+  server: McpServer,
+  tools: readonly AnyToolDefinition[],
+  deps: ServerDeps,
+): void {
+  for (const tool of tools) registerTool(server, tool, deps);
+}
