@@ -12,7 +12,6 @@ import {
   locateAttachmentFile,
   looksLikeImage,
   MAX_INLINE_IMAGE_BYTES,
-  PREVIEW_MAX_SIDE,
   readableKind,
 } from "../../messages/attachment-files.js";
 import type { AttachmentQuery, AttachmentWithMessage } from "../../messages/types.js";
