@@ -39,12 +39,13 @@ import {
 import type { SearchQuery } from "./types.js";
 
 /** Bump when the index layout or what it stores changes: older files are then rebuilt. */
-const INDEX_FORMAT = 3;
+const INDEX_FORMAT = 4;
 const DEFAULT_BATCH = 5000;
 /** Edits made on another device may carry a slightly earlier clock; re-read a margin behind the mark. */
 const EDIT_MARGIN_NANOS = 10n * 60n * 1_000_000_000n;
 /** How long after sending a message can still change: Messages allows 15 minutes; a day leaves room for clocks. */
 const EDIT_WINDOW_NANOS = 24n * 3600n * 1_000_000_000n;
+const DAY_NANOS = 24n * 3600n * 1_000_000_000n;
 /** How often the full edit sweep runs (in the index worker). */
 const SWEEP_INTERVAL_MS = 24 * 3600 * 1000;
 /** FTS5's trigram tokenizer needs three characters to use the index. */
@@ -346,7 +347,15 @@ export class SearchIndex {
 
   /** Writes (or removes) the rows' documents. Runs inside the caller's transaction. */
   private writeRows(rows: SourceRow[], chats: Map<number, number[]>, replace: boolean): number {
-    const insertDoc = this.statement("INSERT INTO doc (rowid, handle_id, date, text) VALUES (?, ?, ?, ?)");
+    const insertDoc = this.statement(
+      "INSERT INTO doc (rowid, handle_id, date, pmax, text) VALUES (?, ?, ?, ?, ?)",
+    );
+    // Dates later than tomorrow (clock errors, crafted values) stay out of the running maximum, or they would
+    // lift it for every later document; searches read those few "outliers" separately.
+    const ceiling = instantKey(new Date()) + DAY_NANOS;
+    let running = BigInt(this.meta("pmax") ?? "0");
+    let outlierFloor = this.meta("outlier_floor");
+    let broken = false;
     const insertChat = this.statement("INSERT OR IGNORE INTO doc_chat (rowid, chat_id) VALUES (?, ?)");
     const insertWord = this.statement("INSERT OR IGNORE INTO vocab (word) VALUES (?)");
     const words = new Set<string>();
@@ -358,7 +367,27 @@ export class SearchIndex {
       // Rows without a usable date are left out, as date-ordered reads of chat.db leave them out.
       const key = dateKey(row.date);
       if (text === null || key === null) continue;
-      insertDoc.run(row.ROWID, row.handle_id, clampToInt64(key), text);
+      const date = clampToInt64(key);
+      let pmax: bigint;
+      if (date > ceiling) {
+        pmax = running;
+        if (outlierFloor === null || date < BigInt(outlierFloor)) outlierFloor = String(date);
+      } else if (replace) {
+        // A re-read row keeps its rowid: its pmax is its predecessor's (or its own date), and if its date is
+        // later than a following document's pmax the invariant no longer holds: the early stop is switched off.
+        const around = (sql: string) =>
+          (this.statement(sql).safeIntegers(true).get(row.ROWID) as { pmax: bigint | null } | undefined)
+            ?.pmax ?? null;
+        const previous = around("SELECT pmax FROM doc WHERE rowid < ? ORDER BY rowid DESC LIMIT 1");
+        const next = around("SELECT pmax FROM doc WHERE rowid > ? ORDER BY rowid LIMIT 1");
+        pmax = previous !== null && previous > date ? previous : date;
+        if (next !== null && date > next) broken = true;
+        if (date > running) running = date;
+      } else {
+        if (date > running) running = date;
+        pmax = running;
+      }
+      insertDoc.run(row.ROWID, row.handle_id, date, pmax, text);
       for (const chat of chats.get(row.ROWID) ?? []) insertChat.run(row.ROWID, chat);
       for (const word of searchWords(text)) words.add(word);
       written++;
@@ -377,6 +406,9 @@ export class SearchIndex {
         ).run(rows[0]?.ROWID, rows.at(-1)?.ROWID);
       }
     }
+    this.setMeta("pmax", running);
+    if (outlierFloor !== null) this.setMeta("outlier_floor", outlierFloor);
+    if (broken) this.setMeta("pmax_broken", 1);
     let added = 0;
     for (const word of words) added += insertWord.run(word).changes;
     if (added > 0) this.setMeta("vocab_version", Number(this.meta("vocab_version") ?? 0) + 1);
@@ -621,6 +653,14 @@ export class SearchIndex {
       );
       bound = [ftsQuery, ...params];
     }
+    if (
+      ftsQuery !== null &&
+      order === "DESC" &&
+      query.afterRowid === undefined &&
+      this.meta("pmax_broken") === null
+    ) {
+      return this.newestByPrefixMax(matcher, ftsQuery, where, params, limit);
+    }
     const hits: { rowid: number; date: bigint }[] = [];
     for (const row of stmt.safeIntegers(true).iterate(...bound) as Iterable<{
       rowid: bigint;
@@ -636,6 +676,62 @@ export class SearchIndex {
       hits.sort((a, b) => sign * (a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.rowid - b.rowid));
     }
     return hits.map((h) => h.rowid);
+  }
+
+  /**
+   * Date order without sorting every candidate. FTS5 yields candidates by rowid (newest rowids first);
+   * `pmax` bounds the dates of every document at or below a rowid, so once the limit-th best date so far
+   * is later than the current candidate's `pmax`, no unread candidate can enter the page. Where ROWID order
+   * follows date order (nearly always) that is right after the page is full; where it does not (a restore,
+   * an import) the walk simply reads further. Outliers (dates beyond the day they were indexed) are read first.
+   */
+  private newestByPrefixMax(
+    matcher: ReturnType<typeof createTextMatcher>,
+    ftsQuery: string,
+    where: string,
+    params: unknown[],
+    limit: number,
+  ): number[] {
+    type Hit = { rowid: number; date: bigint };
+    const best: Hit[] = [];
+    const later = (a: Hit, b: Hit) => a.date > b.date || (a.date === b.date && a.rowid > b.rowid);
+    const offer = (hit: Hit) => {
+      if (best.length === limit && !later(hit, best[limit - 1] as Hit)) return;
+      let i = best.length;
+      while (i > 0 && later(hit, best[i - 1] as Hit)) i--;
+      best.splice(i, 0, hit);
+      if (best.length > limit) best.pop();
+    };
+    const floorText = this.meta("outlier_floor");
+    const floor = floorText === null ? null : BigInt(floorText);
+    if (floor !== null) {
+      const outliers = this.statement(
+        `SELECT d.rowid AS rowid, d.text AS text, d.date AS date FROM doc d WHERE d.date >= ? AND ${where}`,
+      ).safeIntegers(true);
+      for (const row of outliers.iterate(floor, ...params) as Iterable<{
+        rowid: bigint;
+        text: string;
+        date: bigint;
+      }>) {
+        if (matcher.matches(row.text)) offer({ rowid: Number(row.rowid), date: row.date });
+      }
+    }
+    const walk = this.statement(
+      `SELECT d.rowid AS rowid, d.text AS text, d.date AS date, d.pmax AS pmax FROM doc_fts f JOIN doc d ON d.rowid = f.rowid
+       WHERE doc_fts MATCH ? AND ${where}${floor === null ? "" : " AND d.date < ?"} ORDER BY f.rowid DESC`,
+    ).safeIntegers(true);
+    const bound = floor === null ? [ftsQuery, ...params] : [ftsQuery, ...params, floor];
+    for (const row of walk.iterate(...bound) as Iterable<{
+      rowid: bigint;
+      text: string;
+      date: bigint;
+      pmax: bigint | null;
+    }>) {
+      const last = best.length === limit ? best[limit - 1] : undefined;
+      if (last && row.pmax !== null && last.date > row.pmax) break;
+      if (matcher.matches(row.text)) offer({ rowid: Number(row.rowid), date: row.date });
+    }
+    return best.map((h) => h.rowid);
   }
 
   /** FTS5 expression for a substring needle, or null when it is too short for trigrams. */
@@ -703,7 +799,8 @@ export class SearchIndex {
 const SCHEMA_SQL = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   -- One row per chat.db message that has searchable text; text is already normalised.
-  CREATE TABLE IF NOT EXISTS doc (rowid INTEGER PRIMARY KEY, handle_id INTEGER, date INTEGER, text TEXT NOT NULL);
+  -- pmax: the latest date among documents up to this rowid (see "date order without sorting" in searchIndexed).
+  CREATE TABLE IF NOT EXISTS doc (rowid INTEGER PRIMARY KEY, handle_id INTEGER, date INTEGER, pmax INTEGER, text TEXT NOT NULL);
   -- Date order for searches too short for trigrams (dates are date keys: nanoseconds since 2001).
   CREATE INDEX IF NOT EXISTS doc_date ON doc (date);
   CREATE TABLE IF NOT EXISTS doc_chat (rowid INTEGER NOT NULL, chat_id INTEGER NOT NULL, PRIMARY KEY (rowid, chat_id)) WITHOUT ROWID;

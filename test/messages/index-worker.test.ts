@@ -175,3 +175,50 @@ test("a date of 1e300 and non-text values in message.text neither break reading 
   assert.equal(reader.indexReady, true);
   assert.deepEqual(logs, []);
 });
+
+test("index answers equal the scan's in date order when ROWID order is shuffled and some dates lie in the future", async (t) => {
+  const root = tempRoot(t, "mmcp-index-shuffled-");
+  const dbPath = join(root, "Messages", "chat.db");
+  const writer = new ChatDbWriter(dbPath);
+  const ann = writer.addHandle({ id: "+15550100001", service: "iMessage" });
+  const chat = writer.addChat({
+    identifier: "+15550100001",
+    service: "iMessage",
+    isGroup: false,
+    participants: [ann],
+  });
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  writer.transaction(() => {
+    for (let i = 0; i < 400; i++) {
+      // Mostly in ROWID order with jitter, a block restored out of order, and a few dated next year.
+      const hours = i < 100 ? 3000 - i * 3 : i % 50 === 0 ? 3_000 + 24 * 365 : i * 5 + random() * 40;
+      writer.addMessage({
+        chatRowid: chat,
+        handleRowid: ann,
+        attributedBody: encodeAttributedBody(`note ${i} about ${WORDS[Math.floor(random() * WORDS.length)]}`),
+        date: new Date(Date.now() - 3_000 * HOUR + hours * HOUR),
+        isFromMe: false,
+        service: "iMessage",
+      });
+    }
+  });
+  writer.close();
+  const store = openMessagesStore(dbPath);
+  t.after(() => store.close());
+  const index = SearchIndex.open(store, { stateDir: join(root, "state"), batchSize: 37 });
+  t.after(() => index.close());
+  await index.build();
+  for (const text of [...WORDS, "note 1", "about"]) {
+    for (const limit of [1, 5, 20, 500]) {
+      assert.deepEqual(
+        index.search({ text, limit }),
+        store.searchMessages({ text, limit }).map((m) => m.rowid),
+        `${text} / ${limit}`,
+      );
+    }
+  }
+});
