@@ -16,6 +16,7 @@ readonly CADDY_KEYRING="/usr/share/keyrings/caddy-stable-archive-keyring.gpg"
 readonly CADDY_SOURCES="/etc/apt/sources.list.d/caddy-stable.list"
 readonly CADDY_REPO="https://dl.cloudsmith.io/public/caddy/stable"
 readonly MANAGED_MARKER="# Rendered by deployment/setup-vps.sh"
+readonly DEFAULT_UPSTREAM_PORT=8000
 
 usage() {
   cat <<'EOF'
@@ -27,8 +28,9 @@ Run as root on a Debian or Ubuntu VPS whose DNS A/AAAA record for DOMAIN points 
 
 Arguments:
   DOMAIN     public host name, e.g. mcp.example.com (no scheme, no port)
-  UPSTREAM   where the MCP server is reachable from the VPS, HOST:PORT, e.g. 203.0.113.7:8000
-             or a dynamic-DNS name such as myhome.duckdns.org:8000
+  UPSTREAM   where the MCP server is reachable from the VPS: HOST or HOST:PORT, e.g. 203.0.113.7,
+             203.0.113.7:8000 or a dynamic-DNS name such as myhome.duckdns.org; a HOST alone means
+             port 8000, the server's default (IPv6 as [ADDR] or [ADDR]:PORT)
   PORT       tunnel mode only: VPS loopback port the tunnel ends on (default 8000)
 
 Options:
@@ -117,14 +119,17 @@ validate_port() {
 validate_upstream() {
   local upstream="$1" host port
   if [[ "$upstream" == *://* ]]; then
-    die "UPSTREAM must be HOST:PORT without a scheme, e.g. ${upstream#*://}"
+    die "UPSTREAM must be HOST or HOST:PORT without a scheme, e.g. ${upstream#*://}"
   fi
   if [[ "$upstream" =~ ^\[([0-9A-Fa-f:.]+)\]:([^:]*)$ ]]; then
     host="${BASH_REMATCH[1]}"; port="${BASH_REMATCH[2]}"
   elif [[ "$upstream" =~ ^([^:/]+):([^:]*)$ ]]; then
     host="${BASH_REMATCH[1]}"; port="${BASH_REMATCH[2]}"
   else
-    die "UPSTREAM must be HOST:PORT (IPv6 as [ADDR]:PORT), got '$upstream'"
+    die "UPSTREAM must be HOST or HOST:PORT (IPv6 as [ADDR]:PORT), got '$upstream'"
+  fi
+  if [[ "$host" == YOUR_* ]]; then
+    die "replace $host with the Mac's real address (on the Mac: curl -4 ifconfig.me), or use --tunnel"
   fi
   validate_port "$port" "UPSTREAM"
   if [[ "$host" =~ ^[0-9.]+$ ]]; then
@@ -181,6 +186,11 @@ else
   ((${#POSITIONAL[@]} == 2)) || die "expected DOMAIN and UPSTREAM (or use --tunnel)" usage
   [[ -z "$TUNNEL_KEY" ]] || die "--tunnel-key only makes sense with --tunnel" usage
   UPSTREAM="${POSITIONAL[1]}"
+  # The original guide passes a bare address ("setup-vps.sh DOMAIN YOUR_IMAC_PUBLIC_IP") and forwards
+  # port 8000, the server's default port: a host without a port means exactly that.
+  if [[ "$UPSTREAM" =~ ^[^:/\[]+$ || "$UPSTREAM" =~ ^\[[0-9A-Fa-f:.]+\]$ ]]; then
+    UPSTREAM="${UPSTREAM}:${DEFAULT_UPSTREAM_PORT}"
+  fi
   validate_upstream "$UPSTREAM"
 fi
 if [[ -n "$EMAIL" ]]; then validate_email "$EMAIL"; fi

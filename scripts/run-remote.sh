@@ -95,7 +95,8 @@ cd "$REPO_DIR"
 build_reason() {
   if [[ ! -f "$ENTRY" ]]; then
     echo "$ENTRY is missing"
-  elif [[ -n "$(find src -name '*.ts' -newer "$ENTRY" -print -quit)" ]]; then
+  # An installed package has no TypeScript sources (only src/demo/schema): nothing to rebuild there.
+  elif [[ -d src && -n "$(find src -name '*.ts' -newer "$ENTRY" -print -quit)" ]]; then
     echo "src/ has changed since the last build"
   fi
 }
@@ -126,7 +127,7 @@ STATE_DIR="${STATE_DIR/#\~/$HOME}"
 if [[ ! -s "$STATE_DIR/owner_password.json" ]]; then
   die "no owner password is set ($STATE_DIR/owner_password.json is missing).
 The consent page asks for it before approving any client. Set it first with:
-  node $ENTRY auth set-password"
+  node $REPO_DIR/$ENTRY auth set-password"
 fi
 
 # ---------------------------------------------------------------- run

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The `mac-messages-mcp` command: stdio MCP server by default, plus doctor, remote and auth commands.
 import { Command, Option } from "commander";
+import { PACKAGE_INFO, resolveReadOnly } from "../config/index.js";
 import { createMcpServer, SEND_TOOL_NAMES } from "../mcp/index.js";
 import { registerAuthCommands } from "./auth.js";
 import { runDoctor } from "./doctor.js";
 import { registerRemoteCommand } from "./remote.js";
-import { serveStdio } from "./stdio.js";
+import { CONNECT_HINT, serveStdio } from "./stdio.js";
 import { type DataOptions, openServingStores } from "./stores.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -25,9 +26,9 @@ export function buildProgram(): Command {
     .name("mac-messages-mcp")
     .description(
       "MCP server for macOS Messages: read chat.db, resolve Contacts, send via Messages.app.\n" +
-        "With no command it serves MCP over stdio: claude mcp add messages -- npx mac-messages-mcp",
+        `With no command it serves MCP over stdio: ${CONNECT_HINT}`,
     )
-    .version("0.1.0")
+    .version(PACKAGE_INFO.version)
     .addOption(
       new Option("--db <path>", "chat.db to read (default: $MAC_MESSAGES_DB or ~/Library/Messages/chat.db)"),
     )
@@ -37,12 +38,13 @@ export function buildProgram(): Command {
         "AddressBook folder; repeatable (default: $MAC_MESSAGES_CONTACTS_DIR or ~/Library/Application Support/AddressBook)",
       ).argParser(collect),
     )
-    .option("--read-only", "do not offer the send_message tool")
+    .option("--read-only", "do not offer the sending tools (also: MAC_MESSAGES_READ_ONLY=true)")
     .option("--demo", "serve generated demo data instead of your messages")
     .showHelpAfterError()
     .action(async () => {
       try {
-        await serveStdio(program.opts<DataOptions>());
+        const options = program.opts<DataOptions>();
+        await serveStdio({ ...options, readOnly: resolveReadOnly(options.readOnly) });
       } catch (error) {
         fail(error);
       }

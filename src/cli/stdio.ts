@@ -6,7 +6,7 @@ import { resolveTimeoutMs } from "../send/osascript.js";
 import { BoundedStdioTransport } from "./bounded-stdio.js";
 import { type DataOptions, type OpenedStores, openServingStores } from "./stores.js";
 
-export const CONNECT_HINT = "claude mcp add messages -- npx mac-messages-mcp";
+export const CONNECT_HINT = "claude mcp add messages -- mac-messages-mcp";
 
 export function banner(stores: OpenedStores, readOnly: boolean): string {
   const what = stores.deps.demo

@@ -1,4 +1,6 @@
 // Public face of configuration: where chat.db, Contacts and the state directory are.
+
+export { PACKAGE_INFO, type PackageInfo } from "./package-info.js";
 export {
   ALLOWED_ATTACHMENT_DIRS_ENV,
   CONTACTS_DIR_ENV,
@@ -17,3 +19,4 @@ export {
   resolveSendableDirs,
   resolveStateDir,
 } from "./paths.js";
+export { READ_ONLY_ENV, resolveReadOnly } from "./read-only.js";

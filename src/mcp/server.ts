@@ -1,6 +1,7 @@
 // The MCP server: every tool, resource and prompt over one set of stores. Transport-agnostic, so stdio
 // (src/cli/stdio.ts), the remote HTTP mode and tests (InMemoryTransport) all serve the same thing.
 import { McpServer } from "@modelcontextprotocol/server";
+import { PACKAGE_INFO } from "../config/index.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
 import { enableChatSubscriptions } from "./subscriptions.js";
@@ -9,7 +10,7 @@ import { selectTools } from "./tool-list.js";
 import type { ServerDeps } from "./tools/context.js";
 
 export const SERVER_NAME = "mac-messages-mcp";
-export const SERVER_VERSION = "0.1.0";
+export const SERVER_VERSION = PACKAGE_INFO.version;
 
 /**
  * The server instructions: what the server is, the tools it offers (named from the list, so the names

@@ -325,7 +325,7 @@ describe("terminal start", () => {
       output,
       /serving Messages from .*chat\.db over MCP on stdin\/stdout \(read-only: no send tool\)/,
     );
-    assert.match(output, /claude mcp add messages -- npx mac-messages-mcp/);
+    assert.match(output, /claude mcp add messages -- mac-messages-mcp/);
   });
 });
 

@@ -173,6 +173,20 @@ describe("setup-vps.sh", () => {
     );
   });
 
+  test("the original guide's `setup-vps.sh DOMAIN IP`: a bare address or host name means port 8000", () => {
+    for (const [upstream, dial] of [
+      ["203.0.113.7", "203.0.113.7:8000"],
+      ["myhome.duckdns.org", "myhome.duckdns.org:8000"],
+      ["[2001:db8::7]", "[2001:db8::7]:8000"],
+      ["203.0.113.7:9000", "203.0.113.7:9000"],
+    ]) {
+      const run = bash(SETUP_VPS, ["--dry-run", "mcp.example.com", upstream as string]);
+      assertOk(run, `dry run with ${upstream}`);
+      assert.ok(run.stdout.includes(`reverse_proxy ${dial} {`), `${upstream} → ${dial}:\n${run.stdout}`);
+      assert.ok(run.stdout.includes(`Caddy would serve https://mcp.example.com and proxy to ${dial}.`));
+    }
+  });
+
   test("--dry-run --tunnel proxies to the loopback tunnel end and locks the key down", () => {
     const key = makePublicKey();
     const run = bash(SETUP_VPS, [
@@ -237,13 +251,17 @@ describe("setup-vps.sh", () => {
     { args: ["bad_name.example.com", "1.2.3.4:8000"], message: /not a valid host name/ },
     {
       args: ["mcp.example.com", "http://1.2.3.4:8000"],
-      message: /UPSTREAM must be HOST:PORT without a scheme/,
+      message: /UPSTREAM must be HOST or HOST:PORT without a scheme/,
     },
-    { args: ["mcp.example.com", "1.2.3.4"], message: /UPSTREAM must be HOST:PORT/ },
+    {
+      args: ["mcp.example.com", "YOUR_IMAC_PUBLIC_IP"],
+      message: /replace YOUR_IMAC_PUBLIC_IP with the Mac's real address/,
+    },
+    { args: ["mcp.example.com", "1.2.3.4:"], message: /port must be a number from 1 to 65535/ },
     { args: ["mcp.example.com", "1.2.3.4:0"], message: /port must be a number from 1 to 65535/ },
     { args: ["mcp.example.com", "1.2.3.4:99999"], message: /port must be a number from 1 to 65535/ },
     { args: ["mcp.example.com", "300.2.3.4:8000"], message: /not a valid IPv4 address/ },
-    { args: ["mcp.example.com", "a:b:8000"], message: /UPSTREAM must be HOST:PORT/ },
+    { args: ["mcp.example.com", "a:b:8000"], message: /UPSTREAM must be HOST or HOST:PORT/ },
     { args: ["--tunnel", "mcp.example.com", "8000", "extra"], message: /too many arguments/ },
     {
       args: ["--tunnel", "--tunnel-key", "not a key", "mcp.example.com"],
