@@ -1,23 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { type AddressInfo, isIP } from "node:net";
-import { toNodeHandler } from "@modelcontextprotocol/node";
-import { createMcpHandler, type McpServer } from "@modelcontextprotocol/server";
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import type { McpServer } from "@modelcontextprotocol/server";
+import express, { type Express } from "express";
 import { AuditLog, auditLogPath } from "../audit/index.js";
 import { ensurePrivateDir } from "../util/secure-file.js";
 import { authorizationServerRouter } from "./authorization-server.js";
-import { callerAuth, refuseScope, requireBearer } from "./bearer-auth.js";
+import { callerAuth } from "./bearer-auth.js";
 import { LOOPBACK_HOSTNAMES } from "./client-registration.js";
 import { ConsentGuard, consentUnlockPath } from "./consent-guard.js";
 import { consentRouter } from "./consent-page.js";
 import { RemoteSetupError } from "./errors.js";
+import { lastResortErrorHandler, notFound } from "./http-errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
+import { type McpPath, mountMcpRoutes } from "./mcp-routes.js";
 import { normalizeResource, OAuthProvider } from "./oauth-provider.js";
 import { OAuthStore } from "./oauth-store.js";
+import { originAndCors } from "./origin-policy.js";
 import { loadOwnerPassword, ownerPasswordPath } from "./owner-password.js";
-import { SCOPE_SEND, SUPPORTED_SCOPES } from "./scopes.js";
-import { SseServerTransport } from "./sse-transport.js";
+import { SUPPORTED_SCOPES } from "./scopes.js";
 
 export interface RemoteServerOptions {
   /** Public base URL, e.g. https://mcp.example.com (https, or http only for localhost). All URLs derive from it. */
@@ -26,7 +27,7 @@ export interface RemoteServerOptions {
   host?: string;
   /** 0 = ephemeral (tests). */
   port: number;
-  /** Holds oauth_state.json and owner_password.json. */
+  /** Holds oauth_state.db, owner_password.json and audit.log (created 0700). */
   stateDir: string;
   /**
    * A fresh McpServer for one MCP session/request; `auth` tells which scopes the caller holds, `context`
@@ -109,38 +110,6 @@ function trustProxySetting(addresses: readonly string[]): string[] {
   return ["loopback", ...list];
 }
 
-type McpPath = "mcp" | "sse";
-
-interface SseSession {
-  transport: SseServerTransport;
-  server: McpServer;
-  clientId: string;
-  close(): void;
-}
-
-/** The first `tools/call` in a JSON-RPC message or batch that targets a send tool, if any. */
-function findSendToolCall(body: unknown, sendToolNames: readonly string[]): string | undefined {
-  const messages = Array.isArray(body) ? body : [body];
-  for (const message of messages) {
-    if (typeof message !== "object" || message === null) continue;
-    const { method, params } = message as { method?: unknown; params?: { name?: unknown } };
-    if (method === "tools/call" && typeof params?.name === "string" && sendToolNames.includes(params.name)) {
-      return params.name;
-    }
-  }
-  return undefined;
-}
-
-function isLoopbackOrigin(origin: string): boolean {
-  if (!URL.canParse(origin)) return false;
-  const url = new URL(origin);
-  return (url.protocol === "http:" || url.protocol === "https:") && LOOPBACK_HOSTNAMES.has(url.hostname);
-}
-
-function jsonRpcError(res: Response, status: number, code: number, message: string): void {
-  res.status(status).json({ jsonrpc: "2.0", error: { code, message }, id: null });
-}
-
 /**
  * Checks everything remote mode needs before anything else starts (the CLI calls it before opening
  * the Messages database): a valid server URL, an owner password, a readable state file.
@@ -164,6 +133,43 @@ export function assertRemoteReady(options: { serverUrl: string; stateDir: string
   // Opening it checks it (and imports a legacy oauth_state.json once); the server opens its own handle.
   OAuthStore.open(options.stateDir).close();
   return { baseUrl, ownerPassword };
+}
+
+/** Starts listening; a busy or forbidden port becomes a setup error that says what to do. */
+async function listen(
+  app: Express,
+  options: { host: string; port: number; requestTimeoutMs: number; maxConnections: number },
+): Promise<HttpServer> {
+  return await new Promise((resolve, reject) => {
+    // Slow clients cannot hold sockets open forever: a request (headers and body) must arrive within
+    // requestTimeoutMs, and idle keep-alive connections close. Streams being answered (SSE) are not affected.
+    const requestTimeout = options.requestTimeoutMs;
+    const server = createHttpServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(requestTimeout, 20_000),
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+      },
+      app,
+    );
+    server.maxConnections = options.maxConnections;
+    server.listen(options.port, options.host);
+    server.once("listening", () => resolve(server));
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") {
+        reject(
+          new RemoteSetupError(
+            `Port ${options.port} on ${options.host} is already in use. Stop the other process or pick --port.`,
+          ),
+        );
+      } else if (error.code === "EACCES" || error.code === "EADDRNOTAVAIL") {
+        reject(new RemoteSetupError(`Cannot listen on ${options.host}:${options.port} (${error.code}).`));
+      } else {
+        reject(error);
+      }
+    });
+  });
 }
 
 export async function startRemoteServer(options: RemoteServerOptions): Promise<RunningRemoteServer> {
@@ -228,7 +234,7 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       mode: "remote",
       serverUrl: origin,
       transports: { streamableHttp: "/mcp", sse: "/sse" },
-      activeSseSessions: sseSessions.size,
+      activeSseSessions: mcp.activeSseSessions(),
     });
   });
 
@@ -281,199 +287,24 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   );
 
   // --- MCP endpoints -------------------------------------------------------------------------------
-
-  const originAllowed = (value: string) =>
-    value === origin || isLoopbackOrigin(value) || (options.allowedOrigins ?? []).includes(value);
-
-  // Origin validation (DNS-rebinding defence required by the MCP spec) and CORS for browser clients.
-  // Hand-written rather than the `cors` package: the allow-list is ours and the rules are few.
-  const originAndCors: RequestHandler = (req, res, next) => {
-    const requestOrigin = req.headers.origin;
-    if (requestOrigin === undefined) return next();
-    if (!originAllowed(requestOrigin)) {
-      logger.warn(`[${res.locals.requestId}] refused Origin ${requestOrigin}`);
-      return jsonRpcError(res, 403, -32000, `Origin ${requestOrigin} is not allowed`);
-    }
-    res.setHeader("Access-Control-Allow-Origin", requestOrigin);
-    res.setHeader("Vary", "Origin");
-    res.setHeader("Access-Control-Expose-Headers", "Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate");
-    if (req.method === "OPTIONS") {
-      res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-      res.setHeader(
-        "Access-Control-Allow-Headers",
-        "Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID",
-      );
-      res.setHeader("Access-Control-Max-Age", "600");
-      res.status(204).end();
-      return;
-    }
-    next();
-  };
-
-  const authenticate = (path: McpPath): RequestHandler[] => [
-    requireBearer(provider, metadataUrlFor(path), logger),
-  ];
-
-  const requireSendScopeForSendTools = (path: McpPath): RequestHandler => {
-    const resourceMetadataUrl = metadataUrlFor(path);
-    return (req, res, next) => {
-      const tool = findSendToolCall(req.body, options.sendToolNames);
-      if (tool !== undefined && !callerAuth(req)!.scopes.includes(SCOPE_SEND)) {
-        logger.info(`[${res.locals.requestId}] refused ${tool}: token lacks ${SCOPE_SEND}`);
-        return refuseScope(res, resourceMetadataUrl, `The ${tool} tool needs the ${SCOPE_SEND} scope`);
-      }
-      next();
-    };
-  };
-
-  const jsonBody = express.json({ limit: "4mb" });
-  const authOf = (req: Request) => {
-    const auth = callerAuth(req)!;
-    return { clientId: auth.clientId, scopes: [...auth.scopes] };
-  };
-
-  // Streamable HTTP through the SDK's handler: one endpoint serves the 2026-07-28 revision and, statelessly,
-  // 2025-era clients; either way a fresh server per POST, so nothing leaks between callers. The caller's
-  // verified token reaches the factory as authInfo (toNodeHandler forwards req.auth).
-  const mcpHandler = createMcpHandler(
-    ({ authInfo: auth }) =>
-      options.createMcpServer(
-        { clientId: auth?.clientId ?? "", scopes: [...(auth?.scopes ?? [])] },
-        { transport: "streamable-http" },
-      ),
-    { onerror: (error) => logger.debug(`MCP request failed: ${error.message}`) },
-  );
-  const serveMcp = toNodeHandler(mcpHandler, {
-    onerror: (error) => logger.error(`MCP handler: ${error.message}`),
-  });
-  app.post(
-    "/mcp",
-    originAndCors,
-    ...authenticate("mcp"),
-    jsonBody,
-    requireSendScopeForSendTools("mcp"),
-    async (req, res) => {
-      await serveMcp(req, res, req.body);
-    },
-  );
-  app.options("/mcp", originAndCors);
-  app.all("/mcp", originAndCors, ...authenticate("mcp"), (_req, res) => {
-    res.setHeader("Allow", "POST, OPTIONS");
-    jsonRpcError(res, 405, -32000, "Method not allowed: this server is stateless, use POST /mcp");
+  const mcp = mountMcpRoutes(app, {
+    provider,
+    logger,
+    originAndCors: originAndCors({ origin, allowedOrigins: options.allowedOrigins ?? [], logger }),
+    metadataUrlFor,
+    createMcpServer: options.createMcpServer,
+    sendToolNames: options.sendToolNames,
+    sseKeepAliveMs: options.sseKeepAliveMs ?? 25_000,
   });
 
-  // Legacy HTTP+SSE transport (protocol 2024-11-05): GET /sse opens the stream, POST /messages?sessionId= feeds it.
-  const sseSessions = new Map<string, SseSession>();
-  const keepAliveMs = options.sseKeepAliveMs ?? 25_000;
-  app.options(["/sse", "/messages"], originAndCors);
-  app.get("/sse", originAndCors, ...authenticate("sse"), async (req, res) => {
-    const auth = authOf(req);
-    const token = callerAuth(req)!.token;
-    const transport = new SseServerTransport("/messages", res);
-    const server = options.createMcpServer(auth, { transport: "sse" });
-    // A stream outlives the request that opened it: with every keep-alive its token is checked again, so
-    // revocation (`auth revoke`, /revoke) and expiry end the stream too.
-    const ping = setInterval(() => {
-      try {
-        provider.verifyAccessToken(token);
-      } catch {
-        logger.info(`[${res.locals.requestId}] SSE stream closed: its access token expired or was revoked`);
-        session.close();
-        return;
-      }
-      if (!res.writableEnded) res.write(": ping\n\n");
-    }, keepAliveMs);
-    ping.unref();
-    const session: SseSession = {
-      transport,
-      server,
-      clientId: auth.clientId,
-      close: () => {
-        clearInterval(ping);
-        if (!sseSessions.delete(transport.sessionId)) return;
-        void server.close();
-        if (!res.writableEnded) res.end();
-        logger.debug(`[${res.locals.requestId}] SSE session closed`);
-      },
-    };
-    sseSessions.set(transport.sessionId, session);
-    res.on("close", session.close);
-    await server.connect(transport);
-  });
-  app.post("/sse", originAndCors, (_req, res) => {
-    res.setHeader("Allow", "GET");
-    jsonRpcError(
-      res,
-      405,
-      -32000,
-      "POST /sse is not supported: open GET /sse, or use Streamable HTTP at /mcp",
-    );
-  });
-  app.post(
-    "/messages",
-    originAndCors,
-    ...authenticate("sse"),
-    jsonBody,
-    requireSendScopeForSendTools("sse"),
-    async (req, res) => {
-      const sessionId = typeof req.query.sessionId === "string" ? req.query.sessionId : "";
-      const session = sseSessions.get(sessionId);
-      // A session belongs to the client that opened it; others get the same answer as for an unknown id.
-      if (!session || session.clientId !== authOf(req).clientId) {
-        return jsonRpcError(res, 404, -32001, "Unknown or closed SSE session; reconnect to /sse");
-      }
-      const refused = session.transport.receive(req.body, callerAuth(req)!);
-      if (refused !== undefined) return jsonRpcError(res, 400, -32600, refused);
-      res.status(202).end();
-    },
-  );
+  app.use(notFound);
+  app.use(lastResortErrorHandler(logger));
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: "not_found", error_description: "No such endpoint" });
-  });
-  // Last resort: JSON without stack traces (Express' default page would include one outside production).
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = (error as { status?: number }).status ?? 500;
-    if (status >= 500) logger.error(`[${res.locals.requestId}] ${(error as Error).message ?? String(error)}`);
-    if (res.headersSent) return;
-    if ((error as { type?: string }).type === "entity.parse.failed") {
-      return jsonRpcError(res, 400, -32700, "Parse error: request body is not valid JSON");
-    }
-    res.status(status).json({
-      error: status >= 500 ? "server_error" : "invalid_request",
-      error_description: status >= 500 ? "Internal server error" : (error as Error).message,
-    });
-  });
-
-  const httpServer: HttpServer = await new Promise((resolve, reject) => {
-    // Slow clients cannot hold sockets open forever: a request (headers and body) must arrive within
-    // requestTimeoutMs, and idle keep-alive connections close. Streams being answered (SSE) are not affected.
-    const requestTimeout = options.requestTimeoutMs ?? 30_000;
-    const server = createHttpServer(
-      {
-        requestTimeout,
-        headersTimeout: Math.min(requestTimeout, 20_000),
-        keepAliveTimeout: 5_000,
-        connectionsCheckingInterval: Math.min(1_000, requestTimeout),
-      },
-      app,
-    );
-    server.maxConnections = options.maxConnections ?? 1024;
-    server.listen(options.port, host);
-    server.once("listening", () => resolve(server));
-    server.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE") {
-        reject(
-          new RemoteSetupError(
-            `Port ${options.port} on ${host} is already in use. Stop the other process or pick --port.`,
-          ),
-        );
-      } else if (error.code === "EACCES" || error.code === "EADDRNOTAVAIL") {
-        reject(new RemoteSetupError(`Cannot listen on ${host}:${options.port} (${error.code}).`));
-      } else {
-        reject(error);
-      }
-    });
+  const httpServer = await listen(app, {
+    host,
+    port: options.port,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    maxConnections: options.maxConnections ?? 1024,
   });
   const address = httpServer.address() as AddressInfo;
   const listenHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -491,12 +322,12 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     async close() {
       if (closed) return;
       closed = true;
-      for (const session of [...sseSessions.values()]) session.close();
-      await mcpHandler.close();
+      await mcp.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      store.close();
     },
   };
 }
