@@ -70,11 +70,15 @@ export function buildProgram(): Command {
     return {
       // POST /mcp builds a server per request, so nothing could be notified later: no subscriptions there.
       createMcpServer: (auth, context) =>
-        createMcpServer({
-          ...stores.deps,
-          clientId: auth.clientId,
-          subscriptions: context.transport !== "streamable-http",
-        }),
+        createMcpServer(
+          {
+            ...stores.deps,
+            clientId: auth.clientId,
+            subscriptions: context.transport !== "streamable-http",
+          },
+          // The token's scopes decide which tools exist for this caller (tools/list included).
+          { permissions: auth.permissions },
+        ),
       sendToolNames: SEND_TOOL_NAMES,
       close: () => stores.close(),
     };

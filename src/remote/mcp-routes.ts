@@ -5,13 +5,20 @@ import { callerAuth, refuseScope, requireBearer } from "./bearer-auth.js";
 import { jsonRpcError } from "./http-errors.js";
 import type { Logger } from "./logger.js";
 import type { OAuthProvider } from "./oauth-provider.js";
-import { SCOPE_SEND } from "./scopes.js";
+import { permissionsForScopes, SCOPE_SEND, type ScopePermission } from "./scopes.js";
 import { SseServerTransport } from "./sse-transport.js";
 
 // The MCP endpoints: Streamable HTTP at /mcp (SDK v2's handler) and the legacy HTTP+SSE transport at
 // /sse + /messages, each behind the bearer check, with send tools refused to tokens without messages:send.
 
 export type McpPath = "mcp" | "sse";
+
+/** Who a server instance serves: the token's client and scopes, and the tool permissions they grant. */
+export interface CallerPermissions {
+  clientId: string;
+  scopes: string[];
+  permissions: ScopePermission[];
+}
 
 export interface McpRouteSettings {
   provider: OAuthProvider;
@@ -20,10 +27,7 @@ export interface McpRouteSettings {
   originAndCors: RequestHandler;
   /** RFC 9728 metadata URL of each endpoint, named in its 401/403 challenges. */
   metadataUrlFor: (path: McpPath) => string;
-  createMcpServer: (
-    auth: { clientId: string; scopes: string[] },
-    context: { transport: "streamable-http" | "sse" },
-  ) => McpServer;
+  createMcpServer: (auth: CallerPermissions, context: { transport: "streamable-http" | "sse" }) => McpServer;
   sendToolNames: readonly string[];
   sseKeepAliveMs: number;
 }
@@ -68,9 +72,13 @@ export function mountMcpRoutes(app: Express, settings: McpRouteSettings): Mounte
     };
   };
   const jsonBody = express.json({ limit: "4mb" });
-  const authOf = (req: Request) => {
+  const authOf = (req: Request): CallerPermissions => {
     const auth = callerAuth(req)!;
-    return { clientId: auth.clientId, scopes: [...auth.scopes] };
+    return {
+      clientId: auth.clientId,
+      scopes: [...auth.scopes],
+      permissions: permissionsForScopes(auth.scopes),
+    };
   };
 
   // Streamable HTTP through the SDK's handler: one endpoint serves the 2026-07-28 revision and, statelessly,
@@ -79,7 +87,11 @@ export function mountMcpRoutes(app: Express, settings: McpRouteSettings): Mounte
   const mcpHandler = createMcpHandler(
     ({ authInfo: auth }) =>
       settings.createMcpServer(
-        { clientId: auth?.clientId ?? "", scopes: [...(auth?.scopes ?? [])] },
+        {
+          clientId: auth?.clientId ?? "",
+          scopes: [...(auth?.scopes ?? [])],
+          permissions: permissionsForScopes(auth?.scopes ?? []),
+        },
         { transport: "streamable-http" },
       ),
     { onerror: (error) => logger.debug(`MCP request failed: ${error.message}`) },

@@ -14,3 +14,14 @@ export function grantableScopes(scope: string | undefined): string[] {
     ? [...SUPPORTED_SCOPES]
     : SUPPORTED_SCOPES.filter((s) => s === SCOPE_READ || requested.includes(s));
 }
+
+/** What the tool layer calls a permission: each scope unlocks one (messages:read → read, messages:send → send). */
+export type ScopePermission = "read" | "send";
+
+/** The tool permissions a token's scopes grant, so a token without messages:send does not even list send tools. */
+export function permissionsForScopes(scopes: readonly string[]): ScopePermission[] {
+  const permissions: ScopePermission[] = [];
+  if (scopes.includes(SCOPE_READ)) permissions.push("read");
+  if (scopes.includes(SCOPE_SEND)) permissions.push("send");
+  return permissions;
+}

@@ -13,7 +13,7 @@ import { consentRouter } from "./consent-page.js";
 import { RemoteSetupError } from "./errors.js";
 import { lastResortErrorHandler, notFound } from "./http-errors.js";
 import { createLogger, type LogLevel } from "./logger.js";
-import { type McpPath, mountMcpRoutes } from "./mcp-routes.js";
+import { type CallerPermissions, type McpPath, mountMcpRoutes } from "./mcp-routes.js";
 import { normalizeResource, OAuthProvider } from "./oauth-provider.js";
 import { OAuthStore } from "./oauth-store.js";
 import { originAndCors } from "./origin-policy.js";
@@ -30,13 +30,11 @@ export interface RemoteServerOptions {
   /** Holds oauth_state.db, owner_password.json and audit.log (created 0700). */
   stateDir: string;
   /**
-   * A fresh McpServer for one MCP session/request; `auth` tells which scopes the caller holds, `context`
-   * which transport it serves (a stateless Streamable HTTP server lives for one request only).
+   * A fresh McpServer for one MCP session/request; `auth` tells which scopes the caller holds and the tool
+   * permissions they grant (register only those tools: a read-only token then does not even list send
+   * tools), `context` which transport it serves (a stateless Streamable HTTP server lives for one request).
    */
-  createMcpServer: (
-    auth: { clientId: string; scopes: string[] },
-    context: { transport: "streamable-http" | "sse" },
-  ) => McpServer;
+  createMcpServer: (auth: CallerPermissions, context: { transport: "streamable-http" | "sse" }) => McpServer;
   /** Tool names that need the messages:send scope (refused with 403 insufficient_scope otherwise). */
   sendToolNames: readonly string[];
   /** Default 86400 (24 h). */

@@ -105,16 +105,19 @@ before(async () => {
   scheduler = new MessageScheduler({ stateDir: join(dataDir, "state"), sender });
   remote = await startTestRemote(state.dir, {
     // As src/cli/main.ts wires it: one set of stores and one scheduler for every session.
-    createMcpServer: (_auth, context) => {
+    createMcpServer: (auth, context) => {
       transportsSeen.push(context.transport);
-      return createMcpServer({
-        messages,
-        contacts,
-        sender,
-        scheduler,
-        demo: true,
-        subscriptions: context.transport !== "streamable-http",
-      });
+      return createMcpServer(
+        {
+          messages,
+          contacts,
+          sender,
+          scheduler,
+          demo: true,
+          subscriptions: context.transport !== "streamable-http",
+        },
+        { permissions: auth.permissions },
+      );
     },
     sendToolNames: SEND_TOOL_NAMES,
   });
@@ -168,7 +171,8 @@ for (const path of ["/mcp", "/sse"] as const) {
         const { tools } = await client.listTools();
         const names = tools.map((t) => t.name);
         for (const name of READ_TOOL_NAMES) assert.ok(names.includes(name), name);
-        assert.ok(names.includes("schedule_message"), "listed; the scope check refuses the call");
+        for (const name of SEND_TOOL_NAMES)
+          assert.ok(!names.includes(name), `${name} listed to a read-only token`);
         assert.equal(
           client.getServerCapabilities()?.resources?.subscribe === true,
           path === "/sse",
@@ -228,6 +232,8 @@ for (const path of ["/mcp", "/sse"] as const) {
     test("a read+send grant sends through the fake osascript", async () => {
       const client = await connectClient(path, readSendToken);
       try {
+        const names = (await client.listTools()).tools.map((t) => t.name);
+        for (const name of SEND_TOOL_NAMES) assert.ok(names.includes(name), `${name} missing for read+send`);
         const text = `Hello over ${path}`;
         const sent = await callTool(client, "send_message", { recipient: RECIPIENT, text });
         assert.equal(sent.result.isError, undefined, sent.text);
