@@ -350,7 +350,7 @@ export class IndexedMessagesReader implements MessagesReader {
       this.notice =
         `The search index is still being built (${percent}% done): searched the indexed messages and the ` +
         `newest ${rest.scanned.toLocaleString("en-US")} of the rest; ` +
-        `${rest.unread.toLocaleString("en-US")} older messages were not searched yet. Ask again shortly for a complete answer.`;
+        `about ${rest.unread.toLocaleString("en-US")} older messages were not searched yet. Ask again shortly for a complete answer.`;
     }
     return merged;
   }
