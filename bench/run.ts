@@ -279,7 +279,7 @@ function demoData(options: Options): {
 function decodeThroughput(
   chatDb: string,
   limit: number,
-): { blobs: number; blobsPerSec: number; mbPerSec: number; decoded: number } {
+): { blobs: number; blobsPerSec: number; blobsPerCpuSec: number; mbPerSec: number; decoded: number } {
   const db = new BetterSqlite3(chatDb, { readonly: true });
   const blobs = (
     db.prepare("SELECT attributedBody FROM message WHERE attributedBody IS NOT NULL LIMIT ?").all(limit) as {
@@ -292,11 +292,15 @@ function decodeThroughput(
   for (const b of blobs.slice(0, 5000)) attributedBodyText(b); // warm the JIT
   let decoded = 0;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (const b of blobs) if (attributedBodyText(b) !== null) decoded++;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   return {
     blobs: blobs.length,
     blobsPerSec: Math.round(blobs.length / seconds),
+    // On a shared machine wall time measures the neighbours; CPU time measures the decoder.
+    blobsPerCpuSec: Math.round(blobs.length / ((cpu.user + cpu.system) / 1e6)),
     mbPerSec: Math.round((bytes / 1024 ** 2 / seconds) * 10) / 10,
     decoded,
   };
@@ -449,7 +453,7 @@ async function main(): Promise<void> {
       [
         "| measurement | value | goal |",
         "| --- | ---: | --- |",
-        `| typedstream decode | ${decode.blobsPerSec.toLocaleString("en-US")} blobs/s | > 400k blobs/s |`,
+        `| typedstream decode, per CPU-second (per wall-second) | ${decode.blobsPerCpuSec.toLocaleString("en-US")} blobs/s (${decode.blobsPerSec.toLocaleString("en-US")}) | > 400k blobs/s |`,
         `| start-up to tools/list (built CLI), p50 / p95 | ${fmt(startup.p50)} / ${fmt(startup.p95)} ms | < 300 ms p50 |`,
         `| load average during the run (1/5/15 min) | ${loadavg()
           .map((l) => l.toFixed(1))
