@@ -10,6 +10,11 @@ import { runInPseudoTerminal } from "./pseudo-terminal.js";
 import type { RealClients } from "./real-clients.js";
 
 export const INSPECTOR_TIMEOUT_MS = 180_000;
+/**
+ * Inspector gives a server 15 s to connect; a server generating its demo data on a busy two-core machine
+ * can take longer.
+ */
+const CONNECT_TIMEOUT = ["--connect-timeout", "120000"];
 
 function inspectorEnv(home: string): NodeJS.ProcessEnv {
   return {
@@ -34,7 +39,7 @@ export async function runInspectorCli(
     return await new Promise((resolve) => {
       const child = execFile(
         clients.node22,
-        [clients.inspector, "--cli", ...args],
+        [clients.inspector, "--cli", ...CONNECT_TIMEOUT, ...args],
         {
           cwd: home,
           env: inspectorEnv(home),
@@ -65,12 +70,16 @@ export async function runInspectorCliInTerminal(
 ): Promise<CliRun> {
   const home = mkdtempSync(join(tmpdir(), "mcp-inspector-"));
   try {
-    return await runInPseudoTerminal(clients.node22, [clients.inspector, "--cli", ...args], {
-      cwd: home,
-      env: inspectorEnv(home),
-      onOutput,
-      timeoutMs,
-    });
+    return await runInPseudoTerminal(
+      clients.node22,
+      [clients.inspector, "--cli", ...CONNECT_TIMEOUT, ...args],
+      {
+        cwd: home,
+        env: inspectorEnv(home),
+        onOutput,
+        timeoutMs,
+      },
+    );
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

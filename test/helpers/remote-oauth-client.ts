@@ -143,6 +143,8 @@ export async function consentInBrowser(
   choice: ConsentChoice,
 ): Promise<void> {
   const context = await browser.newContext();
+  // Playwright's 30 s default is tight on a busy two-core machine (each step waits on the server).
+  context.setDefaultTimeout(90_000);
   try {
     const page = await context.newPage();
     await page.goto(authorizationUrl.href);

@@ -45,7 +45,8 @@ function assertAllShortTexts(saw: ModelSaw): void {
   for (const text of SHORT_TEXTS) assert.ok(saw.text.includes(text), `the model did not get "${text}"`);
 }
 
-function assertFencedAndBudgeted(saw: ModelSaw): void {
+/** Asserts the fence and the budget; returns the characters per message, for the test log. */
+function assertFencedAndBudgeted(saw: ModelSaw): string {
   const fences = readFences(saw.text);
   assert.ok(
     fences.opens > 0,
@@ -65,6 +66,7 @@ function assertFencedAndBudgeted(saw: ModelSaw): void {
     `the model got ${saw.text.length} characters for ${SHORT_TEXTS.length} messages ` +
       `(${perMessage.toFixed(1)} per message, budget ${MAX_CHARS_PER_MESSAGE}):\n${excerpt(saw.text)}`,
   );
+  return `the model got ${perMessage.toFixed(1)} characters per message (budget ${MAX_CHARS_PER_MESSAGE})`;
 }
 
 function assertHostileDefused(saw: ModelSaw): void {
@@ -138,8 +140,8 @@ describe("Claude Code over stdio: what the model receives", { skip, timeout: TES
   test("get_recent_messages: fenced, within the per-message budget", {
     skip: RENDER_PENDING,
     timeout: TEST_TIMEOUT,
-  }, async () => {
-    assertFencedAndBudgeted(await views.recent());
+  }, async (t) => {
+    t.diagnostic(assertFencedAndBudgeted(await views.recent()));
   });
 
   test("search_messages: a hostile closing tag stays inside the fence", {
@@ -181,8 +183,8 @@ describe("Claude Code over remote /mcp with a bearer token", { skip, timeout: TE
   test("get_recent_messages: fenced, within the per-message budget", {
     skip: RENDER_PENDING,
     timeout: TEST_TIMEOUT,
-  }, async () => {
-    assertFencedAndBudgeted(await views.recent());
+  }, async (t) => {
+    t.diagnostic(assertFencedAndBudgeted(await views.recent()));
   });
 
   test("search_messages: a hostile closing tag stays inside the fence", {

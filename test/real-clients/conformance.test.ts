@@ -173,6 +173,9 @@ describe("conformance suite: server scenarios over remote /mcp", {
         scenario,
         "--spec-version",
         wire,
+        // Per scenario; the default 30 s is tight for a busy two-core machine.
+        "--timeout",
+        "120000",
       ]);
       assertScenarioPassed(run, scenario, fixtureChecks);
     });
