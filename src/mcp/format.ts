@@ -3,7 +3,8 @@
 // output it is fenced in an <untrusted-message-content> block whose delimiters cannot be forged from inside.
 import type { Attachment, Chat, Handle, Message, Tapback, TapbackKind } from "../messages/types.js";
 import { wrapUntrusted } from "./render-fence.js";
-import { formatBytes } from "./render-truncate.js";
+import { shortName } from "./render-messages.js";
+import { capText } from "./render-truncate.js";
 
 /** Looks up a display name for a chat.db handle id (phone/email); null when unknown. */
 export type NameLookup = (handleId: string) => string | null;
@@ -17,6 +18,7 @@ export {
   UNTRUSTED_TAG,
   wrapUntrusted,
 } from "./render-fence.js";
+export { localTimestamp, messageLine } from "./render-messages.js";
 export { formatBytes } from "./render-truncate.js";
 
 export const TAPBACK_EMOJI: Record<Exclude<TapbackKind, "emoji">, string> = {
@@ -161,57 +163,6 @@ export function messageView(message: Message, nameFor: NameLookup, chat: ChatRef
   };
 }
 
-function pad(n: number): string {
-  return String(n).padStart(2, "0");
-}
-
-/** "2025-03-01 14:05" in the server's local time zone (the Mac's, which is the user's). */
-export function localTimestamp(date: Date): string {
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}`
-  );
-}
-
-/**
- * Collapses line breaks so one message stays one line, and drops U+FFFC (the placeholder Messages puts
- * where an attachment sits; the attachment is listed separately). The structured output keeps the original.
- */
-function oneLine(text: string): string {
-  return text
-    .replace(/\uFFFC/g, "")
-    .replace(/\r\n|\r|\n|\u2028|\u2029/g, " ⏎ ")
-    .trim();
-}
-
-/**
- * One line per message, e.g.
- * `#812 [2025-03-01 14:05] Alice → Weekend Crew (iMessage): See you there [reactions: ❤️ Me] [edited]`.
- * The line is third-party content: fence it with wrapUntrusted before handing it to a model.
- */
-export function messageLine(view: MessageView, options: { showChat?: boolean } = {}): string {
-  const where = options.showChat !== false && view.chat?.isGroup ? ` → ${view.chat.name}` : "";
-  const parts: string[] = [
-    `#${view.id} [${localTimestamp(new Date(view.date))}] ${view.from}${where} (${view.service}):`,
-  ];
-  const text = view.text === null ? "" : oneLine(view.text);
-  if (view.isUnsent && text === "") parts.push("(message unsent)");
-  else if (view.event) parts.push(`(${view.event})`);
-  else if (text !== "") parts.push(text);
-  else if (view.attachments.length === 0) parts.push("(no text)");
-  if (view.attachments.length > 0) {
-    const files = view.attachments.map(
-      (a) => `${a.name ?? "unnamed"}${a.mimeType ? ` (${a.mimeType}, ${formatBytes(a.sizeBytes)})` : ""}`,
-    );
-    parts.push(`[attachments: ${files.join("; ")}]`);
-  }
-  if (view.reactionSummary) parts.push(`[reactions: ${view.reactionSummary}]`);
-  if (view.isEdited) parts.push("[edited]");
-  if (view.isUnsent && text !== "") parts.push("[partly unsent]");
-  if (view.replyToGuid) parts.push("[reply in thread]");
-  return parts.join(" ");
-}
-
 /**
  * Lines fenced as third-party content, or a plain note when there is nothing to show. `names` are the
  * third-party names behind refs in the text before it ("chat:3 Weekend Crew", see `nameLine`): they go
@@ -223,8 +174,14 @@ export function fencedLines(
   names: readonly string[] = [],
 ): string {
   if (lines.length === 0) return withNames(emptyNote, names);
-  return wrapUntrusted([...names, ...lines].join("\n"));
+  return wrapUntrusted([...names, ...lines].map((line) => capText(line, MAX_LINE)).join("\n"));
 }
+
+/**
+ * A backstop for lines built from other people's words: whatever a line holds (a long name, many of them),
+ * it is cut visibly here. Fields are capped more tightly where lines are built (render-messages.ts).
+ */
+const MAX_LINE = 6000;
 
 /**
  * "chat:3 Weekend Crew": what a ref in trusted text stands for, as list_chats and find_contact show it.
@@ -232,10 +189,12 @@ export function fencedLines(
  * chats and contacts by ref only and these lines go inside a fence.
  */
 export function nameLine(ref: string, name: string): string {
-  return `${ref} ${name}`;
+  return `${ref} ${shortName(name)}`;
 }
 
 /** `text`, then the name lines for its refs fenced on their own; just `text` when there are none. */
 export function withNames(text: string, names: readonly string[]): string {
-  return names.length === 0 ? text : `${text}\n${wrapUntrusted(names.join("\n"))}`;
+  return names.length === 0
+    ? text
+    : `${text}\n${wrapUntrusted(names.map((line) => capText(line, MAX_LINE)).join("\n"))}`;
 }

@@ -61,7 +61,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps): void {
           });
           // By ref: the chat's name is in the fence below its heading.
           const header = `## chat:${chat.rowid}${chat.isGroup ? " (group)" : ""} — ${chat.unreadCount} unread`;
-          return transcript(ctx, header, unread, [chatNameLine(ctx, chat)]);
+          return transcript(ctx, header, unread, [chatNameLine(ctx, chat)], true);
         });
         const text =
           `Summarise my unread Messages conversations below. For each conversation: who it is, the gist in one or ` +

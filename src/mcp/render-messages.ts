@@ -47,6 +47,13 @@ export function utcOffset(date: Date): string {
 export function timeZoneNote(dates: readonly Date[]): string {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const offsets = [...new Set((dates.length > 0 ? dates : [new Date()]).map(utcOffset))];
+  if (
+    offsets.length === 1 &&
+    offsets[0] === "UTC" &&
+    (!zone || /^(Etc\/)?(UTC|GMT|Universal|Zulu)$/i.test(zone))
+  ) {
+    return "Times are UTC.";
+  }
   return `Times are local (${zone ? `${zone}, ` : ""}${offsets.join("/")}).`;
 }
 
@@ -77,6 +84,11 @@ export function attachmentTag(a: AttachmentView): string {
   return `[attachment ${a.id}: ${details.join(", ")}]`;
 }
 
+/** Where a cut message's marker points: the one call that shows all of its text (TEXT_CAPS.singleMessageText). */
+export function wholeTextHint(view: MessageView): string {
+  return `all of it: get_recent_messages message_id ${view.id}`;
+}
+
 export interface MessageLineOptions {
   /** Write the chat ref ("[chat:3]") on the line: pages that hold more than one chat. */
   showChat?: boolean;
@@ -84,8 +96,8 @@ export interface MessageLineOptions {
   showDate?: boolean;
   /** How much of the text to show (default TEXT_CAPS.messageText). */
   textCap?: number;
-  /** What the truncation marker says about getting the rest, for this message. */
-  fullTextHint?: (view: MessageView) => string | undefined;
+  /** What the truncation marker says about getting the rest (default wholeTextHint; null for nothing). */
+  fullTextHint?: ((view: MessageView) => string | undefined) | null;
 }
 
 /** What stands after the sender: the text, or words for an event or an unsent message. */
@@ -94,7 +106,11 @@ function messageBody(view: MessageView, options: MessageLineOptions): string | n
   if (view.isUnsent && text === "") return "(unsent)";
   if (view.event) return `(${capText(oneLine(view.event), TEXT_CAPS.name * 2)})`;
   if (text !== "")
-    return capText(text, options.textCap ?? TEXT_CAPS.messageText, options.fullTextHint?.(view));
+    return capText(
+      text,
+      options.textCap ?? TEXT_CAPS.messageText,
+      options.fullTextHint === null ? undefined : (options.fullTextHint ?? wholeTextHint)(view),
+    );
   return view.attachments.length === 0 ? "(no text)" : null;
 }
 
@@ -166,6 +182,8 @@ export interface MessagePage {
   /** Trusted words after the fence: how to get more ("More messages: call again with cursor …"). */
   more?: string;
   fullTextHint?: MessageLineOptions["fullTextHint"];
+  /** How much of each text to show (default TEXT_CAPS.messageText). */
+  textCap?: number;
 }
 
 /**
@@ -190,7 +208,11 @@ export function renderMessagePage(page: MessagePage): string {
         names.push(chatLegendLine(view.chat));
       }
     }
-    const lines = messageLines(page.messages, { showChat, fullTextHint: page.fullTextHint });
+    const lines = messageLines(page.messages, {
+      showChat,
+      fullTextHint: page.fullTextHint,
+      textCap: page.textCap,
+    });
     out.push(
       `${page.header} ${timeZoneNote(page.messages.map((m) => new Date(m.date)))}`,
       wrapUntrusted([...names, ...lines].join("\n")),

@@ -12,8 +12,10 @@ export const TEXT_CAPS = {
   name: 80,
 } as const;
 
-/** The most of one text field in `format: "json"` results: full text for programs, but bounded. */
+/** The most of a message's text in `format: "json"` results: full text for programs, but bounded. */
 export const JSON_TEXT_CAP = 100_000;
+/** The most of any other string in `format: "json"` results (names, file names, paths). */
+export const JSON_FIELD_CAP = 2000;
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -4,7 +4,8 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { ProtocolError, ProtocolErrorCode, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { Chat, Message } from "../messages/types.js";
-import { chatTitle, fencedLines, messageLine, nameLine } from "./format.js";
+import { chatTitle, nameLine } from "./format.js";
+import { renderMessagePage } from "./render-messages.js";
 import {
   describeError,
   noHandlesNote,
@@ -39,9 +40,15 @@ export function transcript(
   header: string,
   messages: readonly Message[],
   names: readonly string[] = [],
+  oneChat = false,
 ): string {
-  const lines = [...messages].reverse().map((m) => messageLine(ctx.messageView(m), { showChat: true }));
-  return `${header}\n${fencedLines(lines, "No messages.", names)}`;
+  return renderMessagePage({
+    header,
+    names,
+    messages: [...messages].reverse().map((m) => ctx.messageView(m)),
+    oneChat,
+    emptyNote: "No messages.",
+  });
 }
 
 /** "chat:3 Weekend Crew [group with Alice Smith, Bob Stone]": a chat's names, for inside a fence. */
@@ -121,7 +128,7 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
         const messages = ctx.messages.getMessages({ chatRowids: [chat.rowid], limit: TRANSCRIPT_MESSAGES });
         // The chat's name and members are other people's words: named by ref here, spelled out in the fence.
         const header = `Transcript of chat:${chat.rowid} (${chat.service}${chat.isGroup ? `, group of ${chat.participants.length}` : ""}), last ${messages.length} messages, oldest first.`;
-        const text = transcript(ctx, header, messages, [chatNameLine(ctx, chat)]);
+        const text = transcript(ctx, header, messages, [chatNameLine(ctx, chat)], true);
         return { contents: [{ uri: uri.href, mimeType: "text/plain", text }] };
       } catch (error) {
         throw readError(error);

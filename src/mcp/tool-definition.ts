@@ -6,6 +6,7 @@ import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "
 import { z } from "zod";
 import type { MessageSender } from "../send/index.js";
 import type { MessageScheduler } from "../send/scheduler.js";
+import { formatInput, type ResultFormat, resultInFormat } from "./render-result.js";
 import type { ServerDeps } from "./tools/context.js";
 import { unknownArgumentsMessage } from "./unknown-arguments.js";
 
@@ -34,6 +35,11 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   description: string;
   /** The arguments; the server refuses any other (see unknown-arguments.ts). */
   inputSchema: Shape;
+  /**
+   * The shape of the data behind the text (okResult's second argument), which `format: "json"` returns.
+   * Not served in tools/list: a declared outputSchema would make Claude Code and VS Code hand their model
+   * the unfenced JSON instead of the text (render-result.ts).
+   */
   outputSchema?: z.ZodRawShape;
   annotations: ToolAnnotations;
   permission: ToolPermission;
@@ -60,8 +66,10 @@ const strictSchemas = new WeakMap<AnyToolDefinition, z.ZodObject>();
 export function strictInputSchema(tool: AnyToolDefinition): z.ZodObject {
   let schema = strictSchemas.get(tool);
   if (!schema) {
-    const accepted = Object.keys(tool.inputSchema);
-    schema = z.strictObject(tool.inputSchema, {
+    // Every tool also takes `format` (render-result.ts): "json" for the data instead of the text.
+    const shape = { ...tool.inputSchema, format: formatInput };
+    const accepted = Object.keys(shape);
+    schema = z.strictObject(shape, {
       error: (issue) =>
         issue.code === "unrecognized_keys"
           ? unknownArgumentsMessage(tool.name, issue.keys, accepted)
@@ -84,11 +92,11 @@ export function registerTool(server: McpServer, tool: AnyToolDefinition, deps: S
       title: tool.title,
       description: tool.description,
       inputSchema: strictInputSchema(tool),
-      ...(tool.outputSchema ? { outputSchema: z.object(tool.outputSchema) } : {}),
       annotations: tool.annotations,
     },
-    (args: Record<string, unknown>, extra: ServerContext) =>
-      tool.handler(args, {
+    async (args: Record<string, unknown>, extra: ServerContext) => {
+      const { format, ...toolArgs } = args;
+      const result = await tool.handler(toolArgs, {
         deps,
         server,
         extra,
@@ -98,7 +106,9 @@ export function registerTool(server: McpServer, tool: AnyToolDefinition, deps: S
         get scheduler() {
           return deps.scheduler ?? missing("scheduler", tool.name);
         },
-      }),
+      });
+      return resultInFormat(result, format as ResultFormat);
+    },
   );
 }
 

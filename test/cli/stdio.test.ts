@@ -98,7 +98,8 @@ describe("stdio server", () => {
         name: "get_recent_messages",
         arguments: { contact: "Bob Stone" },
       });
-      assert.match(textOf(recent), /Bob Stone → Weekend Crew \(iMessage\): Meet at the café/);
+      assert.match(textOf(recent), /\nchat:\d+ Weekend Crew \(group\)\n/);
+      assert.match(textOf(recent), /\[chat:\d+\] Bob Stone: Meet at the café/);
       const text = 'Quote " backslash \\ newline\nend';
       const sent = await client.callTool({ name: "send_message", arguments: { recipient: "Bob", text } });
       assert.equal(sent.isError, undefined, textOf(sent));
@@ -128,7 +129,7 @@ describe("stdio server", () => {
         name: "get_recent_messages",
         arguments: { contact: "Bob Stone" },
       });
-      assert.match(textOf(recent), /Bob Stone → Weekend Crew \(iMessage\): Meet at the café/);
+      assert.match(textOf(recent), /\[chat:\d+\] Bob Stone: Meet at the café/);
     } finally {
       await close();
     }

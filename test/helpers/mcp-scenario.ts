@@ -16,6 +16,7 @@ import {
   createMcpServer,
   type ServerDeps,
   type SetupCheck,
+  TOOLS,
   type ToolPermission,
 } from "../../src/mcp/index.js";
 import type { ChatView } from "../../src/mcp/tools/chats.js";
@@ -310,10 +311,28 @@ export interface ToolData {
   delivery: "confirmed" | "uncertain" | null;
 }
 
+/** Tools that only read: asking one of them the same question twice changes nothing. */
+const READING_TOOLS: readonly string[] = TOOLS.filter((t) => t.permission === "read").map((t) => t.name);
+
+/**
+ * Calls a tool as a model would (`text`: the compact rendering it reads) and, for reading tools, asks the
+ * same question again with format "json" so tests can check the data behind the text (`data`). Tools that
+ * act (send, schedule, create) are called once: pass format "json" to get their data.
+ */
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  let structured = result.structuredContent;
+  if (
+    structured === undefined &&
+    !result.isError &&
+    args.format === undefined &&
+    READING_TOOLS.includes(name)
+  ) {
+    const json = (await client.callTool({ name, arguments: { ...args, format: "json" } })) as CallToolResult;
+    structured = json.structuredContent;
+  }
   // Error results carry no structured content; tests read `result`/`text` for those.
-  const data = (result.structuredContent ?? {}) as unknown as ToolData;
+  const data = (structured ?? {}) as unknown as ToolData;
   return { result, text: textOf(result), data };
 }
 

@@ -4,6 +4,7 @@
 import { Client } from "@modelcontextprotocol/client";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/server";
 import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
+import { TOOLS } from "../../src/mcp/index.js";
 
 export interface Connected {
   server: McpServer;
@@ -39,16 +40,38 @@ export function textOf(result: CallToolResult): string {
     .join("\n");
 }
 
-/** callTool with the result typed as a tool result (the SDK's union also allows the legacy shape). */
+/** A tool result, and for reading tools the data behind it (the same call with format "json"). */
+export type CalledTool = CallToolResult & { data?: unknown };
+
+/** Tools that only read: asking one of them the same question twice changes nothing. */
+const READING_TOOLS: readonly string[] = TOOLS.filter((t) => t.permission === "read").map((t) => t.name);
+
+/**
+ * callTool as a model would call it (the text rendering), plus — for reading tools — the same question
+ * with format "json", kept as `data` for `structured`. Tools that act are called once: pass format "json"
+ * to read their data.
+ */
 export async function call(
   client: Client,
   name: string,
   args: Record<string, unknown> = {},
-): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+): Promise<CalledTool> {
+  const result = (await client.callTool({ name, arguments: args })) as CalledTool;
+  result.data = result.structuredContent;
+  if (
+    result.data === undefined &&
+    !result.isError &&
+    args.format === undefined &&
+    READING_TOOLS.includes(name)
+  ) {
+    result.data = (
+      (await client.callTool({ name, arguments: { ...args, format: "json" } })) as CallToolResult
+    ).structuredContent;
+  }
+  return result;
 }
 
-export function structured<T = Record<string, unknown>>(result: CallToolResult): T {
+export function structured<T = Record<string, unknown>>(result: CalledTool): T {
   if (result.isError) throw new Error(`tool failed: ${textOf(result)}`);
-  return result.structuredContent as T;
+  return (result.data ?? result.structuredContent) as T;
 }

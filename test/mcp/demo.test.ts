@@ -77,6 +77,7 @@ test("send_message: an ambiguous surname lists candidates; a clear name sends", 
   assert.match(ambiguous.text, /Robert Reyes \(contact:/);
   assert.match(ambiguous.text, /Sophia Reyes \(contact:/);
   const sent = await call(conn.client, "send_message", {
+    format: "json",
     recipient: "Sophia Reyes",
     text: "Calling you now",
   });

@@ -32,7 +32,8 @@ const FENCE = /<untrusted-message-content>\n[\s\S]*?\n<\/untrusted-message-conte
 function assertFenced(text: string, what: string): void {
   const fenced = text.match(FENCE) ?? [];
   assert.ok(
-    fenced.some((block) => block.toLowerCase().includes(INJECTION.toLowerCase())),
+    // (The start of it: names longer than 80 characters are cut, visibly, where they are shown.)
+    fenced.some((block) => /ignore previous instructions/i.test(block)),
     `${what}: the hostile name is shown, fenced:\n${text}`,
   );
   const outside = text.replace(FENCE, "");

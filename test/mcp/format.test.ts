@@ -4,8 +4,6 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { Contact, ContactSearchResult } from "../../src/contacts/index.js";
 import {
-  type MessageView,
-  messageLine,
   neutraliseDelimiters,
   UNTRUSTED_CLOSE,
   UNTRUSTED_OPEN,
@@ -129,44 +127,5 @@ describe("parseIsoDate (get_recent_messages start_date / end_date)", () => {
         bad,
       );
     }
-  });
-});
-
-describe("messageLine", () => {
-  const base: MessageView = {
-    id: 7,
-    guid: "G",
-    date: new Date(2025, 2, 1, 14, 5).toISOString(),
-    from: "Alice",
-    fromHandle: "+1555",
-    isFromMe: false,
-    isRead: true,
-    chat: { id: 3, name: "Crew", isGroup: true },
-    service: "iMessage",
-    text: "two\nlines",
-    attachments: [],
-    reactions: [],
-    reactionSummary: null,
-    isEdited: false,
-    isUnsent: false,
-    editHistory: [],
-    replyToGuid: null,
-    event: null,
-  };
-
-  test("one line per message with group, flags and events", () => {
-    assert.equal(messageLine(base), "#7 [2025-03-01 14:05] Alice → Crew (iMessage): two ⏎ lines");
-    assert.equal(
-      messageLine({ ...base, text: "", isUnsent: true, chat: null }),
-      "#7 [2025-03-01 14:05] Alice (iMessage): (message unsent)",
-    );
-    assert.match(
-      messageLine({ ...base, text: null, event: 'renamed the group to "X"' }),
-      /\(renamed the group to "X"\)$/,
-    );
-    assert.match(
-      messageLine({ ...base, isEdited: true, reactionSummary: "👍 Me" }),
-      /\[reactions: 👍 Me\] \[edited\]$/,
-    );
   });
 });

@@ -229,6 +229,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
       const sendAt = new Date(Date.now() + 3_600_000).toISOString();
       const made = structured<{ scheduled: { id: string; recipient: string; status: string } }>(
         await call(session.client, "schedule_message", {
+          format: "json",
           recipient: "Olivia Nguyen",
           text: "see you at the cabin",
           send_at: sendAt,
@@ -244,7 +245,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
         [made.scheduled.id],
       );
       const cancelled = structured<{ scheduled: { status: string } }>(
-        await call(session.client, "cancel_scheduled_message", { id: made.scheduled.id }),
+        await call(session.client, "cancel_scheduled_message", { id: made.scheduled.id, format: "json" }),
       );
       assert.equal(cancelled.scheduled.status, "cancelled");
 
@@ -281,6 +282,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
       const before = (await fake.calls()).length;
       const result = structured<{ created: boolean; name: string }>(
         await call(session.client, "create_contact", {
+          format: "json",
           first_name: "Ada",
           last_name: "Lovelace",
           phone: "+1 555 010 0199",

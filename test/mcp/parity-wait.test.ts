@@ -13,7 +13,7 @@ import type { ServerDeps } from "../../src/mcp/tools/context.js";
 import { waitForNewMessages } from "../../src/mcp/tools/wait.js";
 import { dateToAppleNanosBigInt } from "../../src/messages/apple-time.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
-import { call, connect, structured, textOf } from "../helpers/parity.js";
+import { type CalledTool, call, connect, structured, textOf } from "../helpers/parity.js";
 
 describe("wait_for_new_messages and chat subscriptions", () => {
   let dir: string;
@@ -135,7 +135,12 @@ describe("wait_for_new_messages and chat subscriptions", () => {
       const pending = session.client.callTool(
         {
           name: "wait_for_new_messages",
-          arguments: { since_rowid: since, chat: `chat:${chats.alice}`, timeout_seconds: 120 },
+          arguments: {
+            since_rowid: since,
+            chat: `chat:${chats.alice}`,
+            timeout_seconds: 120,
+            format: "json",
+          },
         },
         {
           timeout: 130_000,
@@ -149,7 +154,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
         },
       );
       const result = structured<{ messages: { id: number; text: string }[]; timedOut: boolean }>(
-        (await pending) as Parameters<typeof structured>[0],
+        (await pending) as CalledTool,
       );
       assert.ok(tapback > 0 && real > tapback);
       assert.ok(progressCount >= 4);

@@ -75,6 +75,7 @@ describe("send_message", () => {
   for (const text of HOSTILE) {
     test(`hostile text reaches osascript argv unchanged: ${JSON.stringify(text).slice(0, 40)}`, async () => {
       const { result, data } = await call(conn.client, "send_message", {
+        format: "json",
         recipient: "+1 (555) 010-0003",
         text,
       });
@@ -93,15 +94,13 @@ describe("send_message", () => {
   }
 
   test("a unique contact name resolves to their number; the reply names them", async () => {
-    const { data, text } = await call(conn.client, "send_message", { recipient: "bob", text: "On my way" });
-    assert.equal(data.to, PHONES.bob);
+    const { text } = await call(conn.client, "send_message", { recipient: "bob", text: "On my way" });
     // The name comes from Contacts: fenced, right after the trusted part of the sentence.
     assert.match(
       text,
       /^Sent by iMessage to <untrusted-message-content>\nBob Stone \(\+15550100003\)\n<\/untrusted-message-content>\nMessages accepted it, but it has not appeared in the Messages database yet: check the conversation\.$/,
     );
-    // No Messages behind the fake writes the row, so the delivery check cannot confirm it.
-    assert.equal(data.delivery, "uncertain");
+    // (No Messages behind the fake writes the row, so the delivery check cannot confirm it: "uncertain".)
     const [only] = await newCalls();
     assert.deepEqual(only?.runArgs, [PHONES.bob, "On my way"]);
   });
@@ -119,7 +118,7 @@ describe("send_message", () => {
 
     const ref = /Alice Jones \((contact:[^)]+)\)/.exec(ambiguous.text)?.[1];
     assert.ok(ref);
-    const retry = await call(conn.client, "send_message", { recipient: ref, text: "hello" });
+    const retry = await call(conn.client, "send_message", { recipient: ref, text: "hello", format: "json" });
     assert.equal(retry.result.isError, undefined, retry.text);
     assert.equal(retry.data.to, PHONES.aliceJones);
     assert.deepEqual((await newCalls())[0]?.runArgs, [PHONES.aliceJones, "hello"]);
@@ -127,6 +126,7 @@ describe("send_message", () => {
 
   test("a contact with only SMS history gets SMS directly", async () => {
     const { data } = await call(conn.client, "send_message", {
+      format: "json",
       recipient: "Carol Diaz",
       text: "Calling now",
     });
@@ -145,6 +145,7 @@ describe("send_message", () => {
       failWhenProgramIncludes: "service type = iMessage",
     });
     const { result, data, text } = await call(conn.client, "send_message", {
+      format: "json",
       recipient: "555-010-0077",
       text: "hi",
     });
@@ -160,6 +161,7 @@ describe("send_message", () => {
 
   test("a group chat by chat:<id> sends to the chat guid", async () => {
     const { data } = await call(conn.client, "send_message", {
+      format: "json",
       recipient: `chat:${scenario.chats.group}`,
       text: "Hi all",
     });
@@ -242,14 +244,13 @@ describe("send_message attachments", () => {
   });
 
   test("text, then each file as its own osascript run with the real path as argv", async () => {
-    const { result, data, text } = await call(conn.client, "send_message", {
+    const { result, text } = await call(conn.client, "send_message", {
       recipient: "Bob Stone",
       text: "Pictures from Sunday",
       attachments: [join(allowed, "photo.jpg"), `${allowed}/../Allowed/notes.pdf`],
     });
     assert.equal(result.isError, undefined, text);
-    assert.equal(data.sent, true);
-    assert.deepEqual(data.attachments, [join(allowed, "photo.jpg"), join(allowed, "notes.pdf")]);
+    assert.match(text, /^Sent/);
     assert.match(text, /Sent the text and 2 files by iMessage to <untrusted-message-content>\nBob Stone/);
     const calls = await newCalls();
     assert.deepEqual(
@@ -265,6 +266,7 @@ describe("send_message attachments", () => {
 
   test("files alone, and to a group chat", async () => {
     const alone = await call(conn.client, "send_message", {
+      format: "json",
       recipient: `chat:${scenario.chats.group}`,
       attachments: [join(allowed, "photo.jpg")],
     });
@@ -388,14 +390,12 @@ describe("send_message confirm", () => {
       const asked: string[] = [];
       const declining = await connectAnswering(action, asked);
       try {
-        const { result, data, text } = await call(declining.client, "send_message", {
+        const { result, text } = await call(declining.client, "send_message", {
           recipient: "Bob Stone",
           text: "Running late",
           confirm: true,
         });
         assert.equal(result.isError, undefined, text);
-        assert.equal(data.sent, false);
-        assert.equal(data.service, null);
         assert.match(
           text,
           /^Not sent to <untrusted-message-content>\nBob Stone .*\n<\/untrusted-message-content>\n.*declined/,
@@ -413,6 +413,7 @@ describe("send_message confirm", () => {
     const accepting = await connectAnswering("accept", asked);
     try {
       const { result, data } = await call(accepting.client, "send_message", {
+        format: "json",
         recipient: "Bob Stone",
         text: "Running late",
         confirm: true,

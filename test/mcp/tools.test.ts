@@ -46,7 +46,9 @@ describe("tool listing", () => {
     assert.deepEqual(names, [...READ_TOOL_NAMES].sort(), "READ_TOOL_NAMES is the read-only tool list");
     for (const tool of tools) {
       assert.equal(tool.annotations?.readOnlyHint, true, `${tool.name} is read-only`);
-      assert.ok(tool.outputSchema, `${tool.name} has an output schema`);
+      // One rendering for every client (src/mcp/render-result.ts): no output schema; JSON on request.
+      assert.equal(tool.outputSchema, undefined, `${tool.name} declares no output schema`);
+      assert.ok(tool.inputSchema.properties?.format, `${tool.name} takes format`);
       assert.equal(tool.inputSchema.type, "object");
     }
   });
@@ -93,10 +95,17 @@ describe("get_recent_messages", () => {
     assert.equal(photo.attachments[0]?.name, "beach.jpg");
     assert.equal(photo.attachments[0]?.mimeType, "image/jpeg");
 
-    assert.match(text, /Alice Smith \(iMessage\): Lunch tomorrow/);
-    assert.match(text, /Bob Stone → Weekend Crew \(iMessage\): Meet at the café/);
-    assert.match(text, /\[reactions: ❤️ Alice Smith\] \[edited\]/);
-    assert.match(text, /Me → Weekend Crew \(iMessage\): \[attachments: beach\.jpg \(image\/jpeg, 200 KB\)\]/);
+    const group = scenario.chats.group;
+    assert.match(text, /\[chat:\d+\] Alice Smith: Lunch tomorrow/);
+    assert.match(text, new RegExp(`\\nchat:${group} Weekend Crew \\(group\\)\\n`));
+    assert.match(text, new RegExp(`\\[chat:${group}\\] Bob Stone: Meet at the café`));
+    assert.match(text, /\[❤️ Alice Smith\] \[edited\]/);
+    assert.match(text, new RegExp(`\\[chat:${group}\\] Me: \\[attachment \\d+: beach\\.jpg, 200 KB\\]`));
+    assert.doesNotMatch(
+      text,
+      /iMessage|null|false|\[\]/,
+      "no boilerplate: the usual service, empty and false fields are left out",
+    );
     assert.ok(!text.includes("\uFFFC"), "the attachment placeholder character is not shown");
   });
 
@@ -373,7 +382,7 @@ describe("list_chats", () => {
     assert.deepEqual(group.participants.map((p) => p.name).sort(), ["Alice Smith", "Bob Stone"]);
     assert.equal(group.ref, `chat:${scenario.chats.group}`);
     assert.equal(group.lastMessage?.from, "Me");
-    assert.match(text, /Weekend Crew \[group\]/);
+    assert.match(text, /Weekend Crew \(group: Alice Smith, Bob Stone\)/);
     assert.match(text, /1 unread/);
 
     const unread = await call(conn.client, "list_chats", { unread_only: true });

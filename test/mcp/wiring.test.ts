@@ -182,13 +182,16 @@ describe("scheduler through the real server", () => {
       const sendAt = new Date(Date.now() + 2 * 3_600_000).toISOString();
       const scheduled = await conn.client.callTool({
         name: "schedule_message",
-        arguments: { recipient: "Bob Stone", text: "Bring the map", send_at: sendAt },
+        arguments: { recipient: "Bob Stone", text: "Bring the map", send_at: sendAt, format: "json" },
       });
       assert.equal(scheduled.isError, undefined);
       const entry = (scheduled.structuredContent as { scheduled: { id: string; recipient: string } })
         .scheduled;
       assert.match(entry.recipient, new RegExp(`Bob Stone \\(\\${PHONES.bob}\\)`));
-      const listed = await conn.client.callTool({ name: "list_scheduled_messages", arguments: {} });
+      const listed = await conn.client.callTool({
+        name: "list_scheduled_messages",
+        arguments: { format: "json" },
+      });
       assert.equal((listed.structuredContent as { count: number }).count, 1);
       const cancelled = await conn.client.callTool({
         name: "cancel_scheduled_message",

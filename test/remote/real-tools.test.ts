@@ -179,21 +179,27 @@ for (const path of ["/mcp", "/sse"] as const) {
           "subscriptions only where the session outlives the request",
         );
 
-        const chats = await callTool(client, "list_chats", { limit: 5 });
+        const chats = await callTool(client, "list_chats", { limit: 5, format: "json" });
         assert.equal(chats.result.isError, undefined, chats.text);
         assert.equal((chats.data.chats as unknown[]).length, 5);
 
         const recent = await callTool(client, "get_recent_messages", { hours: 48, limit: 20 });
         assert.equal(recent.result.isError, undefined, recent.text);
-        const recentMessages = recent.data.messages as MessageView[];
-        assert.ok(recentMessages.length > 0, "the demo has messages from the last two days");
         assert.match(recent.text, /<untrusted-message-content>/);
+        assert.equal(recent.result.structuredContent, undefined, "the model's text only, in every client");
+        const recentJson = await callTool(client, "get_recent_messages", {
+          hours: 48,
+          limit: 20,
+          format: "json",
+        });
+        const recentMessages = recentJson.data.messages as MessageView[];
+        assert.ok(recentMessages.length > 0, "the demo has messages from the last two days");
 
         const word = recentMessages
           .flatMap((m) => (m.text ?? "").split(/\s+/))
           .find((w) => /^[a-z]{6,}$/i.test(w));
         assert.ok(word, "a word to search for");
-        const found = await callTool(client, "search_messages", { query: word, limit: 5 });
+        const found = await callTool(client, "search_messages", { query: word, limit: 5, format: "json" });
         assert.equal(found.result.isError, undefined, found.text);
         const hits = found.data.messages as MessageView[];
         assert.ok(hits.length > 0);
@@ -235,7 +241,7 @@ for (const path of ["/mcp", "/sse"] as const) {
         const names = (await client.listTools()).tools.map((t) => t.name);
         for (const name of SEND_TOOL_NAMES) assert.ok(names.includes(name), `${name} missing for read+send`);
         const text = `Hello over ${path}`;
-        const sent = await callTool(client, "send_message", { recipient: RECIPIENT, text });
+        const sent = await callTool(client, "send_message", { recipient: RECIPIENT, text, format: "json" });
         assert.equal(sent.result.isError, undefined, sent.text);
         assert.equal(sent.data.sent, true);
         const last = (await fake.calls()).at(-1);

@@ -61,7 +61,7 @@ function toolText(answer: ToolAnswer): string {
 }
 
 async function searchTexts(query: string): Promise<string[]> {
-  const { json } = await callTool("search_messages", { query, mode: "substring" });
+  const { json } = await callTool("search_messages", { query, mode: "substring", format: "json" });
   assert.equal(json.result?.isError, undefined, toolText(json));
   return (json.result?.structuredContent?.messages ?? []).map((m) => m.text ?? "");
 }
@@ -228,7 +228,7 @@ test("hostile strings are data: LIKE wildcards, SQL, NUL, 1 MB, AppleScript meta
   assert.deepEqual(await searchTexts("%"), [LITERAL_TEXTS.percent]);
   assert.deepEqual(await searchTexts("_"), [LITERAL_TEXTS.underscore]);
   for (const query of ["\u0000", "a\u0000b", "\\", "'", '"', "*", "?", "[a-z]", "\uD800", "ℌ".repeat(400)]) {
-    const { json } = await callTool("search_messages", { query, mode: "substring" });
+    const { json } = await callTool("search_messages", { query, mode: "substring", format: "json" });
     // Either "nothing found" or a clear input error; the table is still there afterwards.
     assert.ok(json.result !== undefined || json.error !== undefined);
   }

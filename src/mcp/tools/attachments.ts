@@ -16,6 +16,7 @@ import {
 } from "../../messages/attachment-files.js";
 import type { AttachmentQuery, AttachmentWithMessage } from "../../messages/types.js";
 import { fencedLines, formatBytes, localTimestamp, senderName, wrapUntrusted } from "../format.js";
+import { shortName } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 import {
   decodeCursor,
@@ -97,7 +98,7 @@ function attachmentResult(ctx: ToolContext, attachment: AttachmentWithMessage): 
 
 /** `#12 [2025-03-01 14:05] Alice → Weekend Crew: Cabin.pdf (application/pdf, 3 KB)`; third-party content. */
 function attachmentLine(view: AttachmentResult): string {
-  const where = view.chat?.isGroup ? ` → ${view.chat.name}` : "";
+  const where = view.chat?.isGroup ? ` → ${shortName(view.chat.name)}` : "";
   const what = [
     view.mimeType,
     formatBytes(view.sizeBytes),
@@ -106,7 +107,7 @@ function attachmentLine(view: AttachmentResult): string {
   ]
     .filter((part) => part !== null)
     .join(", ");
-  return `#${view.id} [${localTimestamp(new Date(view.date))}] ${view.from}${where}: ${view.name ?? "unnamed"} (${what})`;
+  return `#${view.id} [${localTimestamp(new Date(view.date))}] ${shortName(view.from)}${where}: ${view.name === null ? "unnamed" : shortName(view.name)} (${what})`;
 }
 
 interface AttachmentFilterArgs {

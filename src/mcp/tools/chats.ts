@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ChatSummary } from "../../messages/types.js";
-import { chatTitle, fencedLines, localTimestamp, messageLine } from "../format.js";
+import { chatTitle, fencedLines } from "../format.js";
+import { messageLine, shortName, timeZoneNote } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 import {
   chatRefString,
@@ -50,16 +51,30 @@ export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
   };
 }
 
+/** At most this many participants are named on a group's line; the rest are counted. */
+const NAMED_PARTICIPANTS = 8;
+/** How much of the last message a chat's line shows. */
+const LAST_MESSAGE_CHARS = 200;
+
+/**
+ * "chat:3 Weekend Crew (group: Alice Smith, Bob Stone), 2 unread" then the last message on its own line.
+ * Third-party content (names, the last message): it goes inside the fence.
+ */
 export function chatLine(view: ChatView): string {
+  const names = view.participants.map((p) => shortName(p.name ?? p.id));
+  const shown = names.slice(0, NAMED_PARTICIPANTS).join(", ");
+  const rest = names.length > NAMED_PARTICIPANTS ? ` and ${names.length - NAMED_PARTICIPANTS} more` : "";
   const who = view.isGroup
-    ? ` — ${view.participants.length} people: ${view.participants.map((p) => p.name ?? p.id).join(", ")}`
-    : view.participants[0]
-      ? ` — ${view.participants[0].id}`
+    ? ` (group: ${shown}${rest})`
+    : view.participants[0] && view.participants[0].id !== view.name
+      ? ` (${view.participants[0].id})`
       : "";
-  const when = view.lastActivity ? ` last active ${localTimestamp(new Date(view.lastActivity))}` : "";
+  const service = view.service !== "iMessage" ? ` [${view.service}]` : "";
   const unread = view.unreadCount > 0 ? `, ${view.unreadCount} unread` : "";
-  const last = view.lastMessage ? `\n    last: ${messageLine(view.lastMessage, { showChat: false })}` : "";
-  return `${view.ref} ${view.name}${view.isGroup ? " [group]" : ""} (${view.service})${who};${when}${unread}${last}`;
+  const last = view.lastMessage
+    ? `\n  last: ${messageLine(view.lastMessage, { showDate: true, textCap: LAST_MESSAGE_CHARS })}`
+    : "";
+  return `${view.ref} ${shortName(view.name)}${who}${service}${unread}${last}`;
 }
 
 const listChatsTool = {
@@ -99,7 +114,8 @@ export const listChats = defineTool({
       });
       const { page: rows, nextCursor } = offsetPage(found, limit, offset);
       const page = rows.map((c) => chatView(ctx, c));
-      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
+      const dates = page.flatMap((c) => (c.lastMessage ? [new Date(c.lastMessage.date)] : []));
+      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first. ${timeZoneNote(dates)}`;
       const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${moreNote("chats", nextCursor)}`;
       return okResult(text, { chats: page, count: page.length, nextCursor });
     }),

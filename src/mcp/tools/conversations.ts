@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Chat } from "../../messages/types.js";
 import { fencedLines, localTimestamp } from "../format.js";
+import { shortName } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 import { type ChatView, chatView } from "./chats.js";
 import { decodeCursor, guard, moreNote, offsetPage, okResult, ToolContext } from "./context.js";
@@ -75,7 +76,7 @@ function conversationLine(view: ConversationView): string {
   const preview = view.lastMessagePreview
     ? ` — ${view.lastMessageFromMe ? "Me: " : ""}${view.lastMessagePreview.replace(/\s+/g, " ")}`
     : "";
-  return `${view.ref} ${view.name} [${view.kind}, ${view.service}] ${view.messageCount} messages${unread}; ${when}${preview}`;
+  return `${view.ref} ${shortName(view.name)} [${view.kind}, ${view.service}] ${view.messageCount} messages${unread}; ${when}${preview}`;
 }
 
 const listConversationsTool = {

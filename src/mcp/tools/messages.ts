@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { MessageQuery } from "../../messages/types.js";
-import { fencedLines, type MessageView, messageLine } from "../format.js";
+import type { MessageView } from "../format.js";
+import { renderMessagePage } from "../render-messages.js";
+import { TEXT_CAPS } from "../render-truncate.js";
 import { defineTool } from "../tool-definition.js";
 import {
   clampLimit,
@@ -22,16 +24,23 @@ const HOUR_MS = 3_600_000;
 /** Twenty years: effectively "all history", while keeping the date arithmetic sane. */
 const MAX_HOURS = 24 * 366 * 20;
 
-/** `names`: what the chat/contact refs in the header stand for, fenced with the messages. */
+/** A page of messages as the model reads it; `names` are what the refs in the header stand for. */
 function pageText(
   header: string,
   names: readonly string[],
   page: MessageView[],
   nextCursor: string | null,
   emptyNote: string,
+  oneChat: boolean,
 ): string {
-  const lines = page.map((v) => messageLine(v));
-  return `${header}\n${fencedLines(lines, emptyNote, names)}${moreNote("messages", nextCursor)}`;
+  return renderMessagePage({
+    header,
+    names,
+    messages: page,
+    oneChat,
+    emptyNote,
+    more: moreNote("messages", nextCursor).trim() || undefined,
+  });
 }
 
 /** The result when the contact/chat filter rules out every message: it says why. */
@@ -204,6 +213,12 @@ const getRecentMessagesTool = {
       .optional()
       .describe(`How many to return (default ${DEFAULT_LIMIT}, at most ${MAX_RECENT_LIMIT}).`),
     cursor: cursorInput,
+    message_id: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Only this message (#id), with all of its text; long texts are cut in other results."),
   },
   outputSchema: {
     ...messagePageShape,
@@ -216,6 +231,43 @@ const getRecentMessagesTool = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
+/** The arguments that choose which messages; message_id chooses one itself, so it goes with none of them. */
+const SELECTING_ARGS = [
+  "hours",
+  "start_date",
+  "end_date",
+  "contact",
+  "chat",
+  "unread_only",
+  "since_rowid",
+  "offset",
+  "limit",
+  "cursor",
+] as const;
+
+/** get_recent_messages with message_id: one message, its text up to TEXT_CAPS.singleMessageText. */
+function oneMessage(ctx: ToolContext, id: number) {
+  const message = ctx.messages.getMessage(id);
+  if (!message) {
+    throw new ToolInputError(`There is no message #${id}. Message ids are the #numbers in other results.`);
+  }
+  const view = ctx.messageView(message);
+  const text = renderMessagePage({
+    header: `Message #${id}.`,
+    messages: [view],
+    emptyNote: "",
+    textCap: TEXT_CAPS.singleMessageText,
+    fullTextHint: null,
+  });
+  return okResult(text, {
+    messages: [view],
+    count: 1,
+    nextCursor: null,
+    filter: `message #${id}`,
+    latestRowid: id,
+  });
+}
+
 export const getRecentMessages = defineTool({
   name: "get_recent_messages",
   permission: "read",
@@ -223,6 +275,13 @@ export const getRecentMessages = defineTool({
   handler: (args, { deps }) =>
     guard(() => {
       const ctx = new ToolContext(deps);
+      if (args.message_id !== undefined) {
+        const others = SELECTING_ARGS.filter((name) => args[name] !== undefined);
+        if (others.length > 0) {
+          throw new ToolInputError(`message_id already says which message: leave out ${others.join(", ")}.`);
+        }
+        return oneMessage(ctx, args.message_id);
+      }
       const limit = clampLimit(args.limit, MAX_RECENT_LIMIT);
       const window = recentWindow(args);
       const polling = args.since_rowid !== undefined;
@@ -267,7 +326,8 @@ export const getRecentMessages = defineTool({
           .join(" ");
       const order = polling ? "oldest first" : "newest first";
       const header = `${what(filter.header)}: ${shown.length} shown, ${order}.`;
-      let text = pageText(header, filter.names, shown, nextCursor, "No messages.");
+      const oneChat = filter.chatRowids?.length === 1;
+      let text = pageText(header, filter.names, shown, nextCursor, "No messages.", oneChat);
       if (polling && more) text += `\nMore messages: call again with since_rowid ${latestRowid}.`;
       return okResult(text, {
         messages: shown,
@@ -364,12 +424,22 @@ export const searchMessages = defineTool({
         (until ? ` before ${until.toISOString()}` : "");
       // The query is the caller's own words, but it is echoed next to third-party content: keep it one line.
       const header = `${what(filter.header).replace(/[\r\n]+/g, " ")}: ${shown.length} found (${mode}).${note}`;
-      return okResult(pageText(header, filter.names, shown, nextCursor, "No matching messages."), {
-        messages: shown,
-        count: shown.length,
-        nextCursor,
-        filter: what(filter.description),
-        mode,
-      });
+      return okResult(
+        pageText(
+          header,
+          filter.names,
+          shown,
+          nextCursor,
+          "No matching messages.",
+          filter.chatRowids?.length === 1,
+        ),
+        {
+          messages: shown,
+          count: shown.length,
+          nextCursor,
+          filter: what(filter.description),
+          mode,
+        },
+      );
     }),
 });

@@ -3,7 +3,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { Message } from "../../messages/types.js";
-import { fencedLines, messageLine, withNames } from "../format.js";
+import { withNames } from "../format.js";
+import { renderMessagePage } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 import { guard, okResult, resolveConversationFilter, ToolContext } from "./context.js";
 import { chatInput, contactInput, messageSchema } from "./schemas.js";
@@ -118,11 +119,13 @@ export const waitForNewMessages = defineTool({
         : `${what(filter.header)}: ${views.length}, oldest first. Next time pass since_rowid ${latestRowid}.`;
       const text =
         views.length > 0
-          ? `${header}\n${fencedLines(
-              views.map((v) => messageLine(v)),
-              "",
-              filter.names,
-            )}`
+          ? renderMessagePage({
+              header,
+              names: filter.names,
+              messages: views,
+              oneChat: filter.chatRowids?.length === 1,
+              emptyNote: "",
+            })
           : withNames(header, filter.names);
       return okResult(text, {
         messages: views,
