@@ -214,7 +214,8 @@ export function renderMessagePage(page: MessagePage): string {
       textCap: page.textCap,
     });
     out.push(
-      `${page.header} ${timeZoneNote(page.messages.map((m) => new Date(m.date)))}`,
+      page.header,
+      timeZoneNote(page.messages.map((m) => new Date(m.date))),
       wrapUntrusted([...names, ...lines].join("\n")),
     );
   }

@@ -144,7 +144,8 @@ describe("renderMessagePage", () => {
     assert.equal(
       text,
       [
-        `Messages in chat:5: 3 shown, newest first. ${zone}`,
+        "Messages in chat:5: 3 shown, newest first.",
+        zone,
         UNTRUSTED_OPEN,
         "chat:5 Alice Smith",
         "2025-03-02 Sun",

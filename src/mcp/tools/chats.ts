@@ -115,7 +115,7 @@ export const listChats = defineTool({
       const { page: rows, nextCursor } = offsetPage(found, limit, offset);
       const page = rows.map((c) => chatView(ctx, c));
       const dates = page.flatMap((c) => (c.lastMessage ? [new Date(c.lastMessage.date)] : []));
-      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first. ${timeZoneNote(dates)}`;
+      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.\n${timeZoneNote(dates)}`;
       const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${moreNote("chats", nextCursor)}`;
       return okResult(text, { chats: page, count: page.length, nextCursor });
     }),
