@@ -261,6 +261,10 @@ describe("links in README.md and docs/", () => {
           broken.push(`${target} (no such heading)`);
         }
       }
+      // Docs name the test that checks a claim: that test must exist.
+      for (const match of text.matchAll(/\btest\/[\w/.-]+\.test\.ts\b/g)) {
+        if (!existsSync(join(REPO_ROOT, match[0]))) broken.push(`${match[0]} (no such test)`);
+      }
       assert.deepEqual(broken, []);
     });
   }
