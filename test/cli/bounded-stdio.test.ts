@@ -154,6 +154,10 @@ describe("stdio limits", () => {
           peak - baseline < 64 * 1024 * 1024,
           `server memory grew ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB while the client did not read`,
         );
+        console.log(
+          `back-pressure: ${count} requests sent, ${unread} bytes left unread in the pipe, server RSS ` +
+            `+${((peak - baseline) / 1024 / 1024).toFixed(1)} MB while the client did not read`,
+        );
         // The client reads again: every request gets its answer, none lost.
         session.child.stdout.resume();
         await waitUntil(() => session.answers.size >= count + 1, `all ${count} answers`, 180_000);

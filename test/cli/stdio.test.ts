@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { READ_TOOL_NAMES, SEND_TOOL_NAMES } from "../../src/mcp/index.js";
 import { searchIndexPath } from "../../src/messages/index.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 import { buildScenario, PHONES, type Scenario, textOf } from "../helpers/mcp-scenario.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
 const CLI = ["--import", "tsx", MAIN];
@@ -189,7 +189,7 @@ describe("stdio server", () => {
     try {
       await client.listTools();
       // The first check runs as the server starts; wait for its report rather than for a fixed time.
-      for (let i = 0; i < 100 && !/was damaged/.test(stderr()); i++) await delay(50);
+      await waitUntil(() => /was damaged/.test(stderr()), "the scheduler's damaged-file report");
       assert.match(stderr(), /mac-messages-mcp: The scheduled messages file .*scheduled\.json was damaged/);
     } finally {
       await close();
