@@ -65,8 +65,9 @@ export function buildProgram(): Command {
 
   // Remote mode serves the same server over HTTPS with OAuth; the stores are opened once the command's own
   // checks have passed, from the same global options.
-  registerRemoteCommand(program, async () => {
-    const stores = await openServingStores(program.opts<DataOptions>());
+  registerRemoteCommand(program, async ({ stateDir }) => {
+    // Everything remote mode keeps (index, scheduled messages, audit log) lives beside the OAuth state.
+    const stores = await openServingStores({ ...program.opts<DataOptions>(), stateDir });
     return {
       // POST /mcp builds a server per request, so nothing could be notified later: no subscriptions there.
       createMcpServer: (auth, context) =>

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import type { RemoteServerOptions, RunningRemoteServer } from "../remote/index.js";
 import { CliUsageError, loadRemote, runCliAction } from "./auth.js";
 
-export type RemoteServerFactory = () => Promise<{
+/** Opens the stores remote mode serves; everything they keep lives in `stateDir`, beside the OAuth state. */
+export type RemoteServerFactory = (context: { stateDir: string }) => Promise<{
   createMcpServer: RemoteServerOptions["createMcpServer"];
   sendToolNames: readonly string[];
   close(): void | Promise<void>;
@@ -52,9 +53,7 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
           const stateDir = opts.stateDir ?? defaultStateDir();
           // Fail on setup problems (no owner password, bad URL, corrupt state) before touching Messages data.
           assertRemoteReady({ serverUrl: opts.serverUrl, stateDir, port });
-          // Everything remote mode keeps (index, scheduled messages, audit log) lives beside the OAuth state.
-          process.env.MAC_MESSAGES_MCP_HOME = stateDir;
-          const factory = await makeServerFactory();
+          const factory = await makeServerFactory({ stateDir });
           let running: RunningRemoteServer;
           try {
             running = await startRemoteServer({

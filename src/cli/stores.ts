@@ -24,6 +24,11 @@ export interface DataOptions {
   contactsDir?: string | string[];
   readOnly?: boolean;
   demo?: boolean;
+  /**
+   * The state folder (index, scheduled messages, audit log, demo data), resolved once by the command that
+   * runs (remote mode's --state-dir); default $MAC_MESSAGES_MCP_HOME or ~/.mac-messages-mcp.
+   */
+  stateDir?: string;
 }
 
 export interface OpenStoresOptions extends DataOptions {
@@ -79,7 +84,7 @@ const writeLine = (line: string) => process.stderr.write(`mac-messages-mcp: ${li
  * chat.db behind the side search index in the state folder. The index builds in the background on the
  * first search (progress on stderr); a state folder that cannot be written only means searches scan.
  */
-function openReader(path: string, explicit: boolean, notices: string[]): MessagesReader {
+function openReader(path: string, explicit: boolean, stateDir: string, notices: string[]): MessagesReader {
   let store: ReturnType<typeof openMessagesStore>;
   try {
     store = openMessagesStore(path, { explicit });
@@ -91,16 +96,16 @@ function openReader(path: string, explicit: boolean, notices: string[]): Message
     return unavailableMessages(error);
   }
   return IndexedMessagesReader.open(store, {
-    stateDir: resolveStateDir(),
+    stateDir,
     onProgress: progressToStderr(writeLine),
     log: writeLine,
   });
 }
 
 /** The audit log of sends and created contacts in the state folder; failures to write it go to stderr, never fatal. */
-function openAuditLog(notices: string[]): AuditLog | null {
+function openAuditLog(stateDir: string, notices: string[]): AuditLog | null {
   try {
-    const log = new AuditLog(auditLogPath(resolveStateDir()), {
+    const log = new AuditLog(auditLogPath(stateDir), {
       onError: writeLine,
     });
     // Sends written ahead by a server that was killed mid-send (kill -9, power cut) get their outcome now.
@@ -119,9 +124,9 @@ function openAuditLog(notices: string[]): AuditLog | null {
 }
 
 /** The scheduler, or null with a notice when its state folder cannot be used (sending still works). */
-function openScheduler(sender: MessageSender, notices: string[]): MessageScheduler | null {
+function openScheduler(sender: MessageSender, stateDir: string, notices: string[]): MessageScheduler | null {
   try {
-    return new MessageScheduler({ stateDir: resolveStateDir(), sender });
+    return new MessageScheduler({ stateDir, sender });
   } catch (error) {
     notices.push(
       `Scheduling messages is unavailable: ${error instanceof Error ? error.message : String(error)}`,
@@ -154,9 +159,10 @@ export async function openServingStores(options: DataOptions): Promise<OpenedSto
 export async function openStores(options: OpenStoresOptions = {}): Promise<OpenedStores> {
   const source = resolveDataSource({ db: options.db, contactsDir: options.contactsDir, demo: options.demo });
   const notices: string[] = [];
+  const stateDir = options.stateDir ?? resolveStateDir();
   try {
     // Holds OAuth state, the audit log and the index: owner-only before anything lands in it.
-    ensurePrivateDir(resolveStateDir());
+    ensurePrivateDir(stateDir);
   } catch (error) {
     notices.push(`Cannot create the state folder: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -169,9 +175,9 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
     try {
       // Loaded only when needed: the generator is a fair amount of code a real-data run never uses.
       const { ensureDemoData } = await import("../demo/index.js");
-      // Kept in the state directory (MAC_MESSAGES_MCP_HOME), so tests and users can point it elsewhere.
+      // Kept in the state directory, so tests and users can point it elsewhere.
       // Regenerated when stale, so "2 hours ago" in the demo stays true.
-      const demoDir = join(resolveStateDir(), "demo");
+      const demoDir = join(stateDir, "demo");
       const ensured = ensureDemoData({ dir: demoDir });
       if (ensured.generated) notices.push(`Generated fresh demo data in ${demoDir}.`);
       demo = ensured;
@@ -182,16 +188,16 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
     }
     chatDbPath = demo.chatDb;
     contactsRoots = source.contactsRoots ?? [demo.contactsRoot];
-    messages = openReader(chatDbPath, true, notices);
+    messages = openReader(chatDbPath, true, stateDir, notices);
   } else {
     chatDbPath = source.chatDb;
     contactsRoots = source.contactsRoots;
-    messages = openReader(chatDbPath, source.chatDbFrom !== "default", notices);
+    messages = openReader(chatDbPath, source.chatDbFrom !== "default", stateDir, notices);
   }
   const contacts = ContactsStore.open({ roots: contactsRoots });
   // Audited at the sender, so sends from tools and from the scheduler alike are recorded.
-  const sender = options.readOnly ? null : new MessageSender({ audit: openAuditLog(notices) });
-  const scheduler = sender && options.withScheduler ? openScheduler(sender, notices) : null;
+  const sender = options.readOnly ? null : new MessageSender({ audit: openAuditLog(stateDir, notices) });
+  const scheduler = sender && options.withScheduler ? openScheduler(sender, stateDir, notices) : null;
   return {
     deps: {
       messages,

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { UserFacingError } from "../util/user-facing-error.js";
 
 export const DB_ENV = "MAC_MESSAGES_DB";
 export const CONTACTS_DIR_ENV = "MAC_MESSAGES_CONTACTS_DIR";
@@ -40,7 +41,7 @@ export type DataSource =
       contactsRoots: string[] | null;
     };
 
-export class ConfigError extends Error {
+export class ConfigError extends UserFacingError {
   override readonly name = "ConfigError";
 }
 

@@ -3,6 +3,7 @@ import { closeSync, openSync, readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { FULL_DISK_ACCESS_FIX } from "../util/macos-permissions.js";
 import { decodeLabel } from "./labels.js";
 import {
   type CountryCode,
@@ -62,9 +63,7 @@ export interface ContactsStoreOptions {
 }
 
 const STORE_FILE = "AddressBook-v22.abcddb";
-const FULL_DISK_ACCESS_HELP =
-  "macOS only lets apps read Contacts with permission: open System Settings → Privacy & Security → " +
-  "Full Disk Access, add the app that runs this server (your terminal, node, or the Claude app), then restart it.";
+const FULL_DISK_ACCESS_HELP = `macOS only lets apps read Contacts with permission: ${FULL_DISK_ACCESS_FIX}`;
 // Fallback phone matching compares this many trailing digits, for numbers saved without a country code.
 const SUFFIX_DIGITS = 9;
 

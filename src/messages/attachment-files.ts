@@ -5,6 +5,7 @@ import { open, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
 import { isInsideAny, realRoots } from "../util/paths.js";
+import { UserFacingError } from "../util/user-facing-error.js";
 
 /** Folders beside chat.db that Messages keeps received files in. */
 export const ATTACHMENT_FOLDERS = ["Attachments", "StickerCache"] as const;
@@ -80,7 +81,7 @@ export async function locateAttachmentFile(
 }
 
 /** Why a file's contents could not be used, in words for a person. */
-export class AttachmentReadError extends Error {
+export class AttachmentReadError extends UserFacingError {
   override readonly name = "AttachmentReadError";
 }
 

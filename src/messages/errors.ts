@@ -1,8 +1,10 @@
+import { FULL_DISK_ACCESS_FIX } from "../util/macos-permissions.js";
+import { UserFacingError } from "../util/user-facing-error.js";
 // Opening chat.db fails in a handful of ways a user can fix; each gets one actionable message.
 
 export type MessagesDbErrorCode = "not_found" | "permission_denied" | "not_messages_db" | "unreadable";
 
-export class MessagesDbError extends Error {
+export class MessagesDbError extends UserFacingError {
   override readonly name = "MessagesDbError";
   constructor(
     readonly code: MessagesDbErrorCode,
@@ -12,10 +14,6 @@ export class MessagesDbError extends Error {
     super(message);
   }
 }
-
-const FULL_DISK_ACCESS_FIX =
-  "Grant Full Disk Access to the app that runs the server: System Settings → Privacy & Security → " +
-  "Full Disk Access → add your terminal (Terminal, iTerm), Claude, or the node binary, then restart it.";
 
 export function notFoundError(path: string, explicit: boolean): MessagesDbError {
   const hint = explicit

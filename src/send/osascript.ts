@@ -15,6 +15,7 @@
 // is the program; the rest go to `on run argv` untouched. (`-e … -- args` would also work, but puts
 // the program on the command line, visible to `ps`, and splits it by line.)
 import { execFile } from "node:child_process";
+import { UserFacingError } from "../util/user-facing-error.js";
 
 export type AppleScriptErrorCode =
   | "not_macos"
@@ -25,7 +26,7 @@ export type AppleScriptErrorCode =
   | "app_not_running"
   | "failed";
 
-export class AppleScriptError extends Error {
+export class AppleScriptError extends UserFacingError {
   override readonly name = "AppleScriptError";
   readonly code: AppleScriptErrorCode;
   /** The AppleScript/OSA error number osascript reported (e.g. -1743), when there was one. */

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { moveAside, processIsAlive, writeFileAtomic } from "../util/secure-file.js";
+import { UserFacingError } from "../util/user-facing-error.js";
 import { type MessageSender, SendInputError, type SendTarget, validateText } from "./sender.js";
 
 export const SCHEDULE_FILE = "scheduled.json";
@@ -90,7 +91,7 @@ export interface ScheduleInput {
 }
 
 /** The scheduled-messages file could not be used; the message says what happened to it. */
-export class SchedulerStateError extends Error {
+export class SchedulerStateError extends UserFacingError {
   override readonly name = "SchedulerStateError";
 }
 

@@ -8,6 +8,7 @@ import { basename, isAbsolute } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AuditLog, SendVia } from "../audit/index.js";
 import { isInsideAny } from "../util/paths.js";
+import { UserFacingError } from "../util/user-facing-error.js";
 import { type DeliveryCheck, deliveryWindowMs, type SentRow } from "./delivery.js";
 import { AppleScriptError, type AppleScriptOutput, runAppleScript } from "./osascript.js";
 import {
@@ -83,7 +84,7 @@ export interface SendContext {
 }
 
 /** Bad input to the send layer, rejected before anything is started. */
-export class SendInputError extends Error {
+export class SendInputError extends UserFacingError {
   override readonly name = "SendInputError";
   readonly code = "invalid_input";
 }

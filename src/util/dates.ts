@@ -1,3 +1,4 @@
+import { UserFacingError } from "./user-facing-error.js";
 // The one date vocabulary of the tools: how `start_date`, `end_date` and `timezone` arguments are read, and
 // how times are written back. Hand-written because it is small and must be exact: JavaScript's own `Date`
 // parser reads a date alone as UTC midnight, rolls 2025-02-30 over into March and takes "1" for 2001, and
@@ -11,7 +12,7 @@
 // - Anything else, and impossible dates or times (2025-02-30, 25:00), is refused with a clear message.
 
 /** Raised for a date or time zone argument that cannot be used; the message is meant for the user. */
-export class DateInputError extends Error {
+export class DateInputError extends UserFacingError {
   override name = "DateInputError";
 }
 

@@ -1,5 +1,7 @@
 // Where data comes from: flags over environment over macOS defaults, and when demo data is served.
 import assert from "node:assert/strict";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import {
   ConfigError,
@@ -8,6 +10,7 @@ import {
   resolveDataSource,
   resolveStateDir,
 } from "../../src/config/index.js";
+import { defaultStateDir } from "../../src/remote/index.js";
 
 const home = "/Users/pat";
 const none = () => false;
@@ -49,6 +52,12 @@ describe("paths", () => {
   test("state dir: MAC_MESSAGES_MCP_HOME or ~/.mac-messages-mcp", () => {
     assert.equal(resolveStateDir({ env: { MAC_MESSAGES_MCP_HOME: "/srv/m" }, home }), "/srv/m");
     assert.equal(resolveStateDir({ env: {}, home }), "/Users/pat/.mac-messages-mcp");
+  });
+
+  test("remote mode resolves the state dir the same way, ~ included", () => {
+    const env = { MAC_MESSAGES_MCP_HOME: "~/messages-state" };
+    assert.equal(defaultStateDir(env), resolveStateDir({ env }));
+    assert.equal(defaultStateDir(env), join(homedir(), "messages-state"));
   });
 });
 

@@ -12,6 +12,7 @@ import {
 import type { Chat, Handle, Message, MessagesReader } from "../../messages/types.js";
 import type { MessageSender } from "../../send/index.js";
 import type { MessageScheduler } from "../../send/scheduler.js";
+import { UserFacingError } from "../../util/user-facing-error.js";
 import {
   type ChatRef,
   chatTitle,
@@ -44,20 +45,9 @@ export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
 
 /** A problem with what the caller asked for; its message is shown to the caller as is. */
-export class ToolInputError extends Error {
+export class ToolInputError extends UserFacingError {
   override readonly name = "ToolInputError";
 }
-
-/** Errors from the layers below whose messages were written for people (no stack traces, no internals). */
-const USER_FACING_ERRORS = new Set([
-  "ToolInputError",
-  "MessagesDbError",
-  "AppleScriptError",
-  "SendInputError",
-  "ConfigError",
-  "SchedulerStateError",
-  "AttachmentReadError",
-]);
 
 export function errorResult(message: string): CallToolResult {
   return { isError: true, content: [{ type: "text", text: message }] };
@@ -65,7 +55,7 @@ export function errorResult(message: string): CallToolResult {
 
 /** Plain words for any failure: known errors as written, anything else as one line without a stack. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error && USER_FACING_ERRORS.has(error.name)) return error.message;
+  if (error instanceof UserFacingError && error.showToClient) return error.message;
   const detail = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && code.startsWith("SQLITE_BUSY")) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FULL_DISK_ACCESS_FIX } from "../../util/macos-permissions.js";
 import { defineTool } from "../tool-definition.js";
 import { describeError, guard, okResult, type ServerDeps } from "./context.js";
 
@@ -18,9 +19,7 @@ export interface SetupReport {
   checks: SetupCheck[];
 }
 
-export const FULL_DISK_ACCESS_FIX =
-  "System Settings → Privacy & Security → Full Disk Access → add the app that runs this server (your terminal " +
-  "such as Terminal or iTerm, Claude, or the node binary), switch it on, then restart that app.";
+export { FULL_DISK_ACCESS_FIX } from "../../util/macos-permissions.js";
 export const AUTOMATION_FIX =
   "Open Messages and sign in to iMessage. Then System Settings → Privacy & Security → Automation → under the app " +
   "that runs this server (terminal, Claude, node) switch on Messages. macOS asks the first time a message is sent.";
