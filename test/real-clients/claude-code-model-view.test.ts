@@ -22,10 +22,6 @@ const { clients, skip } = realClientsOrSkip();
 /** Budget from issue #11: what the model reads per message of a conversation of short texts. */
 const MAX_CHARS_PER_MESSAGE = 110;
 const TEST_TIMEOUT = 300_000;
-/** Until the compact fenced rendering of issue #11 is on main, these assertions document the gap. */
-const RENDER_PENDING =
-  "pending the compact fenced rendering (issue #11): today Claude Code hands the model " +
-  "JSON.stringify(structuredContent) — no fence, ~415 characters per message";
 
 /** Enough of what the model got to see the problem in a failure message. */
 function excerpt(text: string): string {
@@ -138,14 +134,12 @@ describe("Claude Code over stdio: what the model receives", { skip, timeout: TES
   });
 
   test("get_recent_messages: fenced, within the per-message budget", {
-    skip: RENDER_PENDING,
     timeout: TEST_TIMEOUT,
   }, async (t) => {
     t.diagnostic(assertFencedAndBudgeted(await views.recent()));
   });
 
   test("search_messages: a hostile closing tag stays inside the fence", {
-    skip: RENDER_PENDING,
     timeout: TEST_TIMEOUT,
   }, async () => {
     assertHostileDefused(await views.hostile());
@@ -181,14 +175,12 @@ describe("Claude Code over remote /mcp with a bearer token", { skip, timeout: TE
   });
 
   test("get_recent_messages: fenced, within the per-message budget", {
-    skip: RENDER_PENDING,
     timeout: TEST_TIMEOUT,
   }, async (t) => {
     t.diagnostic(assertFencedAndBudgeted(await views.recent()));
   });
 
   test("search_messages: a hostile closing tag stays inside the fence", {
-    skip: RENDER_PENDING,
     timeout: TEST_TIMEOUT,
   }, async () => {
     assertHostileDefused(await views.hostile());

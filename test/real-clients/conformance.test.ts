@@ -62,11 +62,6 @@ const SERVER_SCENARIOS: { scenario: string; wire: string; fixtureChecks?: string
   ].map((scenario) => ({ scenario, wire: "2026-07-28" })),
 ];
 
-/** Known failure of the authorization scenarios, fixed by issue #14 item 9. */
-const AUTHORIZATION_PENDING =
-  "pending issue #14 item 9: metadata publishes the issuer as http://127.0.0.1:PORT/ (trailing slash), so " +
-  'authorization-server-metadata-endpoint fails with "Invalid issuer" and authorization-code-grant cannot start';
-
 interface Check {
   id: string;
   status: "SUCCESS" | "FAILURE" | "WARNING" | "INFO" | "SKIPPED";
@@ -198,7 +193,6 @@ describe("conformance suite: authorization-server scenarios", { skip, timeout: R
   });
 
   test("authorization-server-metadata-endpoint and authorization-code-grant, issuer as typed", {
-    skip: AUTHORIZATION_PENDING,
     timeout: RUN_TIMEOUT_MS + 60_000,
   }, async () => {
     // The suite listens for the redirect on 127.0.0.1:<port>/callback; register that for its client.

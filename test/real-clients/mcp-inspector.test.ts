@@ -29,9 +29,6 @@ interface CallResult {
   isError?: boolean;
 }
 
-/** Issue #14 item 12, which the remote work is fixing: until then the send tools are listed to every token. */
-const READ_ONLY_LISTING_PENDING =
-  "pending issue #14 item 12: a read-only token still lists send_message (calls are refused with 403)";
 
 const READ_TOOLS = ["get_recent_messages", "search_messages", "get_attachment", "list_chats"];
 
@@ -128,7 +125,6 @@ describe("MCP Inspector CLI over remote /mcp: bearer tokens and its own OAuth", 
   });
 
   test("a read-only token does not even see the send tools", {
-    skip: READ_ONLY_LISTING_PENDING,
     timeout: TIMEOUT,
   }, async () => {
     const { access_token, scope } = await obtainTokens(remote.serverUrl, { access: "read" });
