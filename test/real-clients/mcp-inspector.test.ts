@@ -29,7 +29,6 @@ interface CallResult {
   isError?: boolean;
 }
 
-
 const READ_TOOLS = ["get_recent_messages", "search_messages", "get_attachment", "list_chats"];
 
 describe("MCP Inspector CLI over stdio", { skip, timeout: TIMEOUT * 3 }, () => {
