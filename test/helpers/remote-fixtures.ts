@@ -1,7 +1,8 @@
 // Shared set-up for the remote-mode tests: a temp state dir with an owner password, a free port,
 // and a small real McpServer (echo + send_message) behind startRemoteServer.
+import { subscribe } from "node:diagnostics_channel";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { McpServer } from "@modelcontextprotocol/server";
@@ -12,6 +13,7 @@ import {
   setOwnerPassword,
   startRemoteServer,
 } from "../../src/remote/index.js";
+import { waitUntil } from "./wait.js";
 
 export const OWNER_PASSWORD = "correct horse battery staple";
 export const SEND_TOOL = "send_message";
@@ -32,6 +34,25 @@ export async function getFreePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Every TCP connection this process opens (fetch's keep-alive pool, the SDK transports), by the port it
+ * reached, until it closes. Node announces each new client socket on the `net.client.socket` channel.
+ */
+const openClientSockets = new Map<Socket, number | undefined>();
+subscribe("net.client.socket", (message) => {
+  const { socket } = message as { socket: Socket };
+  openClientSockets.set(socket, undefined);
+  socket.once("connect", () => openClientSockets.set(socket, socket.remotePort));
+  socket.once("close", () => openClientSockets.delete(socket));
+});
+
+/** This process's connections to `port` that have not closed yet. */
+function openConnectionsTo(port: number): number {
+  let count = 0;
+  for (const remotePort of openClientSockets.values()) if (remotePort === port) count++;
+  return count;
 }
 
 /** Every call records who asked, so tests can check the auth info reached the tool layer. */
@@ -100,9 +121,15 @@ export async function startTestRemote(
     clock,
     async restart() {
       await handle.server.close();
-      // Let this process's fetch pool see the closed keep-alive sockets before reusing the port;
-      // otherwise the first request after the restart may be written to a dead socket.
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The old server has closed its end of every connection, but fetch's pool learns that only when it
+      // reads the close, and a request written to such a socket meanwhile fails with "other side closed".
+      // So wait until every connection this process had to the old server is closed on our side too: what
+      // is sent after the restart then goes over fresh connections. (No guess at how long that takes.)
+      await waitUntil(
+        () => openConnectionsTo(port) === 0,
+        `this process's connections to the old server on port ${port} to close`,
+      );
+      // Resolves once the new server is listening.
       handle.server = await startRemoteServer(options);
     },
     close: () => handle.server.close(),

@@ -176,6 +176,19 @@ test("SDK OAuth flow with browser consent, tools over /mcp and /sse, refresh, re
   }
 });
 
+test("restart: what is sent right after it goes over fresh connections (20 restarts)", async () => {
+  // Keep-alive connections to the old server sit in fetch's pool at every restart; without waiting for
+  // them to close, the first request after a restart was written to a dead socket ("other side closed").
+  for (let i = 0; i < 20; i++) {
+    const before = await Promise.all([1, 2, 3].map(() => fetch(`${remote.serverUrl}/health`)));
+    await Promise.all(before.map((res) => res.text()));
+    await remote.restart();
+    const after = await fetch(`${remote.serverUrl}/health`);
+    assert.equal(after.status, 200, `restart ${i + 1}`);
+    await after.text();
+  }
+});
+
 test("owner grants read-only in the browser: send tool refused with 403 insufficient_scope", async () => {
   const provider = new TestOAuthClientProvider(
     receiver.redirectUrl,
