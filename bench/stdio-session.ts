@@ -88,7 +88,12 @@ export async function stdioSession(input: SessionInput): Promise<SessionOutput> 
     const chatPage = { chat: input.chat, start_date: "2001-01-02", limit: 50 };
     let cursor: unknown;
     for (let page = 0; page < input.depth; page++) {
-      const { result } = await timed("get_recent_messages", { ...chatPage, ...(cursor ? { cursor } : {}) });
+      // format "json" hands back the data (with nextCursor) as well as the text.
+      const { result } = await timed("get_recent_messages", {
+        ...chatPage,
+        format: "json",
+        ...(cursor ? { cursor } : {}),
+      });
       cursor = result.structuredContent?.nextCursor;
       if (typeof cursor !== "string") break;
     }

@@ -194,7 +194,8 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
     contactsRoots = source.contactsRoots;
     messages = openReader(chatDbPath, source.chatDbFrom !== "default", stateDir, notices);
   }
-  const contacts = ContactsStore.open({ roots: contactsRoots });
+  // Read on first use: tools/list (a client's first request) needs no contact.
+  const contacts = ContactsStore.openOnFirstUse({ roots: contactsRoots });
   // Audited at the sender, so sends from tools and from the scheduler alike are recorded.
   const sender = options.readOnly ? null : new MessageSender({ audit: openAuditLog(stateDir, notices) });
   const scheduler = sender && options.withScheduler ? openScheduler(sender, stateDir, notices) : null;

@@ -1,5 +1,16 @@
 // Normalisation of phone numbers, email addresses and Messages handle ids into comparable keys.
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
+import { createRequire } from "node:module";
+import type { CountryCode } from "libphonenumber-js";
+
+/**
+ * libphonenumber-js, loaded on first use: its ES build is over a hundred modules (about a tenth of the
+ * server's start-up), and the server answers tools/list without ever reading a phone number.
+ */
+let phoneLibrary: typeof import("libphonenumber-js") | undefined;
+function libphonenumber(): typeof import("libphonenumber-js") {
+  phoneLibrary ??= createRequire(import.meta.url)("libphonenumber-js") as typeof import("libphonenumber-js");
+  return phoneLibrary;
+}
 
 export type { CountryCode };
 
@@ -11,11 +22,11 @@ const FALLBACK_REGION: CountryCode = "US";
  */
 export function resolveDefaultRegion(envValue: string | undefined, locale: string | undefined): CountryCode {
   const fromEnv = envValue?.trim().toUpperCase();
-  if (fromEnv && isSupportedCountry(fromEnv)) return fromEnv;
+  if (fromEnv && libphonenumber().isSupportedCountry(fromEnv)) return fromEnv;
   if (locale) {
     try {
       const region = new Intl.Locale(locale).maximize().region;
-      if (region && isSupportedCountry(region)) return region;
+      if (region && libphonenumber().isSupportedCountry(region)) return region;
     } catch {
       // A malformed locale tag is not worth failing over: fall through to the default.
     }
@@ -54,7 +65,7 @@ export function normalizePhone(raw: string, region: CountryCode = defaultRegion(
   const international = text.startsWith("+");
   if (!international && digits.length <= MAX_SHORT_CODE_DIGITS) return digits;
   try {
-    const parsed = parsePhoneNumberFromString(text, region);
+    const parsed = libphonenumber().parsePhoneNumberFromString(text, region);
     if (parsed?.isPossible()) return parsed.number;
   } catch {
     // libphonenumber-js does not throw in this mode, but a key must never fail to compute.

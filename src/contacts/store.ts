@@ -116,13 +116,108 @@ interface IndexedContact {
   fields: [field: string, folded: string][];
 }
 
+/**
+ * The contacts of every Contacts database, merged, with what is needed to look them up. A serving process
+ * opens it on first use (`ContactsStore.openOnFirstUse`): reading and normalising every number is a
+ * noticeable part of start-up, and a client's first requests (tools/list) need no contact.
+ */
 export class ContactsStore {
+  #loaded: LoadedContacts | undefined;
+
+  private constructor(private readonly load: () => LoadedContacts) {}
+
+  /**
+   * Reads every Contacts database under the roots: the top-level AddressBook-v22.abcddb and each
+   * Sources/<account>/AddressBook-v22.abcddb, read-only. Unreadable parts are skipped and reported by
+   * status(); this never throws for a missing folder or a bad file.
+   */
+  static open(options: ContactsStoreOptions = {}): ContactsStore {
+    const store = ContactsStore.openOnFirstUse(options);
+    store.loaded();
+    return store;
+  }
+
+  /** Like open(), but the databases are read when a contact is first asked for. */
+  static openOnFirstUse(options: ContactsStoreOptions = {}): ContactsStore {
+    return new ContactsStore(() => readContacts(options));
+  }
+
+  /** A store with no contacts, e.g. when Contacts are switched off; status() reports `reason`. */
+  static empty(reason: string): ContactsStore {
+    return new ContactsStore(() => new LoadedContacts([], [], defaultRegion(), reason));
+  }
+
+  private loaded(): LoadedContacts {
+    this.#loaded ??= this.load();
+    return this.#loaded;
+  }
+
+  all(): Contact[] {
+    return this.loaded().all();
+  }
+
+  /** The contact owning a chat.db handle id (phone in any format, email in any case); null if none. */
+  lookupHandle(handleId: string): Contact | null {
+    return this.loaded().lookupHandle(handleId);
+  }
+
+  displayNameFor(handleId: string): string | null {
+    return this.lookupHandle(handleId)?.displayName ?? null;
+  }
+
+  /**
+   * Contacts matching `query`, best first. Names are matched typo-tolerantly (first, last, full name,
+   * nickname, organization); a query that looks like a phone number or email is looked up by value.
+   */
+  search(query: string, limit = 10): ContactSearchResult[] {
+    return this.loaded().search(query, limit);
+  }
+
+  status(): ContactsStatus {
+    return this.loaded().status();
+  }
+}
+
+function readContacts(options: ContactsStoreOptions): LoadedContacts {
+  const region = options.region ?? defaultRegion();
+  const sources: ContactsSourceStatus[] = [];
+  const raw: RawContact[] = [];
+  let permissionProblem = false;
+  for (const root of options.roots ?? [defaultAddressBookRoot()]) {
+    const found = findStoreFiles(root);
+    if ("error" in found) {
+      sources.push({ path: root, contacts: 0, error: describeOpenError(found.error, root) });
+      permissionProblem ||= isPermissionError(found.error);
+      continue;
+    }
+    if (found.files.length === 0) {
+      sources.push({
+        path: root,
+        contacts: 0,
+        error: `No ${STORE_FILE} found in ${root} or its Sources/ folders.`,
+      });
+    }
+    for (const file of found.files) {
+      try {
+        const contacts = readStoreFile(file, String(sources.length));
+        raw.push(...contacts);
+        sources.push({ path: file, contacts: contacts.length });
+      } catch (error) {
+        sources.push({ path: file, contacts: 0, error: describeOpenError(error, file) });
+        permissionProblem ||= isPermissionError(error);
+      }
+    }
+  }
+  return new LoadedContacts(mergeContacts(raw, region), sources, region, undefined, permissionProblem);
+}
+
+class LoadedContacts {
   private readonly byKey = new Map<string, Contact>();
   /** Trailing digits → contact, or null when several contacts share them (then no fallback match). */
   private readonly byPhoneSuffix = new Map<string, Contact | null>();
   private readonly indexed: IndexedContact[];
 
-  private constructor(
+  constructor(
     private readonly contacts: Contact[],
     private readonly sources: ContactsSourceStatus[],
     private readonly region: CountryCode,
@@ -143,54 +238,10 @@ export class ContactsStore {
     this.indexed = contacts.map((contact) => ({ contact, fields: searchFields(contact) }));
   }
 
-  /**
-   * Reads every Contacts database under the roots: the top-level AddressBook-v22.abcddb and each
-   * Sources/<account>/AddressBook-v22.abcddb, read-only. Unreadable parts are skipped and reported by
-   * status(); this never throws for a missing folder or a bad file.
-   */
-  static open(options: ContactsStoreOptions = {}): ContactsStore {
-    const region = options.region ?? defaultRegion();
-    const sources: ContactsSourceStatus[] = [];
-    const raw: RawContact[] = [];
-    let permissionProblem = false;
-    for (const root of options.roots ?? [defaultAddressBookRoot()]) {
-      const found = findStoreFiles(root);
-      if ("error" in found) {
-        sources.push({ path: root, contacts: 0, error: describeOpenError(found.error, root) });
-        permissionProblem ||= isPermissionError(found.error);
-        continue;
-      }
-      if (found.files.length === 0) {
-        sources.push({
-          path: root,
-          contacts: 0,
-          error: `No ${STORE_FILE} found in ${root} or its Sources/ folders.`,
-        });
-      }
-      for (const file of found.files) {
-        try {
-          const contacts = readStoreFile(file, String(sources.length));
-          raw.push(...contacts);
-          sources.push({ path: file, contacts: contacts.length });
-        } catch (error) {
-          sources.push({ path: file, contacts: 0, error: describeOpenError(error, file) });
-          permissionProblem ||= isPermissionError(error);
-        }
-      }
-    }
-    return new ContactsStore(mergeContacts(raw, region), sources, region, undefined, permissionProblem);
-  }
-
-  /** A store with no contacts, e.g. when Contacts are switched off; status() reports `reason`. */
-  static empty(reason: string): ContactsStore {
-    return new ContactsStore([], [], defaultRegion(), reason);
-  }
-
   all(): Contact[] {
     return [...this.contacts];
   }
 
-  /** The contact owning a chat.db handle id (phone in any format, email in any case); null if none. */
   lookupHandle(handleId: string): Contact | null {
     const key = handleKey(handleId, this.region);
     const exact = this.byKey.get(key);
@@ -199,14 +250,6 @@ export class ContactsStore {
     return suffix === null ? null : (this.byPhoneSuffix.get(suffix) ?? null);
   }
 
-  displayNameFor(handleId: string): string | null {
-    return this.lookupHandle(handleId)?.displayName ?? null;
-  }
-
-  /**
-   * Contacts matching `query`, best first. Names are matched typo-tolerantly (first, last, full name,
-   * nickname, organization); a query that looks like a phone number or email is looked up by value.
-   */
   search(query: string, limit = 10): ContactSearchResult[] {
     const max = Math.max(1, Math.floor(Number.isFinite(limit) ? limit : 10));
     const kind = classifyHandle(query);

@@ -14,9 +14,14 @@ export const UNTRUSTED_CLOSE = `</${UNTRUSTED_TAG}>`;
  * as kept by the `unhomoglyph` package. Its own function runs one 6,000-way regex over a whole string; we
  * need the mapping one character at a time (to point back at the original characters), so we read its table.
  */
-const CONFUSABLES = new Map<string, string>(
-  Object.entries(createRequire(import.meta.url)("unhomoglyph/data.json") as Record<string, string>),
-);
+let confusables: Map<string, string> | undefined;
+// Read on first use (a 6,000-entry JSON file): start-up answers tools/list without fencing anything.
+function confusable(ch: string): string | undefined {
+  confusables ??= new Map<string, string>(
+    Object.entries(createRequire(import.meta.url)("unhomoglyph/data.json") as Record<string, string>),
+  );
+  return confusables.get(ch);
+}
 
 /** The characters a fence tag is spelled with, after folding: its letters, "<", "/", and separators. */
 const TAG_ALPHABET = new Set([..."untrusted-message-content", "<", "❬", "/", "_"]);
@@ -24,7 +29,7 @@ const TAG_ALPHABET = new Set([..."untrusted-message-content", "<", "❬", "/", "
 const INVISIBLE = /^[\p{Cf}\p{M}]$/u;
 
 function skeleton(ch: string): string {
-  return CONFUSABLES.get(ch) ?? ch;
+  return confusable(ch) ?? ch;
 }
 
 /**
