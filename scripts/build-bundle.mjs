@@ -9,7 +9,17 @@
 //
 // Usage: node scripts/build-bundle.mjs [--out-dir DIR]   (default: build/)
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -122,10 +132,13 @@ function main() {
   // would give the same packages but compile better-sqlite3 again wherever no prebuilt binary downloads.
   process.stderr.write("build-bundle: production dependencies (node_modules, npm prune --omit=dev)\n");
   if (!existsSync(join(ROOT, "node_modules", "better-sqlite3"))) fail("run npm ci first");
-  cpSync(join(ROOT, "node_modules"), join(stage, "node_modules"), {
+  // Copy from the real folder: a worktree links node_modules to another checkout's, and a copied link would
+  // make the prune below delete that checkout's devDependencies.
+  cpSync(realpathSync(join(ROOT, "node_modules")), join(stage, "node_modules"), {
     recursive: true,
     verbatimSymlinks: true,
   });
+  if (lstatSync(join(stage, "node_modules")).isSymbolicLink()) fail("the staged node_modules is a link");
   rmSync(join(stage, "node_modules", ".cache"), { recursive: true, force: true });
   cpSync(join(ROOT, "package-lock.json"), join(stage, "package-lock.json"));
   run("npm", ["prune", "--omit=dev", "--offline", "--no-audit", "--no-fund"], stage);

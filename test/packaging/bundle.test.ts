@@ -90,6 +90,8 @@ describe("the Claude Desktop bundle (.mcpb)", { timeout: 30 * 60_000 }, () => {
     assert.ok(existsSync(join(unpacked, manifest.server.entry_point)), "the entry point is in the bundle");
     assert.ok(existsSync(join(unpacked, "node_modules", "better-sqlite3")), "dependencies are bundled");
     assert.ok(!existsSync(join(unpacked, "node_modules", "typescript")), "dev dependencies are not");
+    // Pruned in the bundle's copy only: a worktree's node_modules is a link to another checkout's.
+    assert.ok(existsSync(join(REPO_ROOT, "node_modules", "typescript")), "this checkout keeps its own");
   });
 
   test("with the user's chat.db, contacts folder and read-only switch, the server uses all three", async () => {
