@@ -8,11 +8,19 @@ function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
-/** `onOutput` sees everything printed so far (terminal escapes included) each time more arrives. */
+/**
+ * `onOutput` sees everything printed so far (terminal escapes included) each time more arrives, and can answer
+ * a prompt with `type` (what is typed goes through the terminal, as keystrokes would).
+ */
 export function runInPseudoTerminal(
   command: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; onOutput: (soFar: string) => void; timeoutMs: number },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    onOutput: (soFar: string, type: (text: string) => void) => void;
+    timeoutMs: number;
+  },
 ): Promise<CliRun> {
   // util-linux: script -q -e -c CMD FILE; BSD (macOS): script -q FILE CMD…
   const scriptArgs =
@@ -29,7 +37,7 @@ export function runInPseudoTerminal(
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
-      options.onOutput(stdout);
+      options.onOutput(stdout, (text) => child.stdin.write(text));
     });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -12,7 +12,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -24,6 +23,7 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { makeClaudeSandbox, runClaude } from "../helpers/claude-code.js";
+import { DOC_FILES, fencedBlocks, shellBlockLines } from "../helpers/docs-markdown.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 import { textOf } from "../helpers/mcp-scenario.js";
 import { REPO_ROOT } from "../helpers/packed-package.js";
@@ -31,12 +31,6 @@ import { realClientsOrSkip } from "../helpers/real-clients.js";
 
 const MAIN = join(REPO_ROOT, "src", "cli", "main.ts");
 const realClients = realClientsOrSkip();
-const DOC_FILES = [
-  "README.md",
-  ...readdirSync(join(REPO_ROOT, "docs"))
-    .filter((name) => name.endsWith(".md"))
-    .map((name) => join("docs", name)),
-];
 
 interface Example {
   file: string;
@@ -44,16 +38,6 @@ interface Example {
   arguments: Record<string, unknown>;
   /** The first line of the output the docs show right after the call, if they show one. */
   shownFirstLine?: string;
-}
-
-/** Fenced blocks of one markdown text, in order, with their info string. */
-function fencedBlocks(text: string): { lang: string; body: string; end: number; start: number }[] {
-  return [...text.matchAll(/^```([^\n`]*)\n([\s\S]*?)^```$/gm)].map((match) => ({
-    lang: (match[1] ?? "").trim(),
-    body: match[2] ?? "",
-    start: match.index ?? 0,
-    end: (match.index ?? 0) + match[0].length,
-  }));
 }
 
 function isToolCall(value: unknown): value is { name: string; arguments?: Record<string, unknown> } {
@@ -306,11 +290,7 @@ describe("the remote .mcp.json forms in the docs, read by the real Claude Code C
 
 describe("the demo generator lines in docs/demo-data.md", { timeout: 10 * 60_000 }, () => {
   const doc = readFileSync(join(REPO_ROOT, "docs", "demo-data.md"), "utf8");
-  const lines = fencedBlocks(doc)
-    .filter((block) => block.lang === "sh")
-    .flatMap((block) => block.body.split("\n"))
-    .map((line) => line.replace(/\s+#.*$/, "").trim())
-    .filter((line) => line.startsWith("npm run demo:generate"));
+  const lines = shellBlockLines(doc).filter((line) => line.startsWith("npm run demo:generate"));
 
   test("the docs show the generator", () => assert.ok(lines.length >= 2));
 
