@@ -183,6 +183,10 @@ export function openMessagesStore(path: string, options: OpenOptions = {}): Mess
 
 export class MessagesStore implements MessagesReader {
   private readonly handles = new Map<number, Handle>();
+  /** Message counts per chat (see messageCount), valid while `countsDeletionMark` holds. */
+  private readonly counts = new Map<number, { count: number; lastMessageId: number }>();
+  private countsDeletionMark = "";
+  private deletionCalls = 0;
   /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
   private handlesVersion = -1;
   private readonly statement: (sql: string) => Statement;
@@ -378,31 +382,73 @@ export class MessagesStore implements MessagesReader {
         params.push(...window.params);
       }
       params.push(options.limit, options.offset ?? 0);
-      const rows = this.db
-        .prepare(
-          `SELECT * FROM (
-             SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
-                    ${lastDate} AS last_date
-             FROM chat c WHERE ${where}
-           ) ${having}
-           ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ? OFFSET ?`,
-        )
-        .all(...params) as (ChatRow & { last_date: number | null })[];
+      // O(chats), never O(messages): each chat's last date is one step down its (chat_id, message_date)
+      // index, and only the chats are sorted. The plan is asserted in test/messages/list-chats.test.ts.
+      const rows = this.statement(
+        `SELECT * FROM (
+           SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
+                  ${lastDate} AS last_date
+           FROM chat c WHERE ${where}
+         ) ${having}
+         ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ? OFFSET ?`,
+      ).all(...params) as (ChatRow & { last_date: number | null })[];
+      const deletions = this.deletionMark();
       return rows.map((row) => {
         const chat = this.chatFromRow(row);
         const last = this.getMessages({ chatRowids: [row.ROWID], limit: 1 })[0] ?? null;
-        const count = this.statement("SELECT COUNT(*) AS n FROM chat_message_join WHERE chat_id = ?").get(
-          row.ROWID,
-        ) as { n: number };
         return {
           ...chat,
           lastMessage: last,
           lastActivity: appleNanosToDate(row.last_date) ?? last?.date ?? null,
-          messageCount: count.n,
+          messageCount: this.messageCount(row.ROWID, deletions),
           unreadCount: unread.get(row.ROWID) ?? 0,
         };
       });
     });
+  }
+
+  /**
+   * Messages in a chat. Counting means reading the chat's whole slice of chat_message_join (52,000 rows for
+   * a long chat at 1M messages), so a chat is counted once per process and afterwards only its new rows are
+   * added: new messages get higher ROWIDs, which the (chat_id, message_id) primary key finds directly.
+   * Any deletion starts again from a full count (see deletionMark).
+   */
+  private messageCount(chatRowid: number, deletions: string): number {
+    if (deletions !== this.countsDeletionMark) {
+      this.counts.clear();
+      this.countsDeletionMark = deletions;
+    }
+    const cached = this.counts.get(chatRowid);
+    const since = cached?.lastMessageId ?? -1;
+    const added = this.statement(
+      `SELECT COUNT(*) AS n, MAX(message_id) AS last FROM chat_message_join
+       WHERE chat_id = ? AND message_id > ?`,
+    ).get(chatRowid, since) as { n: number; last: number | null };
+    const count = (cached?.count ?? 0) + added.n;
+    this.counts.set(chatRowid, { count, lastMessageId: added.last ?? since });
+    return count;
+  }
+
+  /**
+   * Changes whenever Messages deletes or restores a message: a deletion adds a row to deleted_messages
+   * (Apple's trigger; AUTOINCREMENT, so its sequence only grows); a move to Recently Deleted, or a restore
+   * from it, changes chat_recoverable_message_join, which holds only the last 30 days' deletions.
+   */
+  private deletionMark(): string {
+    const parts: unknown[] = [];
+    if (this.schema.tables.has("deleted_messages") && this.schema.tables.has("sqlite_sequence")) {
+      parts.push(
+        this.statement("SELECT seq FROM sqlite_sequence WHERE name = 'deleted_messages'").pluck().get(),
+      );
+    }
+    if (this.schema.tables.has("chat_recoverable_message_join")) {
+      const recoverable = this.statement(
+        "SELECT COUNT(*) AS n, MAX(ROWID) AS last, TOTAL(message_id) AS ids FROM chat_recoverable_message_join",
+      ).get() as { n: number; last: number | null; ids: number };
+      parts.push(`${recoverable.n}/${recoverable.last}/${recoverable.ids}`);
+    }
+    // Without either table a deletion cannot be noticed: count afresh every time, as exact as before.
+    return parts.length === 2 ? parts.join(":") : `unknown:${this.deletionCalls++}`;
   }
 
   /** Unread incoming messages per chat; uses Messages' own (is_read, is_from_me, …) index. */

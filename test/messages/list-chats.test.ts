@@ -1,0 +1,123 @@
+// list_chats on a chat.db built from Apple's schema: message counts stay exact while messages arrive, are
+// deleted, moved to Recently Deleted and restored (counts are kept per process and only new rows are
+// added), and the listing's query plans read no chat's messages one by one.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
+import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
+
+const NOW = Date.UTC(2025, 5, 15, 12);
+const MINUTE = 60_000;
+
+let root: string;
+let writer: ChatDbWriter;
+let store: MessagesStore;
+let ann: number;
+let chat: number;
+let other: number;
+let minutes = 0;
+
+function add(chatRowid: number): number {
+  minutes += 1;
+  return writer.addMessage({
+    chatRowid,
+    handleRowid: ann,
+    text: `message ${minutes}`,
+    date: new Date(NOW + minutes * MINUTE),
+    isFromMe: false,
+    isRead: true,
+    service: "iMessage",
+  }).rowid;
+}
+
+/** The counts list_chats reports, by chat ROWID. */
+function counts(): Map<number, number> {
+  return new Map(store.listChats({ limit: 50 }).map((c) => [c.rowid, c.messageCount]));
+}
+
+/** What a full count says (the truth the cached counts must match). */
+function truth(): Map<number, number> {
+  const rows = writer.db
+    .prepare("SELECT chat_id AS id, COUNT(*) AS n FROM chat_message_join GROUP BY chat_id")
+    .all() as { id: number; n: number }[];
+  return new Map([[chat, 0], [other, 0], ...rows.map((r): [number, number] => [r.id, r.n])]);
+}
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), "mmcp-list-chats-"));
+  writer = new ChatDbWriter(join(root, "chat.db"));
+  ann = writer.addHandle({ id: "+15550100001", service: "iMessage" });
+  chat = writer.addChat({
+    identifier: "+15550100001",
+    service: "iMessage",
+    isGroup: false,
+    participants: [ann],
+  });
+  other = writer.addChat({ identifier: "group", service: "iMessage", isGroup: true, participants: [ann] });
+  for (let i = 0; i < 5; i++) add(chat);
+  for (let i = 0; i < 3; i++) add(other);
+  store = openMessagesStore(writer.path);
+});
+
+after(() => {
+  store?.close();
+  writer?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test("message counts stay exact as messages arrive, are deleted, recently deleted and restored", () => {
+  assert.deepEqual(counts(), truth());
+  assert.equal(counts().get(chat), 5);
+
+  const added = [add(chat), add(chat)];
+  assert.equal(counts().get(chat), 7, "new messages are added to the kept count");
+
+  // Deleting for good: Apple's triggers delete the message and record it in deleted_messages.
+  writer.db.prepare("DELETE FROM chat_message_join WHERE message_id = ?").run(added[0]);
+  assert.equal(counts().get(chat), 6, "a deleted message is no longer counted");
+
+  // Recently Deleted: the message moves from chat_message_join to chat_recoverable_message_join.
+  const moved = added[1] as number;
+  writer.db
+    .prepare("INSERT INTO chat_recoverable_message_join (chat_id, message_id, delete_date) VALUES (?, ?, 1)")
+    .run(chat, moved);
+  writer.db.prepare("DELETE FROM chat_message_join WHERE message_id = ?").run(moved);
+  assert.equal(counts().get(chat), 5, "a message in Recently Deleted is not counted");
+
+  // Restored: back in the chat with its old (lower than newer messages') ROWID.
+  add(chat);
+  assert.equal(counts().get(chat), 6);
+  writer.db
+    .prepare("INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, ?)")
+    .run(chat, moved, 0);
+  writer.db.prepare("DELETE FROM chat_recoverable_message_join WHERE message_id = ?").run(moved);
+  assert.equal(counts().get(chat), 7, "a restored message is counted again");
+  assert.deepEqual(counts(), truth());
+});
+
+test("listing chats reads no chat's messages one by one (query plans)", () => {
+  // Once counted, a chat's count only reads rows newer than the last one counted.
+  counts();
+  const plans = store.queryPlans((s) => s.listChats({ limit: 50 }));
+  const text = plans.map((p) => `${p.sql}\n  ${p.plan.join("\n  ")}`).join("\n");
+  assert.ok(plans.length >= 3, text);
+  for (const { plan } of plans) {
+    for (const line of plan) {
+      // A SCAN of a message table would grow with history; only the chat list itself may be scanned.
+      assert.doesNotMatch(line, /^SCAN (m|j|cmj|message|chat_message_join)\b/, text);
+    }
+  }
+  const count = plans.find((p) => /COUNT\(\*\) AS n, MAX\(message_id\)/.test(p.sql));
+  assert.ok(count, text);
+  assert.match(
+    count.plan.join("\n"),
+    /SEARCH chat_message_join USING .*\(chat_id=\? AND message_id>\?\)/,
+    text,
+  );
+  const listing = plans.find((p) => /FROM chat c/.test(p.sql));
+  assert.ok(listing, text);
+  assert.match(listing.plan.join("\n"), /chat_message_join_idx_message_date_id_chat_id \(chat_id=\?\)/, text);
+});
