@@ -81,6 +81,7 @@ export function buildProgram(): Command {
           { permissions: auth.permissions },
         ),
       sendToolNames: SEND_TOOL_NAMES,
+      drainSends: () => stores.drainSends(),
       close: () => stores.close(),
     };
   });

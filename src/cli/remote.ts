@@ -6,6 +6,11 @@ import { CliUsageError, loadRemote, runCliAction } from "./auth.js";
 export type RemoteServerFactory = (context: { stateDir: string }) => Promise<{
   createMcpServer: RemoteServerOptions["createMcpServer"];
   sendToolNames: readonly string[];
+  /**
+   * Refuses new sends and waits for those in flight to finish and be audited (or records them as
+   * interrupted past the osascript timeout); resolves with how many were recorded that way.
+   */
+  drainSends(): Promise<number>;
   close(): void | Promise<void>;
 }>;
 
@@ -71,13 +76,32 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
             await factory.close();
             throw error;
           }
-          const shutdown = async () => {
-            await running.close();
-            await factory.close();
-            process.exit(0);
+          let stopping = false;
+          const shutdown = async (signal: NodeJS.Signals) => {
+            if (stopping) return;
+            stopping = true;
+            process.stderr.write(
+              `mac-messages-mcp: ${signal}: stopping (a send in flight is let finish first; new sends are refused)\n`,
+            );
+            let exitCode = 0;
+            try {
+              // First the sends: one already handed to osascript may be delivering right now, so it is let
+              // finish and audited while the HTTP server still stands (its client then gets the answer too);
+              // sends asked for meanwhile are refused. Then the connections close, then the stores.
+              await factory.drainSends();
+              await running.close();
+              await factory.close();
+            } catch (error) {
+              exitCode = 1;
+              process.stderr.write(
+                `mac-messages-mcp: error while stopping: ${error instanceof Error ? error.message : String(error)}\n`,
+              );
+            } finally {
+              process.exit(exitCode);
+            }
           };
-          process.once("SIGINT", () => void shutdown());
-          process.once("SIGTERM", () => void shutdown());
+          process.once("SIGINT", () => void shutdown("SIGINT"));
+          process.once("SIGTERM", () => void shutdown("SIGTERM"));
         },
       ),
     );

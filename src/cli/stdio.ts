@@ -2,7 +2,6 @@
 // stdout is the MCP channel, so every human-facing word goes to stderr.
 import { serveStdio as serveMcpOverStdio } from "@modelcontextprotocol/server/stdio";
 import { createMcpServer } from "../mcp/index.js";
-import { resolveTimeoutMs } from "../send/osascript.js";
 import { BoundedStdioTransport } from "./bounded-stdio.js";
 import { type DataOptions, type OpenedStores, openServingStores } from "./stores.js";
 
@@ -18,15 +17,6 @@ export function banner(stores: OpenedStores, readOnly: boolean): string {
     `    ${CONNECT_HINT}`,
     "Check permissions with `mac-messages-mcp doctor`. Press Ctrl-C to stop.",
   ].join("\n");
-}
-
-/** How long a stop waits for a send in flight: as long as osascript may run, and a little more. */
-function shutdownGraceMs(): number {
-  try {
-    return resolveTimeoutMs(undefined) + 2000;
-  } catch {
-    return 32_000;
-  }
 }
 
 export async function serveStdio(options: DataOptions): Promise<void> {
@@ -48,7 +38,8 @@ export async function serveStdio(options: DataOptions): Promise<void> {
     closed = true;
     // A send already handed to osascript is let finish and audited (it may be delivering right now);
     // past the osascript timeout it is recorded as interrupted instead. Nothing new starts meanwhile.
-    void (stores.deps.sender?.drain(shutdownGraceMs()) ?? Promise.resolve(0))
+    void stores
+      .drainSends()
       .then(() => handle.close())
       .then(() => stores.close())
       .finally(() => process.exit(0));

@@ -16,6 +16,7 @@ import {
   progressToStderr,
 } from "../messages/index.js";
 import { MessageSender } from "../send/index.js";
+import { resolveTimeoutMs } from "../send/osascript.js";
 import { MessageScheduler } from "../send/scheduler.js";
 import { ensurePrivateDir } from "../util/secure-file.js";
 
@@ -49,8 +50,23 @@ export interface OpenedStores {
   notices: string[];
   /** Also in `deps.scheduler`; null when read-only, not asked for, or the state folder is unusable. */
   scheduler: MessageScheduler | null;
+  /**
+   * For a stop (stdin closed, SIGTERM, SIGINT): refuses new sends, waits for those already handed to osascript
+   * to finish and be audited (as long as osascript may run), and records any still running then as
+   * interrupted. Resolves with how many had to be recorded that way. Call it before `close()`.
+   */
+  drainSends(): Promise<number>;
   /** Stops the scheduler (waiting for a send in progress to be recorded) and closes chat.db. */
   close(): Promise<void>;
+}
+
+/** How long a stop waits for a send in flight: as long as osascript may run, and a little more. */
+function shutdownGraceMs(): number {
+  try {
+    return resolveTimeoutMs(undefined) + 2000;
+  } catch {
+    return 32_000;
+  }
 }
 
 /**
@@ -212,6 +228,7 @@ export async function openStores(options: OpenStoresOptions = {}): Promise<Opene
     contactsRoots,
     notices,
     scheduler,
+    drainSends: async () => (sender ? await sender.drain(shutdownGraceMs()) : 0),
     close: async () => {
       await scheduler?.stop();
       messages.close();

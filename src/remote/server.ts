@@ -72,6 +72,9 @@ export interface RunningRemoteServer {
   close(): Promise<void>;
 }
 
+/** How long close() lets requests being answered finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 5_000;
+
 /** Validates --server-url: an origin only (no path), https unless it points at this machine. */
 function parseServerUrl(value: string): URL {
   if (!URL.canParse(value)) throw new RemoteSetupError(`--server-url is not a valid URL: ${value}`);
@@ -208,6 +211,17 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
   app.disable("x-powered-by");
   app.set("trust proxy", trustProxySetting(options.trustedProxies ?? []));
 
+  // While close() waits for answers still being written, each connection is closed as soon as its answer
+  // is complete; keep-alive would otherwise hold it open until the client drops it (undici: 4 s).
+  let closing = false;
+  app.use((_req, res, next) => {
+    if (closing) res.setHeader("Connection", "close");
+    res.once("finish", () => {
+      if (closing) setImmediate(() => httpServer.closeIdleConnections());
+    });
+    next();
+  });
+
   // Request id + one access-log line per request. Only the path is logged: queries can carry session ids.
   app.use((req, res, next) => {
     const requestId = randomBytes(6).toString("hex");
@@ -314,16 +328,22 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
     );
   }
 
-  let closed = false;
   return {
     url,
     async close() {
-      if (closed) return;
-      closed = true;
+      if (closing) return;
+      closing = true;
       await mcp.close();
       await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
+        // Nothing new is accepted and idle keep-alive connections close now; a request still being answered
+        // (a tool call whose send just finished during the shutdown drain) gets a moment to deliver its answer,
+        // and whatever is still open after that is cut, so a stop never hangs on a client.
+        const cut = setTimeout(() => httpServer.closeAllConnections(), CLOSE_GRACE_MS);
+        httpServer.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        httpServer.closeIdleConnections();
       });
       store.close();
     },

@@ -13,6 +13,7 @@ registerAuthCommands(program);
 registerRemoteCommand(program, async () => ({
   createMcpServer: makeTestMcpServerFactory().createMcpServer,
   sendToolNames: [SEND_TOOL],
+  drainSends: async () => 0,
   close() {},
 }));
 await program.parseAsync(process.argv);
