@@ -44,9 +44,15 @@ export interface IndexedReaderOptions {
   log?: (line: string) => void;
   /**
    * While the index builds, how many of the not-yet-indexed messages (newest ROWIDs first) a search reads
-   * itself (default 60,000: a fraction of a second). The answer then says what it did not cover.
+   * itself at most (default 60,000). The answer then says what it did not cover.
    */
   partialScanRows?: number;
+  /**
+   * …and for how long at most, in ms (default 400): reading costs about 10 µs of CPU a row (most of it
+   * decoding attributedBody), and the build's worker and other processes share the cores, so a row count
+   * alone does not bound the answer's time (60,000 rows took 3–6 s on a loaded machine).
+   */
+  partialScanMs?: number;
 }
 
 /** How long to wait before retrying an index that another process holds busy. */
@@ -332,13 +338,15 @@ export class IndexedMessagesReader implements MessagesReader {
 
   /**
    * A search while the worker builds: the part already indexed (every ROWID up to the watermark), plus the
-   * store's own scan of the newest not-yet-indexed rows, bounded so the answer comes within about a second.
+   * store's own scan of the newest not-yet-indexed rows, bounded in rows and time so the answer comes within a
+   * second.
    * When rows were left unread, `searchNotice()` says how many.
    */
   private searchWhileBuilding(index: SearchIndex, query: SearchQuery): Message[] {
+    const deadline = performance.now() + (this.options.partialScanMs ?? 400);
     const watermark = index.watermark;
-    const indexed = index.searchIndexed(query).flatMap((rowid) => this.store.getMessagesByRowids([rowid]));
-    const rest = this.store.searchAbove(query, watermark, this.options.partialScanRows ?? 60_000);
+    const indexed = this.store.getMessagesByRowids(index.searchIndexed(query));
+    const rest = this.store.searchAbove(query, watermark, this.options.partialScanRows ?? 60_000, deadline);
     const direction = query.order === "asc" ? 1 : -1;
     const key = (m: Message) => decodePosition(m.position) ?? { key: 0n, rowid: m.rowid };
     const merged = [...new Map([...indexed, ...rest.messages].map((m) => [m.rowid, m])).values()]

@@ -717,6 +717,8 @@ export class MessagesStore implements MessagesReader {
     query: SearchQuery,
     aboveRowid: number,
     maxRows: number,
+    /** performance.now() after which no more rows are read (checked every 512 rows). */
+    deadline = Number.POSITIVE_INFINITY,
   ): { messages: Message[]; complete: boolean; scanned: number; unread: number } {
     const matcher = createTextMatcher(query.text, query.mode);
     const limit = Math.max(0, Math.floor(query.limit));
@@ -739,7 +741,7 @@ export class MessagesStore implements MessagesReader {
       let lowest = Number.POSITIVE_INFINITY;
       let complete = true;
       for (const row of rows.iterate(aboveRowid, ...params) as Iterable<SearchableRow>) {
-        if (scanned >= maxRows) {
+        if (scanned >= maxRows || (scanned % 512 === 0 && scanned > 0 && performance.now() > deadline)) {
           complete = false;
           break;
         }

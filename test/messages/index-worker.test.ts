@@ -89,6 +89,33 @@ test("a search during the build answers from the indexed part plus a bounded loo
   assert.equal(reader.searchNotice(), null);
 });
 
+test("a search during the build reads the rest for a bounded time, whatever the row limit", async (t) => {
+  const root = tempRoot(t, "mmcp-index-partial-time-");
+  const { dbPath, writer } = buildDb(root, 1200);
+  writer.close();
+  const store = openMessagesStore(dbPath);
+  t.after(() => store.close());
+  const stateDir = join(root, "state");
+  const first = SearchIndex.open(store, { stateDir, batchSize: 100 });
+  await first.build({ maxBatches: 6 });
+  first.close();
+
+  const query = { text: "violin", limit: 500 };
+  const truth = store.searchMessages(query).map((m) => m.rowid);
+  // No time at all: the look at the rest stops at its first check of the clock (every 512 rows).
+  const reader = IndexedMessagesReader.open(store, { stateDir, syncIntervalMs: 0, partialScanMs: 0 });
+  t.after(() => reader.close());
+  const partial = reader.searchMessages(query).map((m) => m.rowid);
+  assert.match(
+    reader.searchNotice() ?? "",
+    /still being built .*newest 512 of the rest; about 88 older messages were not searched/,
+  );
+  assert.deepEqual(
+    partial,
+    truth.filter((rowid) => rowid <= 600 || rowid > 1200 - 512),
+  );
+});
+
 test("two builders racing on one index both end up answering from it", async (t) => {
   const root = tempRoot(t, "mmcp-index-race-");
   const { dbPath, writer } = buildDb(root, 3000);
