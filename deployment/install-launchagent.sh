@@ -31,6 +31,11 @@ Options:
   --direct           direct mode: the server listens on 0.0.0.0 for your router's port forward
   --port PORT        server port (default 8000); in tunnel mode also the VPS end of the tunnel
   --host HOST        override the listen address (default 127.0.0.1 in tunnel mode, 0.0.0.0 in direct mode)
+  --trust-proxy ADDRESSES
+                     comma-separated address(es) or CIDR range(s) of the VPS, whose X-Forwarded-For then
+                     names the real client (passed to `remote --trust-proxy`). Needed in direct and
+                     WireGuard mode, where Caddy's requests arrive from the VPS's address; without it every
+                     client shares that address and one set of rate limits. Tunnel mode needs none.
   --identity FILE    tunnel key (default ~/.ssh/mac-messages-mcp-tunnel; created if missing)
   --ssh-port PORT    SSH port of the VPS (default 22)
   --dry-run          print the filled-in plists and the commands; change nothing
@@ -56,6 +61,7 @@ TUNNEL_DESTINATION=""
 DIRECT=0
 PORT=8000
 HOST=""
+TRUST_PROXY=""
 IDENTITY="${HOME}/.ssh/mac-messages-mcp-tunnel"
 SSH_PORT=22
 DRY_RUN=0
@@ -77,6 +83,9 @@ while (($# > 0)); do
     --host)
       (($# >= 2)) || die "--host needs a value" usage
       HOST="$2"; shift ;;
+    --trust-proxy)
+      (($# >= 2)) || die "--trust-proxy needs a value, e.g. --trust-proxy 203.0.113.7" usage
+      TRUST_PROXY="$2"; shift ;;
     --identity)
       (($# >= 2)) || die "--identity needs a value" usage
       IDENTITY="$2"; shift ;;
@@ -162,6 +171,10 @@ if [[ -z "$HOST" ]]; then
   if ((DIRECT)); then HOST="0.0.0.0"; else HOST="127.0.0.1"; fi
 fi
 [[ "$HOST" =~ ^[A-Za-z0-9.:-]+$ ]] || die "--host must be an IP address or host name, got '$HOST'"
+# The server checks each entry precisely when it starts; this keeps words and placeholders out of the plist.
+if [[ -n "$TRUST_PROXY" ]] && ! [[ "$TRUST_PROXY" =~ ^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$ ]]; then
+  die "--trust-proxy must be the VPS's IP address(es) or CIDR range(s), comma-separated (like 203.0.113.7 or 10.8.0.0/24), got '$TRUST_PROXY'"
+fi
 [[ "$IDENTITY" == /* ]] || IDENTITY="$(pwd)/$IDENTITY"
 
 # Problems that would make the agent crash-loop: fatal for real, reported in a dry run.
@@ -251,6 +264,15 @@ install_plist() {
 
 SERVER_CONTENT="$(render "$SCRIPT_DIR/imac-launchagent.plist" \
   "SERVER_URL=$SERVER_URL" "WORKING_DIRECTORY=$REPO_DIR" "HOST=$HOST" "PORT=$PORT" "PATH=$AGENT_PATH")"
+# --trust-proxy is appended to ProgramArguments (the plist's only array) when given, so the template stays
+# the guide's plain command. Prefix/suffix removal, not ${var/…/…}: bash 3.2 and 5.2 differ on replacements.
+if [[ -n "$TRUST_PROXY" ]]; then
+  arguments="${SERVER_CONTENT%%</array>*}"
+  rest="${SERVER_CONTENT#*</array>}"
+  SERVER_CONTENT="${arguments}	<string>--trust-proxy</string>
+		<string>$(xml_escape "$TRUST_PROXY")</string>
+	</array>${rest}"
+fi
 
 if [[ -n "$TUNNEL_DESTINATION" ]]; then
   if [[ ! -f "$IDENTITY" ]]; then
@@ -292,6 +314,13 @@ cat <<EOF
 Check the server:   curl -fsS http://127.0.0.1:${PORT}/health
 Server logs:        tail -f /tmp/mac-messages-mcp-remote.stderr.log
 EOF
+if [[ -z "$TUNNEL_DESTINATION" && -z "$TRUST_PROXY" ]]; then
+  cat <<EOF
+Note: without --trust-proxy VPS_ADDRESS, every request through Caddy counts as the VPS's address, so all
+clients share one set of rate limits (a few wrong passwords or junk /token calls slow everyone down).
+Re-run with --trust-proxy and the address the VPS reaches this Mac from (its WireGuard address in WireGuard mode).
+EOF
+fi
 if [[ -n "$TUNNEL_DESTINATION" ]]; then
   vps_host="${TUNNEL_DESTINATION#*@}"
   tunnel_user="${TUNNEL_DESTINATION%@*}"

@@ -403,8 +403,9 @@ EOF
 EOF
   else
     cat <<EOF
-  1. On the Mac, start the server reachable from this VPS:
-       ./scripts/run-remote.sh --host 0.0.0.0 --port ${UPSTREAM##*:} https://${DOMAIN}
+  1. On the Mac, start the server reachable from this VPS, trusting this VPS's X-Forwarded-For (VPS_ADDRESS:
+     the address this VPS reaches your Mac from, usually its public IP) so each client has its own limits:
+       ./scripts/run-remote.sh --host 0.0.0.0 --port ${UPSTREAM##*:} --trust-proxy VPS_ADDRESS https://${DOMAIN}
   2. Forward TCP port ${UPSTREAM##*:} on your router to the Mac, then check from this VPS:
        curl -fsS http://${UPSTREAM}/health
   Consider tunnel mode (--tunnel) instead: no port forwarding and no plain HTTP on the internet.

@@ -21,6 +21,12 @@ Options:
   --host HOST   address to listen on (default 127.0.0.1: tunnel mode, where the SSH tunnel
                 ends on this Mac; use 0.0.0.0 for direct mode with router port forwarding)
   --port PORT   port to listen on (default 8000)
+  --trust-proxy ADDRESSES
+                comma-separated address(es) or CIDR range(s) of the proxy in front (the VPS),
+                whose X-Forwarded-For then names the real client. Needed in direct and WireGuard
+                mode, where Caddy's requests arrive from the VPS's address: without it every
+                client shares that address and one set of rate limits. Not needed in tunnel mode
+                (the tunnel ends on loopback, which is always trusted).
   --no-build    never run npm ci / npm run build, even when the build looks stale
   --dry-run     check everything and print the command instead of running it
   -h, --help    show this help
@@ -45,6 +51,7 @@ HOST="127.0.0.1"
 PORT="8000"
 BUILD=1
 DRY_RUN=0
+TRUST_PROXY=""
 SERVER_URL=""
 EXTRA_ARGS=()
 
@@ -57,6 +64,9 @@ while (($# > 0)); do
     --port)
       (($# >= 2)) || die "--port needs a value" usage
       PORT="$2"; shift ;;
+    --trust-proxy)
+      (($# >= 2)) || die "--trust-proxy needs a value, e.g. --trust-proxy 203.0.113.7" usage
+      TRUST_PROXY="$2"; shift ;;
     --no-build) BUILD=0 ;;
     --dry-run) DRY_RUN=1 ;;
     --) shift; EXTRA_ARGS=("$@"); break ;;
@@ -77,6 +87,10 @@ if ! [[ "$PORT" =~ ^[0-9]{1,5}$ ]] || ((10#$PORT < 1 || 10#$PORT > 65535)); then
   die "--port must be a number from 1 to 65535, got '$PORT'"
 fi
 [[ "$HOST" =~ ^[A-Za-z0-9.:-]+$ ]] || die "--host must be an IP address or host name, got '$HOST'"
+# The server checks each entry precisely; this only keeps words and placeholders out of the command line.
+if [[ -n "$TRUST_PROXY" ]] && ! [[ "$TRUST_PROXY" =~ ^[0-9A-Fa-f.:/]+(,[0-9A-Fa-f.:/]+)*$ ]]; then
+  die "--trust-proxy must be the proxy's IP address(es) or CIDR range(s), comma-separated (like 203.0.113.7 or 10.8.0.0/24), got '$TRUST_PROXY'"
+fi
 
 # ---------------------------------------------------------------- Node
 
@@ -132,9 +146,14 @@ fi
 
 # ---------------------------------------------------------------- run
 
-COMMAND=(node "$ENTRY" remote --server-url "$SERVER_URL" --host "$HOST" --port "$PORT" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"})
+COMMAND=(node "$ENTRY" remote --server-url "$SERVER_URL" --host "$HOST" --port "$PORT")
+if [[ -n "$TRUST_PROXY" ]]; then COMMAND+=(--trust-proxy "$TRUST_PROXY"); fi
+COMMAND+=(${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"})
 if [[ "$HOST" != "127.0.0.1" && "$HOST" != "localhost" && "$HOST" != "::1" ]]; then
   say "listening on $HOST:$PORT: reachable from your network, plain HTTP; only Caddy should reach it"
+  if [[ -z "$TRUST_PROXY" ]]; then
+    say "no --trust-proxy: requests through Caddy all count as the VPS's address (one set of limits for everyone); pass --trust-proxy VPS_ADDRESS"
+  fi
 fi
 if ((DRY_RUN)); then
   printf '[dry-run] would run in %s:' "$REPO_DIR"

@@ -57,7 +57,8 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
           const { assertRemoteReady, defaultStateDir, startRemoteServer } = await loadRemote();
           const stateDir = opts.stateDir ?? defaultStateDir();
           // Fail on setup problems (no owner password, bad URL, corrupt state) before touching Messages data.
-          assertRemoteReady({ serverUrl: opts.serverUrl, stateDir, port });
+          const trustedProxies = opts.trustProxy?.split(",") ?? [];
+          assertRemoteReady({ serverUrl: opts.serverUrl, stateDir, port, trustedProxies });
           const factory = await makeServerFactory({ stateDir });
           let running: RunningRemoteServer;
           try {
@@ -70,7 +71,7 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
               sendToolNames: factory.sendToolNames,
               accessTokenTtlSeconds,
               logLevel,
-              trustedProxies: opts.trustProxy?.split(",") ?? [],
+              trustedProxies,
             });
           } catch (error) {
             await factory.close();

@@ -113,10 +113,16 @@ function trustProxySetting(addresses: readonly string[]): string[] {
 
 /**
  * Checks everything remote mode needs before anything else starts (the CLI calls it before opening
- * the Messages database): a valid server URL, an owner password, a readable state file.
+ * the Messages database): a valid server URL and proxy list, an owner password, a readable state file.
  */
-export function assertRemoteReady(options: { serverUrl: string; stateDir: string; port?: number }) {
+export function assertRemoteReady(options: {
+  serverUrl: string;
+  stateDir: string;
+  port?: number;
+  trustedProxies?: readonly string[];
+}) {
   const baseUrl = parseServerUrl(options.serverUrl);
+  trustProxySetting(options.trustedProxies ?? []);
   if (
     options.port !== undefined &&
     (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)

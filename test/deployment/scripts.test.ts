@@ -2,7 +2,7 @@
 // argument errors through bash, the launchd plists through Python's plistlib, and the
 // rendered Caddyfile through the real Caddy's adapter.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -20,12 +20,18 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { setOwnerPassword } from "../../src/remote/index.js";
+import { getFreePort, OWNER_PASSWORD } from "../helpers/remote-fixtures.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SETUP_VPS = join(REPO, "deployment/setup-vps.sh");
 const INSTALL_AGENT = join(REPO, "deployment/install-launchagent.sh");
 const OPEN_TUNNEL = join(REPO, "deployment/tunnel/open-tunnel.sh");
 const RUN_REMOTE = join(REPO, "scripts/run-remote.sh");
+/** The real `remote` command (with a small test MCP server), run through tsx as a child process. */
+const REMOTE_CLI = join(REPO, "test/helpers/remote-cli-entry.ts");
+const TRUSTED = "203.0.113.7,10.8.0.0/24";
 
 interface Run {
   status: number | null;
@@ -164,7 +170,10 @@ describe("setup-vps.sh", () => {
     if (have("ufw")) assert.match(out, /would run: ufw allow 443\/tcp/);
     else assert.match(out, /ufw not installed/);
     assert.match(out, /Dry run complete: nothing was changed/);
-    assert.match(out, /run-remote\.sh --host 0\.0\.0\.0 --port 8000 https:\/\/mcp\.example\.com/);
+    assert.match(
+      out,
+      /run-remote\.sh --host 0\.0\.0\.0 --port 8000 --trust-proxy VPS_ADDRESS https:\/\/mcp\.example\.com/,
+    );
     assert.doesNotMatch(out, /useradd/, "direct mode creates no tunnel user");
     assert.equal(
       fingerprint("/etc/caddy/Caddyfile"),
@@ -318,6 +327,8 @@ describe("launchd agents", () => {
     assert.equal(plist.KeepAlive, true);
     assert.equal(plist.StandardOutPath, "/tmp/mac-messages-mcp-remote.stdout.log");
     assert.equal(plist.StandardErrorPath, "/tmp/mac-messages-mcp-remote.stderr.log");
+    // A stop lets a send in flight finish (up to the 30 s osascript timeout) before launchd's SIGKILL.
+    assert.ok((plist.ExitTimeOut as number) > 32, `ExitTimeOut ${plist.ExitTimeOut}`);
   });
 
   test("the tunnel agent template is a valid plist that keeps the tunnel script running", () => {
@@ -399,6 +410,34 @@ describe("launchd agents", () => {
     const args = server.ProgramArguments as string[];
     assert.equal(args[args.indexOf("--host") + 1], "0.0.0.0");
     assert.equal(args[args.indexOf("--port") + 1], "8000");
+    assert.ok(!args.includes("--trust-proxy"));
+    assert.match(
+      run.stdout,
+      /without --trust-proxy VPS_ADDRESS, every request through Caddy counts as the VPS's/,
+    );
+  });
+
+  test("install-launchagent.sh --trust-proxy passes the VPS addresses to `remote` as one argument", () => {
+    const home = tempDir("home-trust");
+    const run = bash(
+      INSTALL_AGENT,
+      ["--dry-run", "--server-url", "https://mcp.example.com", "--direct", "--trust-proxy", TRUSTED],
+      { HOME: home },
+    );
+    assertOk(run, "direct install dry run with --trust-proxy");
+    const server = parsePlist([...dryRunWrites(run.stdout).values()][0]!);
+    assert.deepEqual((server.ProgramArguments as string[]).slice(3), [
+      "remote",
+      "--server-url",
+      "https://mcp.example.com",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8000",
+      "--trust-proxy",
+      TRUSTED,
+    ]);
+    assert.doesNotMatch(run.stdout, /without --trust-proxy/);
   });
 
   test("the filled-in values are XML-escaped", () => {
@@ -436,6 +475,14 @@ describe("launchd agents", () => {
       message: /--port must be a number/,
     },
     { args: ["--bogus"], message: /unknown argument: --bogus/ },
+    {
+      args: ["--server-url", "https://a.example.com", "--direct", "--trust-proxy"],
+      message: /--trust-proxy needs a value/,
+    },
+    {
+      args: ["--server-url", "https://a.example.com", "--direct", "--trust-proxy", "VPS_ADDRESS"],
+      message: /--trust-proxy must be the VPS's IP address\(es\) or CIDR range\(s\).*got 'VPS_ADDRESS'/,
+    },
   ];
   for (const { args, message } of badInstallArguments) {
     test(`install-launchagent.sh rejects ${JSON.stringify(args)}`, () => {
@@ -540,6 +587,106 @@ describe("run-remote.sh", () => {
       /remote --server-url https:\/\/mcp\.example\.com --host 0\.0\.0\.0 --port 9000 --x$/m,
     );
     assert.match(run.stderr, /reachable from your network/);
+    assert.match(run.stderr, /no --trust-proxy: requests through Caddy all count as the VPS's address/);
+  });
+
+  test("--trust-proxy reaches `remote` as one argument, and the real server accepts what it passes", async () => {
+    // Not a dry run: the script execs the build, here a stand-in that records the argv it was given.
+    const argvFile = join(tree, "argv.json");
+    writeFileSync(
+      join(tree, "dist/src/cli/main.js"),
+      'require("node:fs").writeFileSync(process.env.ARGV_FILE, JSON.stringify(process.argv.slice(2)));\n',
+    );
+    setMtimes(1_700_000_000, 1_700_000_100);
+    const run = bash(
+      script,
+      ["--host", "0.0.0.0", "--trust-proxy", TRUSTED, "https://mcp.example.com", "--", "--log-level", "warn"],
+      { MAC_MESSAGES_MCP_HOME: stateDir, ARGV_FILE: argvFile },
+    );
+    assertOk(run, "run-remote.sh with --trust-proxy");
+    assert.doesNotMatch(run.stderr, /no --trust-proxy/);
+    const argv = JSON.parse(readFileSync(argvFile, "utf8")) as string[];
+    assert.deepEqual(argv, [
+      "remote",
+      "--server-url",
+      "https://mcp.example.com",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "8000",
+      "--trust-proxy",
+      TRUSTED,
+      "--log-level",
+      "warn",
+    ]);
+
+    // The same --trust-proxy value, given to the real command on loopback: it starts and serves.
+    const realState = tempDir("trust-state");
+    await setOwnerPassword(realState, OWNER_PASSWORD);
+    const port = await getFreePort();
+    const trusted = argv[argv.indexOf("--trust-proxy") + 1]!;
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        REMOTE_CLI,
+        "remote",
+        "--server-url",
+        `http://127.0.0.1:${port}`,
+        "--port",
+        String(port),
+        "--state-dir",
+        realState,
+        "--trust-proxy",
+        trusted,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      await waitUntil(
+        () => {
+          if (child.exitCode !== null) throw new Error(`remote exited:\n${stderr}`);
+          return stderr.includes("listening on");
+        },
+        "the remote server to listen",
+        120_000,
+      );
+      assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, stderr);
+  });
+
+  test("a --trust-proxy entry the shell lets through but that is no address range stops `remote` in one line", () => {
+    const realState = tempDir("trust-bad-state");
+    const result = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        REMOTE_CLI,
+        "remote",
+        "--server-url",
+        "http://127.0.0.1:8000",
+        "--state-dir",
+        realState,
+        "--trust-proxy",
+        "10.8.0.0/99",
+      ],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    assert.equal(result.status, 1, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      "mac-messages-mcp: --trust-proxy must be IP addresses or CIDR ranges (like 10.8.0.1 or 10.8.0.0/24), got: 10.8.0.0/99",
+    );
   });
 
   test("--no-build refuses to run a stale build", () => {
@@ -581,6 +728,11 @@ describe("run-remote.sh", () => {
     },
     { args: ["https://a.example.com", "https://b.example.com"], message: /unexpected argument/ },
     { args: ["--wat"], message: /unknown option: --wat/ },
+    { args: ["--trust-proxy"], message: /--trust-proxy needs a value/ },
+    {
+      args: ["--trust-proxy", "VPS_ADDRESS", "https://mcp.example.com"],
+      message: /--trust-proxy must be the proxy's IP address\(es\) or CIDR range\(s\).*got 'VPS_ADDRESS'/,
+    },
   ];
   for (const { args, message } of badArguments) {
     test(`rejects ${JSON.stringify(args)} with a clear error`, () => {
