@@ -2,6 +2,7 @@
 // (src/cli/stdio.ts), the remote HTTP mode and tests (InMemoryTransport) all serve the same thing.
 import { McpServer } from "@modelcontextprotocol/server";
 import { PACKAGE_INFO } from "../config/index.js";
+import { registerConversationView } from "./apps/conversation-view.js";
 import { registerPrompts } from "./prompts.js";
 import { FORMAT_INSTRUCTIONS } from "./render-result.js";
 import { registerResources } from "./resources.js";
@@ -75,6 +76,7 @@ export function createMcpServer(deps: ServerDeps, options: ServerOptions = {}): 
     enableChatSubscriptions(server, deps.messages, { contacts: deps.contacts });
   }
   registerResources(server, deps);
+  registerConversationView(server);
   registerPrompts(server, deps);
   return server;
 }

@@ -26,6 +26,8 @@ export interface ToolCall {
   readonly sender: MessageSender;
   /** The scheduler; only tools with `needs: "scheduler"` may use it. */
   readonly scheduler: MessageScheduler;
+  /** Whether this server offers the tool named (a view shows a reply box only when send_message is there). */
+  offers(toolName: string): boolean;
 }
 
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -42,6 +44,8 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
    */
   outputSchema?: z.ZodRawShape;
   annotations: ToolAnnotations;
+  /** Served as the tool's `_meta` in tools/list (an MCP Apps view: `{ ui: { resourceUri } }`). */
+  _meta?: Record<string, unknown>;
   permission: ToolPermission;
   /** A part of the server the tool cannot work without; without it the tool is not offered at all. */
   needs?: "scheduler";
@@ -84,8 +88,13 @@ function missing(what: string, tool: string): never {
   throw new Error(`${tool} needs the ${what}, but this server has none (a registration bug)`);
 }
 
-/** Registers `tool` on `server`, its handler running over `deps`. */
-export function registerTool(server: McpServer, tool: AnyToolDefinition, deps: ServerDeps): void {
+/** Registers `tool` on `server`, its handler running over `deps`; `offered`: every tool this server has. */
+export function registerTool(
+  server: McpServer,
+  tool: AnyToolDefinition,
+  deps: ServerDeps,
+  offered: ReadonlySet<string> = new Set([tool.name]),
+): void {
   server.registerTool(
     tool.name,
     {
@@ -93,6 +102,7 @@ export function registerTool(server: McpServer, tool: AnyToolDefinition, deps: S
       description: tool.description,
       inputSchema: strictInputSchema(tool),
       annotations: tool.annotations,
+      ...(tool._meta ? { _meta: tool._meta } : {}),
     },
     async (args: Record<string, unknown>, extra: ServerContext) => {
       const { format, ...toolArgs } = args;
@@ -106,6 +116,7 @@ export function registerTool(server: McpServer, tool: AnyToolDefinition, deps: S
         get scheduler() {
           return deps.scheduler ?? missing("scheduler", tool.name);
         },
+        offers: (name) => offered.has(name),
       });
       return resultInFormat(result, format as ResultFormat);
     },
@@ -118,5 +129,6 @@ export function registerTools(
   tools: readonly AnyToolDefinition[],
   deps: ServerDeps,
 ): void {
-  for (const tool of tools) registerTool(server, tool, deps);
+  const offered = new Set(tools.map((tool) => tool.name));
+  for (const tool of tools) registerTool(server, tool, deps, offered);
 }

@@ -1,6 +1,7 @@
 // The one list of tools. Which tools a server offers (read-only mode, a remote token's scopes, whether a
 // scheduler runs), the tool-name lists remote mode checks, the server instructions and the README table are
 // all computed from it.
+import { showConversation } from "./apps/show-conversation.js";
 import type { AnyToolDefinition, ToolPermission } from "./tool-definition.js";
 import { getAttachment, searchAttachmentContents, searchAttachments } from "./tools/attachments.js";
 import { listChats } from "./tools/chats.js";
@@ -19,6 +20,7 @@ export const TOOLS: readonly AnyToolDefinition[] = [
   searchMessages,
   listChats,
   listConversations,
+  showConversation,
   findContact,
   checkImessageAvailability,
   searchAttachments,

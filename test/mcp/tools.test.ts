@@ -41,6 +41,7 @@ describe("tool listing", () => {
       "search_attachment_contents",
       "search_attachments",
       "search_messages",
+      "show_conversation",
       "wait_for_new_messages",
     ]);
     assert.deepEqual(names, [...READ_TOOL_NAMES].sort(), "READ_TOOL_NAMES is the read-only tool list");

@@ -47,6 +47,7 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
       "LICENSE",
       "server.json",
       "dist/src/cli/main.js",
+      "dist/src/mcp/apps/conversation-view.html",
       "src/demo/schema/chat_schema.sql",
       "src/demo/schema/chat_schema_macos26_additions.sql",
       "src/demo/schema/addressbook_schema.sql",
