@@ -3,11 +3,13 @@
 // The schema file itself is not vendored: its repository's snapshot available here carries no licence, so
 // the constraints the registry enforces are written out below, each one as the schema states it.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { READ_ONLY_ENV } from "../../src/config/index.js";
 import { CONTACTS_DIR_ENV, DB_ENV } from "../../src/config/paths.js";
+import { readDoc } from "../helpers/docs-markdown.js";
 import { REPO_ROOT } from "../helpers/packed-package.js";
 
 interface KeyValueInput {
@@ -116,4 +118,22 @@ test("server.json agrees with package.json (name, version, npm identifier) and s
 test("server.json names the environment variables the server actually reads", () => {
   const names = serverJson.packages.flatMap((entry) => (entry.environmentVariables ?? []).map((v) => v.name));
   assert.deepEqual(names.sort(), [CONTACTS_DIR_ENV, DB_ENV, READ_ONLY_ENV].sort());
+});
+
+test("the namespace is io.github.<owner>: the owner of this checkout's GitHub remote, or said to be unclaimed", () => {
+  const owner = /^io\.github\.([A-Za-z0-9-]+)\/[a-zA-Z0-9._-]+$/.exec(serverJson.name)?.[1];
+  assert.ok(owner, `${serverJson.name} is in a GitHub namespace, io.github.<owner>/<name>`);
+  const remotes = spawnSync("git", ["remote", "-v"], { cwd: REPO_ROOT, encoding: "utf8" }).stdout ?? "";
+  const githubOwners = [...remotes.matchAll(/github\.com[:/]([A-Za-z0-9-]+)\//g)].map((match) => match[1]);
+  if (githubOwners.length > 0) {
+    // The registry grants the namespace of the account (or organisation) that publishes, spelled as GitHub
+    // spells it: case matters.
+    assert.ok(githubOwners.includes(owner), `io.github.${owner} is the owner of a remote (${githubOwners})`);
+  } else {
+    // No GitHub remote: nobody can have checked that the owner exists and is ours. The release steps must
+    // say that the namespace has to be claimed (or changed) before publishing.
+    const steps = readDoc("docs/development.md");
+    assert.ok(steps.includes(`\`${serverJson.name}\``), "docs/development.md names the namespace");
+    assert.match(steps, /not claimed yet/, "and says it is not claimed yet");
+  }
 });
