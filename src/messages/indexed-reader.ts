@@ -65,18 +65,28 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
+ * The worker's garbage is short-lived (one batch of rows at a time): a small young generation keeps its
+ * heap small instead of letting V8 size it for throughput (part of the peak-RSS budget in
+ * docs/performance.md).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
+/**
  * A worker running search-index-worker next to this module. Compiled (dist/), that is plain JavaScript. From
  * source (tsx: `npm start`, the tests) a worker thread does not inherit tsx's loader, so a two-line bootstrap
  * registers it first.
  */
 function startWorker(workerData: IndexWorkerInput): Worker {
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./search-index-worker.js", import.meta.url), { workerData });
+    return new Worker(new URL("./search-index-worker.js", import.meta.url), {
+      workerData,
+      resourceLimits: WORKER_LIMITS,
+    });
   }
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./search-index-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
 }
 
 /**
