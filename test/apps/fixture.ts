@@ -207,9 +207,12 @@ export function buildAppsFixture(): AppsFixture {
     messageSummaryInfo: encodeMessageSummaryInfo({ editedParts: [], unsentParts: [0], history: {} }),
   });
   text(dana, hDana, "Too late, I saw it 😄", 63);
+  // Mine over RCS (the chat stays iMessage): a bubble in the RCS colour.
+  text(dana, hDana, "Phone's on RCS today", 64, true, "RCS");
 
   // A stranger's SMS that is HTML.
   const hostile = text(stranger, hStranger, HOSTILE_HTML, 90, false, "SMS");
+  text(stranger, hStranger, "Who is this?", 91, true, "SMS");
 
   // A long chat with Lee, for paging back.
   for (let i = 0; i < LONG_CHAT_MESSAGES; i++) {

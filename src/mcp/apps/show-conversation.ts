@@ -36,7 +36,11 @@ export const showConversation = defineTool({
   description:
     "Show the user a chat as a Messages-style conversation to scroll, search and reply in (clients with MCP Apps draw it; you get the text). Use it when the user wants to see a conversation.",
   inputSchema: {
-    chat: z.string().min(1).max(500).describe("chat:<id> from list_chats, a chat guid or a group name."),
+    chat: z
+      .string()
+      .min(1)
+      .max(500)
+      .describe("chat:<id> from list_chats, a chat guid, or a group's or person's name."),
     limit: z
       .number()
       .int()
@@ -47,7 +51,8 @@ export const showConversation = defineTool({
     cursor: z.string().max(200).optional().describe("nextCursor of the previous result (older messages)."),
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
-  _meta: { ui: { resourceUri: CONVERSATION_VIEW_URI } },
+  // Both spellings, as the extension's registerAppTool writes them: hosts that predate `ui` read the flat key.
+  _meta: { ui: { resourceUri: CONVERSATION_VIEW_URI }, "ui/resourceUri": CONVERSATION_VIEW_URI },
   permission: "read",
   handler: (args, { deps, offers }) =>
     guard(async () => {
@@ -65,7 +70,7 @@ export const showConversation = defineTool({
       const ref = chatRefString(chat);
       const view = viewChat(ctx, chat);
       const text = renderMessagePage({
-        header: `Messages in ${ref}, shown to the user as a conversation: ${page.length} shown, newest first.`,
+        header: `Messages in ${ref} (a conversation view where the client shows MCP Apps): ${page.length} shown, newest first.`,
         names: [nameLine(ref, view.name)],
         messages: page.map((m) => ctx.messageView(m)),
         oneChat: true,

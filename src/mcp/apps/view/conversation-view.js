@@ -434,6 +434,7 @@
     box.disabled = true;
     byId("send").disabled = true;
     setStatus("Sending…");
+    const started = new Date(Date.now() - 60_000).toISOString();
     try {
       const result = await callTool("send_message", { recipient: state.chat.ref, text, confirm: true });
       const words = resultText(result);
@@ -463,6 +464,7 @@
         render();
         byId("thread").scrollTop = byId("thread").scrollHeight;
         setStatus("Sent.");
+        void refreshNewest(id, text, started);
       }
     } catch (error) {
       setStatus(`Not sent: ${error.message}`);
@@ -470,6 +472,29 @@
       box.disabled = false;
       byId("send").disabled = false;
       box.focus();
+    }
+  }
+
+  /**
+   * After a send: the newest page again, so the message appears as Messages stored it; the local bubble
+   * goes once a message of mine with the same text, sent since, is there.
+   */
+  async function refreshNewest(localId, text, since) {
+    try {
+      const data = viewData(await callTool("show_conversation", { chat: state.chat.ref }));
+      if (!data) return;
+      const cursor = state.nextCursor;
+      addMessages(data);
+      // The older pages already loaded continue where they did.
+      state.nextCursor = cursor;
+      const stored = list(data.messages).some(
+        (m) => m?.isFromMe === true && m.text === text && m.date >= since,
+      );
+      if (stored) state.messages.delete(localId);
+      render();
+      byId("thread").scrollTop = byId("thread").scrollHeight;
+    } catch {
+      // The local bubble stays; the send itself succeeded.
     }
   }
 
