@@ -90,7 +90,8 @@ test("send_message: an ambiguous surname lists candidates; a clear name sends", 
 
 test("the chat resource and the unread prompt read demo conversations", async () => {
   const { resources } = await conn.client.listResources();
-  const first = defined(resources[0]);
+  // The first chat transcript (the list also holds the conversation view, ui://…).
+  const first = defined(resources.find((r) => r.uri.startsWith("messages://chat/")));
   const read = await conn.client.readResource({ uri: first.uri });
   assert.match((defined(read.contents[0]) as { text: string }).text, /^Transcript of /);
   const prompt = await conn.client.getPrompt({ name: "summarize_unread" });
