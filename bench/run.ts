@@ -19,6 +19,7 @@ import { openMessagesStore } from "../src/messages/store.js";
 import { attributedBodyText } from "../src/messages/typedstream.js";
 import type { WorkerInput, WorkerOutput } from "./mcp-worker.js";
 import { modelBudget, modelBudgetTable } from "./model-budget.js";
+import { peersTable, runPeers } from "./peers.js";
 import { type Stats, stats } from "./stats.js";
 import { type SessionOutput, stdioSession } from "./stdio-session.js";
 
@@ -33,6 +34,8 @@ interface Options {
   reps: number;
   /** Only the stdio sessions (pages, build), start-up and decode: skips the scan baseline and remote load. */
   quick?: boolean;
+  /** Only the peers, side by side with this project's reader (bench/peers.ts). */
+  peers?: boolean;
 }
 
 /** The conversation the page measurements read: the longest chat and its (first) handle. */
@@ -478,12 +481,30 @@ async function main(): Promise<void> {
     .option("--regenerate", "discard the cached demo and generate a new one")
     .option("--reps <n>", "timed repetitions per measurement", (v) => Number(v), 30)
     .option("--quick", "only stdio sessions, start-up and decode (no scan baseline, no remote load)")
+    .option("--peers", "only the peers (installed into a cache folder) side by side with this project")
     .parse(process.argv);
   const options = program.opts<Options>();
   if (!Number.isInteger(options.messages) || options.messages < 200) {
     throw new Error(`--messages must be a whole number of at least 200 (got ${options.messages})`);
   }
   mkdirSync(RESULTS, { recursive: true });
+  if (options.peers) {
+    const peers = await runPeers({
+      root: ROOT,
+      results: RESULTS,
+      messages: options.messages,
+      reps: options.reps,
+      log,
+    });
+    const recorded = { date: new Date().toISOString(), machine: machine(), load: loadavg(), ...peers };
+    writeFileSync(join(RESULTS, "latest-peers.json"), `${JSON.stringify(recorded, null, 2)}\n`);
+    process.stdout.write(
+      `${peersTable(peers)}\n\nLoad average (1/5/15 min): ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" / ")} on ${cpus().length} cores.\n`,
+    );
+    return;
+  }
   const started = performance.now();
   const demo = demoData(options);
   log("building the CLI (npm run build) …");
