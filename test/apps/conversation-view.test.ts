@@ -319,6 +319,19 @@ describe("over stdio, in Chromium", () => {
         );
         await frame.$eval("body > img", (img) => img.remove());
         await screenshot(view, "apps-hostile-html");
+        // Found by search, it is still only text.
+        await frame.fill("#search-input", "FREE");
+        await frame.press("#search-input", "Enter");
+        await frame.waitForSelector("#results li button");
+        assert.match(
+          (await frame.textContent("#results li")) ?? "",
+          /<script>document\.title="pwned"<\/script>/,
+        );
+        assert.equal(
+          await frame.$$eval("#results img, #results script, #results b, #results a", (n) => n.length),
+          0,
+        );
+        assert.equal(await frame.title(), "Conversation");
       } finally {
         await new Promise((resolve) => probe.server?.close(resolve));
       }

@@ -73,6 +73,7 @@
     if (message.method === "ui/notifications/tool-result") showResult(message.params);
     else if (message.method === "ui/notifications/host-context-changed") applyHostContext(message.params);
     else if (message.method === "ui/notifications/tool-cancelled") setStatus("The call was cancelled.");
+    else if (message.method === "ui/notifications/tool-input" && !state.chat) setStatus("Loading…");
   });
 
   async function callTool(name, args) {
@@ -343,6 +344,7 @@
     badge.className = `service-badge ${serviceClass(state.chat.service)}`;
     badge.hidden = false;
     byId("composer").hidden = !state.canSend;
+    setStatus("");
     byId("reply").setAttribute("aria-label", `Message to ${state.chat.name}`);
     render();
     const thread = byId("thread");
