@@ -4,15 +4,12 @@
 import type { GetPromptResult, McpServer } from "@modelcontextprotocol/server";
 import { completable } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { resolvePersonFilter } from "./core/resolve-references.js";
+import type { ServerDeps } from "./core/server-deps.js";
+import { ToolContext } from "./core/tool-context.js";
+import { describeError, ToolInputError } from "./core/tool-result.js";
 import { withNames } from "./format.js";
 import { chatNameLine, transcript } from "./resources.js";
-import {
-  describeError,
-  resolvePersonFilter,
-  type ServerDeps,
-  ToolContext,
-  ToolInputError,
-} from "./tools/context.js";
 
 const UNREAD_CHATS = 20;
 const UNREAD_PER_CHAT = 50;

@@ -4,17 +4,12 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { ProtocolError, ProtocolErrorCode, ResourceTemplate } from "@modelcontextprotocol/server";
 import type { Chat, Message } from "../messages/types.js";
+import { noHandlesNote, resolveChat, resolvePersonFilter } from "./core/resolve-references.js";
+import type { ServerDeps } from "./core/server-deps.js";
+import { ToolContext } from "./core/tool-context.js";
+import { describeError, ToolInputError } from "./core/tool-result.js";
 import { chatTitle, nameLine } from "./format.js";
 import { renderMessagePage } from "./render-messages.js";
-import {
-  describeError,
-  noHandlesNote,
-  resolveChat,
-  resolvePersonFilter,
-  type ServerDeps,
-  ToolContext,
-  ToolInputError,
-} from "./tools/context.js";
 
 /** Messages per transcript: enough context for a summary, small enough for a model's context window. */
 export const TRANSCRIPT_MESSAGES = 200;

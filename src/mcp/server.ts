@@ -3,13 +3,13 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import { PACKAGE_INFO } from "../config/index.js";
 import { registerConversationView } from "./apps/conversation-view.js";
+import type { ServerDeps } from "./core/server-deps.js";
 import { registerPrompts } from "./prompts.js";
 import { FORMAT_INSTRUCTIONS } from "./render-result.js";
 import { registerResources } from "./resources.js";
 import { enableChatSubscriptions } from "./subscriptions.js";
 import { type AnyToolDefinition, registerTools, type ToolPermission } from "./tool-definition.js";
 import { selectTools } from "./tool-list.js";
-import type { ServerDeps } from "./tools/context.js";
 
 export const SERVER_NAME = "mac-messages-mcp";
 export const SERVER_VERSION = PACKAGE_INFO.version;

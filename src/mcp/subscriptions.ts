@@ -6,8 +6,10 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { ContactsStore } from "../contacts/index.js";
 import type { MessagesReader } from "../messages/types.js";
+import { resolveChat } from "./core/resolve-references.js";
+import { ToolContext } from "./core/tool-context.js";
+import { describeError } from "./core/tool-result.js";
 import { decodeVariable } from "./resources.js";
-import { describeError, resolveChat, ToolContext } from "./tools/context.js";
 
 export const CHAT_URI_PREFIX = "messages://chat/";
 export const DEFAULT_SUBSCRIPTION_INTERVAL_MS = 2000;

@@ -6,8 +6,8 @@ import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "
 import { z } from "zod";
 import type { MessageSender } from "../send/index.js";
 import type { MessageScheduler } from "../send/scheduler.js";
+import type { ServerDeps } from "./core/server-deps.js";
 import { formatInput, type ResultFormat, resultInFormat } from "./render-result.js";
-import type { ServerDeps } from "./tools/context.js";
 import { unknownArgumentsMessage } from "./unknown-arguments.js";
 
 /**

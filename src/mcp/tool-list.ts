@@ -3,16 +3,22 @@
 // all computed from it.
 import { showConversation } from "./apps/show-conversation.js";
 import type { AnyToolDefinition, ToolPermission } from "./tool-definition.js";
-import { getAttachment, searchAttachmentContents, searchAttachments } from "./tools/attachments.js";
-import { listChats } from "./tools/chats.js";
-import { checkImessageAvailability, findContact } from "./tools/contacts.js";
-import { listConversations } from "./tools/conversations.js";
+import { cancelScheduledMessage } from "./tools/cancel-scheduled-message.js";
+import { checkImessageAvailability } from "./tools/check-imessage-availability.js";
+import { checkSetup } from "./tools/check-setup.js";
 import { createContact } from "./tools/create-contact.js";
-import { getRecentMessages, searchMessages } from "./tools/messages.js";
-import { cancelScheduledMessage, listScheduledMessages, scheduleMessage } from "./tools/schedule.js";
-import { sendMessage } from "./tools/send.js";
-import { checkSetup } from "./tools/setup.js";
-import { waitForNewMessages } from "./tools/wait.js";
+import { findContact } from "./tools/find-contact.js";
+import { getAttachment } from "./tools/get-attachment.js";
+import { getRecentMessages } from "./tools/get-recent-messages.js";
+import { listChats } from "./tools/list-chats.js";
+import { listConversations } from "./tools/list-conversations.js";
+import { listScheduledMessages } from "./tools/list-scheduled-messages.js";
+import { scheduleMessage } from "./tools/schedule-message.js";
+import { searchAttachmentContents } from "./tools/search-attachment-contents.js";
+import { searchAttachments } from "./tools/search-attachments.js";
+import { searchMessages } from "./tools/search-messages.js";
+import { sendMessage } from "./tools/send-message.js";
+import { waitForNewMessages } from "./tools/wait-for-new-messages.js";
 
 /** Every tool, in the order clients list them. */
 export const TOOLS: readonly AnyToolDefinition[] = [

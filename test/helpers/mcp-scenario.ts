@@ -1,16 +1,18 @@
 // A small, hand-shaped chat.db + AddressBook (from Apple's real schema, via the project's writers) with the
 // cases the MCP tools must get right: two contacts called Alice, an SMS-only number, a named group, a
-// tapback, an edited message, an attributedBody-only row, an attachment, hostile text. Plus an SDK client
-// connected to the real server over InMemoryTransport.
+// tapback, an edited message, an attributedBody-only row, an attachment, hostile text. Plus the one in-memory
+// harness: the official SDK client connected to the real server (or to single registered tools).
 
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/client";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
+import { McpServer } from "@modelcontextprotocol/server";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { writeAddressBook } from "../../src/demo/addressbook-writer.js";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
+import type { ChatView } from "../../src/mcp/core/chat-view.js";
 import type { MessageView } from "../../src/mcp/format.js";
 import {
   createMcpServer,
@@ -19,7 +21,6 @@ import {
   TOOLS,
   type ToolPermission,
 } from "../../src/mcp/index.js";
-import type { ChatView } from "../../src/mcp/tools/chats.js";
 import { encodeAttributedBody, encodeMessageSummaryInfo } from "../../src/messages/codec.js";
 import { type MessagesReader, openMessagesStore } from "../../src/messages/index.js";
 import type { MessageSender } from "../../src/send/index.js";
@@ -227,26 +228,56 @@ export function copyFixtureDb(): { path: string; cleanup(): void } {
 
 export interface Connected {
   client: Client;
+  /** The stores behind the server (connect only; a server built by connectRegistered has its own). */
   deps: ServerDeps;
   close(): Promise<void>;
 }
 
-/** The real server over the real stores, reached through the official SDK client in memory. */
-export async function connect(options: {
-  chatDb: string;
-  contactsRoots?: string[];
-  sender?: MessageSender | null;
-  demo?: boolean;
-  scheduler?: MessageScheduler | null;
-  subscriptions?: boolean;
-  /** Serve through this reader instead of a plain store on chatDb (e.g. an IndexedMessagesReader). */
-  reader?: MessagesReader;
-  /** What the caller may do (a remote token's scopes); default: everything the deps allow. */
-  permissions?: readonly ToolPermission[];
-  /** What the test client says it can do (e.g. elicitation), and handlers for it. */
+/** A client connected to a server; close() closes both ends. */
+export interface RegisteredSession {
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** What the test client says it can do (e.g. elicitation), and handlers for it. */
+interface ClientOptions {
   clientCapabilities?: ClientCapabilities;
   setUpClient?: (client: Client) => void;
-}): Promise<Connected> {
+}
+
+/** The official SDK client connected to `server` in memory; close() closes both ends. */
+async function connectClient(server: McpServer, options: ClientOptions): Promise<RegisteredSession> {
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const client = new Client(
+    { name: "mcp-test", version: "1.0.0" },
+    { capabilities: options.clientCapabilities ?? {} },
+  );
+  options.setUpClient?.(client);
+  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+  return {
+    client,
+    async close() {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/** The real server over the real stores, reached through the official SDK client in memory. */
+export async function connect(
+  options: {
+    chatDb: string;
+    contactsRoots?: string[];
+    sender?: MessageSender | null;
+    demo?: boolean;
+    scheduler?: MessageScheduler | null;
+    subscriptions?: boolean;
+    /** Serve through this reader instead of a plain store on chatDb (e.g. an IndexedMessagesReader). */
+    reader?: MessagesReader;
+    /** What the caller may do (a remote token's scopes); default: everything the deps allow. */
+    permissions?: readonly ToolPermission[];
+  } & ClientOptions,
+): Promise<Connected> {
   const messages = options.reader ?? openMessagesStore(options.chatDb);
   const contacts =
     options.contactsRoots === undefined
@@ -260,23 +291,28 @@ export async function connect(options: {
     scheduler: options.scheduler,
     subscriptions: options.subscriptions,
   };
-  const server = createMcpServer(deps, { permissions: options.permissions });
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  const client = new Client(
-    { name: "mcp-test", version: "1.0.0" },
-    { capabilities: options.clientCapabilities ?? {} },
-  );
-  options.setUpClient?.(client);
-  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+  const session = await connectClient(createMcpServer(deps, { permissions: options.permissions }), options);
   return {
-    client,
+    client: session.client,
     deps,
     async close() {
-      await client.close();
-      await server.close();
+      await session.close();
       messages.close();
     },
   };
+}
+
+/**
+ * A bare McpServer with only what `register` adds (single tools over deps a test built itself, e.g. a
+ * sender with a scheduler), reached through the official SDK client in memory.
+ */
+export async function connectRegistered(
+  register: (server: McpServer) => void,
+  clientCapabilities: ClientCapabilities = {},
+): Promise<RegisteredSession> {
+  const server = new McpServer({ name: "mcp-test-server", version: "0.0.0" });
+  register(server);
+  return connectClient(server, { clientCapabilities });
 }
 
 export function textOf(result: unknown): string {
@@ -315,11 +351,22 @@ export interface ToolData {
 const READING_TOOLS: readonly string[] = TOOLS.filter((t) => t.permission === "read").map((t) => t.name);
 
 /**
- * Calls a tool as a model would (`text`: the compact rendering it reads) and, for reading tools, asks the
- * same question again with format "json" so tests can check the data behind the text (`data`). Tools that
- * act (send, schedule, create) are called once: pass format "json" to get their data.
+ * A tool call's result as the client got it (`isError`, `content`, …), with `text`: the compact rendering
+ * a model reads, and `data`: for reading tools the data behind that text (the same question with format
+ * "json"), for the others their structured content if any.
  */
-export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
+export type CalledTool = CallToolResult & { result: CallToolResult; text: string; data: ToolData };
+
+/**
+ * Calls a tool as a model would and, for reading tools, asks the same question again with format "json"
+ * so tests can check the data behind the text. Tools that act (send, schedule, create) are called once:
+ * pass format "json" to get their data.
+ */
+export async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<CalledTool> {
   const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
   let structured = result.structuredContent;
   if (
@@ -331,9 +378,15 @@ export async function call(client: Client, name: string, args: Record<string, un
     const json = (await client.callTool({ name, arguments: { ...args, format: "json" } })) as CallToolResult;
     structured = json.structuredContent;
   }
-  // Error results carry no structured content; tests read `result`/`text` for those.
+  // Error results carry no structured content; tests read `text` for those.
   const data = (structured ?? {}) as unknown as ToolData;
-  return { result, text: textOf(result), data };
+  return { ...result, result, text: textOf(result), data };
+}
+
+/** The data behind a successful call, typed as the test expects; a failed call fails the test with its text. */
+export function structured<T = Record<string, unknown>>(called: CalledTool): T {
+  if (called.isError) throw new Error(`tool failed: ${called.text}`);
+  return called.data as unknown as T;
 }
 
 /** The value, asserting it is there (for `find` results and array items under noUncheckedIndexedAccess). */

@@ -3,14 +3,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { Contact, ContactSearchResult } from "../../src/contacts/index.js";
+import { parseIsoDate } from "../../src/mcp/core/date-input.js";
+import { decodeCursor, encodeCursor } from "../../src/mcp/core/paging.js";
+import { chooseContact } from "../../src/mcp/core/resolve-references.js";
 import {
   neutraliseDelimiters,
   UNTRUSTED_CLOSE,
   UNTRUSTED_OPEN,
   wrapUntrusted,
 } from "../../src/mcp/format.js";
-import { chooseContact, decodeCursor, encodeCursor } from "../../src/mcp/tools/context.js";
-import { parseIsoDate } from "../../src/mcp/tools/messages.js";
 
 describe("untrusted fences", () => {
   test("look-alike tags inside are neutralised, other text is kept", () => {

@@ -7,18 +7,23 @@ import { ContactsStore } from "../../src/contacts/index.js";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { generateDemo } from "../../src/demo/generate.js";
 import { makePng } from "../../src/demo/sample-files.js";
+import { conversationKind } from "../../src/mcp/core/conversation-kind.js";
+import type { ServerDeps } from "../../src/mcp/core/server-deps.js";
 import { UNTRUSTED_OPEN } from "../../src/mcp/format.js";
 import { registerTool } from "../../src/mcp/tool-definition.js";
-import {
-  getAttachment,
-  searchAttachmentContents,
-  searchAttachments,
-} from "../../src/mcp/tools/attachments.js";
-import type { ServerDeps } from "../../src/mcp/tools/context.js";
-import { conversationKind, listConversations } from "../../src/mcp/tools/conversations.js";
+import { getAttachment } from "../../src/mcp/tools/get-attachment.js";
+import { listConversations } from "../../src/mcp/tools/list-conversations.js";
+import { searchAttachmentContents } from "../../src/mcp/tools/search-attachment-contents.js";
+import { searchAttachments } from "../../src/mcp/tools/search-attachments.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { EXPORTER_TEST_DB } from "../helpers/fixtures.js";
-import { type Connected, call, connect, structured, textOf } from "../helpers/parity.js";
+import {
+  call,
+  connectRegistered,
+  type RegisteredSession,
+  structured,
+  textOf,
+} from "../helpers/mcp-scenario.js";
 
 const FIXTURE_DB = EXPORTER_TEST_DB;
 // A 16×16 HEIC made with libheif's heif-enc; embedded so the test needs no encoder.
@@ -28,7 +33,7 @@ const TINY_HEIC_BASE64 =
 describe("parity tools on the demo data: conversations and attachments", () => {
   let dir: string;
   let store: MessagesStore;
-  let session: Connected;
+  let session: RegisteredSession;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "mcp-parity-demo-"));
@@ -40,7 +45,7 @@ describe("parity tools on the demo data: conversations and attachments", () => {
       sender: null,
       demo: true,
     };
-    session = await connect((server) => {
+    session = await connectRegistered((server) => {
       registerTool(server, listConversations, deps);
       for (const tool of [searchAttachments, getAttachment, searchAttachmentContents])
         registerTool(server, tool, deps);
@@ -233,7 +238,7 @@ describe("parity tools on the demo data: conversations and attachments", () => {
 describe("parity attachment tools: confinement to the attachments folder", () => {
   let dir: string;
   let store: MessagesStore;
-  let session: Connected;
+  let session: RegisteredSession;
   const ids: Record<string, number> = {};
 
   before(async () => {
@@ -297,7 +302,7 @@ describe("parity attachment tools: confinement to the attachments folder", () =>
     writer.close();
     store = openMessagesStore(join(messagesDir, "chat.db"));
     const deps: ServerDeps = { messages: store, contacts: ContactsStore.empty("test"), sender: null };
-    session = await connect((server) => {
+    session = await connectRegistered((server) => {
       for (const tool of [searchAttachments, getAttachment, searchAttachmentContents])
         registerTool(server, tool, deps);
     });
@@ -383,12 +388,12 @@ describe("parity attachment tools: confinement to the attachments folder", () =>
 
 describe("parity attachment tools on a real chat.db (imessage-exporter fixture)", () => {
   let store: MessagesStore;
-  let session: Connected;
+  let session: RegisteredSession;
 
   before(async () => {
     store = openMessagesStore(FIXTURE_DB);
     const deps: ServerDeps = { messages: store, contacts: ContactsStore.empty("test"), sender: null };
-    session = await connect((server) => {
+    session = await connectRegistered((server) => {
       for (const tool of [searchAttachments, getAttachment, searchAttachmentContents])
         registerTool(server, tool, deps);
       registerTool(server, listConversations, deps);

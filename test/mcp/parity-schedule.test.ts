@@ -7,21 +7,19 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { z } from "zod";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { generateDemo } from "../../src/demo/generate.js";
+import type { ServerDeps } from "../../src/mcp/core/server-deps.js";
 import { confirmWithHuman } from "../../src/mcp/elicit.js";
 import { registerTool, registerTools } from "../../src/mcp/tool-definition.js";
-import type { ServerDeps } from "../../src/mcp/tools/context.js";
+import { cancelScheduledMessage } from "../../src/mcp/tools/cancel-scheduled-message.js";
 import { createContact } from "../../src/mcp/tools/create-contact.js";
-import {
-  cancelScheduledMessage,
-  listScheduledMessages,
-  scheduleMessage,
-} from "../../src/mcp/tools/schedule.js";
+import { listScheduledMessages } from "../../src/mcp/tools/list-scheduled-messages.js";
+import { scheduleMessage } from "../../src/mcp/tools/schedule-message.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { MessageSender } from "../../src/send/index.js";
 import { MessageScheduler, SCHEDULE_FILE, type ScheduledMessage } from "../../src/send/scheduler.js";
 import { CREATE_CONTACT } from "../../src/send/scripts.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
-import { call, connect, structured, textOf } from "../helpers/parity.js";
+import { call, connectRegistered, structured, textOf } from "../helpers/mcp-scenario.js";
 
 const HANDLE = "+15555550123";
 
@@ -219,7 +217,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
 
   it("schedules to a contact by name, lists, cancels, and checks send_at", async () => {
     const scheduler = new MessageScheduler({ stateDir: join(dir, "state"), sender, checkIntervalMs: 60_000 });
-    const session = await connect((server) =>
+    const session = await connectRegistered((server) =>
       registerTools(server, [scheduleMessage, listScheduledMessages, cancelScheduledMessage], {
         ...deps,
         scheduler,
@@ -277,7 +275,9 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
   });
 
   it("creates a contact through Contacts.app with the values as argv only", async () => {
-    const session = await connect((server) => registerTool(server, createContact, { ...deps, sender }));
+    const session = await connectRegistered((server) =>
+      registerTool(server, createContact, { ...deps, sender }),
+    );
     try {
       const before = (await fake.calls()).length;
       const result = structured<{ created: boolean; name: string }>(
@@ -302,7 +302,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
   });
 
   /** A tool that confirms through the helper under test and reports the answer. */
-  function registerConfirmProbe(server: Parameters<Parameters<typeof connect>[0]>[0]): void {
+  function registerConfirmProbe(server: Parameters<Parameters<typeof connectRegistered>[0]>[0]): void {
     server.registerTool(
       "confirm_probe",
       { inputSchema: z.object({ question: z.string() }) },
@@ -318,7 +318,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
     ["cancel", "declined"],
   ] as const) {
     it(`confirmWithHuman: the person chose ${action} → ${expected}`, async () => {
-      const session = await connect(registerConfirmProbe, { elicitation: {} });
+      const session = await connectRegistered(registerConfirmProbe, { elicitation: {} });
       const asked: string[] = [];
       session.client.setRequestHandler("elicitation/create", (request) => {
         asked.push(request.params.message);
@@ -335,7 +335,7 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
   }
 
   it("confirmWithHuman: a client without elicitation → unsupported, and nobody is asked", async () => {
-    const session = await connect(registerConfirmProbe, {});
+    const session = await connectRegistered(registerConfirmProbe, {});
     try {
       assert.equal(textOf(await call(session.client, "confirm_probe", { question: "Send?" })), "unsupported");
     } finally {

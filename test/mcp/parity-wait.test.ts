@@ -6,14 +6,14 @@ import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { ChatDbWriter, registerAppleTriggerFunctions } from "../../src/demo/chatdb-writer.js";
+import type { ServerDeps } from "../../src/mcp/core/server-deps.js";
 import { registerResources } from "../../src/mcp/resources.js";
 import { enableChatSubscriptions } from "../../src/mcp/subscriptions.js";
 import { registerTool } from "../../src/mcp/tool-definition.js";
-import type { ServerDeps } from "../../src/mcp/tools/context.js";
-import { waitForNewMessages } from "../../src/mcp/tools/wait.js";
+import { waitForNewMessages } from "../../src/mcp/tools/wait-for-new-messages.js";
 import { dateToAppleNanosBigInt } from "../../src/messages/apple-time.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
-import { type CalledTool, call, connect, structured, textOf } from "../helpers/parity.js";
+import { type CalledTool, call, connectRegistered, structured, textOf } from "../helpers/mcp-scenario.js";
 
 describe("wait_for_new_messages and chat subscriptions", () => {
   let dir: string;
@@ -87,7 +87,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
   });
 
   it("returns at once with messages already newer than since_rowid, oldest first", async () => {
-    const session = await connect((server) =>
+    const session = await connectRegistered((server) =>
       registerTool(server, waitForNewMessages, { ...deps, waitPollIntervalMs: 20 }),
     );
     try {
@@ -123,7 +123,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
   });
 
   it("waits, reporting progress, until a real message arrives; a tapback alone does not end the wait", async () => {
-    const session = await connect((server) =>
+    const session = await connectRegistered((server) =>
       registerTool(server, waitForNewMessages, { ...deps, waitPollIntervalMs: 20 }),
     );
     try {
@@ -169,7 +169,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
   });
 
   it("times out with nothing new, and a cancelled wait stops without an answer", async () => {
-    const session = await connect((server) =>
+    const session = await connectRegistered((server) =>
       registerTool(server, waitForNewMessages, { ...deps, waitPollIntervalMs: 20 }),
     );
     try {
@@ -209,7 +209,7 @@ describe("wait_for_new_messages and chat subscriptions", () => {
 
   it("notifies subscribers of a chat transcript when a message arrives there, and only there", async () => {
     let subscriptions: ReturnType<typeof enableChatSubscriptions> | undefined;
-    const session = await connect((server) => {
+    const session = await connectRegistered((server) => {
       registerResources(server, deps);
       subscriptions = enableChatSubscriptions(server, store, { intervalMs: 60_000 });
     });

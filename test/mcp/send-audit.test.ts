@@ -8,13 +8,11 @@ import { after, before, test } from "node:test";
 import { AuditLog } from "../../src/audit/index.js";
 import type { ServerDeps } from "../../src/mcp/index.js";
 import { registerTool, registerTools } from "../../src/mcp/tool-definition.js";
+import { cancelScheduledMessage } from "../../src/mcp/tools/cancel-scheduled-message.js";
 import { createContact } from "../../src/mcp/tools/create-contact.js";
-import {
-  cancelScheduledMessage,
-  listScheduledMessages,
-  scheduleMessage,
-} from "../../src/mcp/tools/schedule.js";
-import { sendMessage } from "../../src/mcp/tools/send.js";
+import { listScheduledMessages } from "../../src/mcp/tools/list-scheduled-messages.js";
+import { scheduleMessage } from "../../src/mcp/tools/schedule-message.js";
+import { sendMessage } from "../../src/mcp/tools/send-message.js";
 import { MessageSender } from "../../src/send/index.js";
 import { MessageScheduler } from "../../src/send/scheduler.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
@@ -23,10 +21,11 @@ import {
   type Connected,
   call,
   connect,
+  connectRegistered,
   PHONES,
   type Scenario,
+  textOf,
 } from "../helpers/mcp-scenario.js";
-import * as parity from "../helpers/parity.js";
 
 let scenario: Scenario;
 let fake: FakeOsascript;
@@ -117,7 +116,7 @@ test("a scheduled message is audited once, when it comes due, with the client th
   const scheduler = (): MessageScheduler =>
     new MessageScheduler({ stateDir, sender, now: () => clock, checkIntervalMs: 60_000 });
   const first = scheduler();
-  const session = await parity.connect((server) =>
+  const session = await connectRegistered((server) =>
     registerTools(server, [scheduleMessage, listScheduledMessages, cancelScheduledMessage], {
       ...remoteDeps(sender, "client-sched"),
       scheduler: first,
@@ -125,12 +124,12 @@ test("a scheduled message is audited once, when it comes due, with the client th
   );
   const text = "scheduled: the spare key is under the mat";
   try {
-    const made = await parity.call(session.client, "schedule_message", {
+    const made = await call(session.client, "schedule_message", {
       recipient: PHONES.bob,
       text,
       send_at: new Date(clock.getTime() + 3_600_000).toISOString(),
     });
-    assert.equal(made.isError, undefined, parity.textOf(made));
+    assert.equal(made.isError, undefined, textOf(made));
   } finally {
     await session.close();
   }
@@ -160,20 +159,20 @@ test("create_contact is audited, success and failure, with phone/email and the c
   await fake.setBehaviour({ stdout: "" });
   const path = join(dir, "contact-audit.log");
   const sender = new MessageSender({ env: fake.env, timeoutMs: 20_000, audit: new AuditLog(path) });
-  const session = await parity.connect((server) =>
+  const session = await connectRegistered((server) =>
     registerTool(server, createContact, remoteDeps(sender, "client-contacts")),
   );
   try {
-    const made = await parity.call(session.client, "create_contact", {
+    const made = await call(session.client, "create_contact", {
       first_name: "Zanzibar",
       last_name: "Quixotic",
       phone: "+1 555 010 0777",
     });
-    assert.equal(made.isError, undefined, parity.textOf(made));
+    assert.equal(made.isError, undefined, textOf(made));
     await fake.setBehaviour({
       failWith: { stderr: "execution error: Not authorized to send Apple events to Contacts. (-1743)" },
     });
-    const denied = await parity.call(session.client, "create_contact", {
+    const denied = await call(session.client, "create_contact", {
       first_name: "Zanzibar",
       email: "zq@example.com",
     });
@@ -200,15 +199,15 @@ test("send_message in remote mode records the OAuth client and how the send was 
   await fake.setBehaviour({ stdout: "sent" });
   const path = join(dir, "remote-audit.log");
   const sender = new MessageSender({ env: fake.env, timeoutMs: 20_000, audit: new AuditLog(path) });
-  const session = await parity.connect((server) =>
+  const session = await connectRegistered((server) =>
     registerTool(server, sendMessage, remoteDeps(sender, "client-remote")),
   );
   try {
-    const sent = await parity.call(session.client, "send_message", {
+    const sent = await call(session.client, "send_message", {
       recipient: PHONES.bob,
       text: "remote hello",
     });
-    assert.equal(sent.isError, undefined, parity.textOf(sent));
+    assert.equal(sent.isError, undefined, textOf(sent));
   } finally {
     await session.close();
   }

@@ -1,7 +1,7 @@
 // The tool list as the one source: strict arguments (with hints for the Python server's names), what each
 // permission sees, the server instructions and the README table derived from it.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -115,6 +115,33 @@ describe("one list", () => {
     for (const tool of TOOLS.filter((t) => t.permission === "read")) {
       assert.equal(tool.annotations.readOnlyHint, true, `${tool.name} is read-only`);
     }
+  });
+
+  test("one file per tool, named after it; tools import the shared core, never each other", () => {
+    // Tools live in src/mcp/tools/, except a tool that is an MCP Apps view's entry, which lives with its view
+    // in src/mcp/apps/.
+    const folders = ["tools", "apps"].map((name) => new URL(`../../src/mcp/${name}/`, import.meta.url));
+    const [toolsFolder] = folders;
+    const fileOf = (name: string) => `${name.replaceAll("_", "-")}.ts`;
+    const toolFiles = readdirSync(toolsFolder!).filter((f) => f.endsWith(".ts"));
+    for (const tool of TOOLS) {
+      const home = folders.find((folder) => readdirSync(folder).includes(fileOf(tool.name)));
+      assert.ok(home, `${tool.name} lives in tools/ or apps/ as ${fileOf(tool.name)}`);
+      const source = readFileSync(new URL(fileOf(tool.name), home), "utf8");
+      assert.equal(
+        source.match(/\bdefineTool\(/g)?.length,
+        1,
+        `${fileOf(tool.name)} defines exactly one tool`,
+      );
+      assert.doesNotMatch(source, /from "\.\.\/tools\//, `${fileOf(tool.name)} imports a tool`);
+      if (home === toolsFolder)
+        assert.doesNotMatch(source, /from "\.\//, `${fileOf(tool.name)} imports another tool`);
+    }
+    assert.deepEqual(
+      toolFiles.filter((file) => !TOOLS.some((tool) => fileOf(tool.name) === file)),
+      [],
+      "nothing but tools in tools/",
+    );
   });
 
   test("every description is one or two sentences that say when to use the tool", () => {

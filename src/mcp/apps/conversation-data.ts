@@ -3,9 +3,9 @@
 // result's `_meta` (show-conversation.ts), which hosts hand to the view and never to the model. Every
 // string in it is other people's text: the view renders it with textContent only.
 import type { Chat, Message } from "../../messages/types.js";
+import type { ToolContext } from "../core/tool-context.js";
 import { chatTitle, describeEvent, senderName, tapbackSymbol } from "../format.js";
 import { capText, TEXT_CAPS } from "../render-truncate.js";
-import type { ToolContext } from "../tools/context.js";
 import { type Thumbnail, thumbnailFor } from "./thumbnail.js";
 
 /** The `_meta` key of a show_conversation result that holds ConversationViewData. */

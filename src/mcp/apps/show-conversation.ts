@@ -10,20 +10,13 @@
 // search_messages through the host, and replies through send_message, so it sees nothing a tool call did
 // not return and sends only the way the model could, with the same confirmation and scopes.
 import { z } from "zod";
+import { decodePositionCursor, moreNote, positionPage } from "../core/paging.js";
+import { chatRefString, resolveChat } from "../core/resolve-references.js";
+import { ToolContext } from "../core/tool-context.js";
+import { guard, okResult, ToolInputError } from "../core/tool-result.js";
 import { nameLine } from "../format.js";
 import { renderMessagePage } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
-import {
-  chatRefString,
-  decodePositionCursor,
-  guard,
-  moreNote,
-  okResult,
-  positionPage,
-  resolveChat,
-  ToolContext,
-  ToolInputError,
-} from "../tools/context.js";
 import { type ConversationViewData, VIEW_DATA_KEY, viewChat, viewMessages } from "./conversation-data.js";
 import { CONVERSATION_VIEW_URI } from "./conversation-view.js";
 

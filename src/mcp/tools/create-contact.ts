@@ -1,7 +1,8 @@
+// create_contact: add a person to Contacts through Contacts.app.
 import { z } from "zod";
+import { guard, okResult } from "../core/tool-result.js";
 import { wrapUntrusted } from "../format.js";
 import { defineTool } from "../tool-definition.js";
-import { guard, okResult } from "./context.js";
 
 const createContactTool = {
   title: "Create a contact",

@@ -1,91 +1,27 @@
+// get_recent_messages: the newest messages, or a window, with a person or in a chat; or one message whole.
+
 import { z } from "zod";
 import type { MessageQuery } from "../../messages/types.js";
-import type { MessageView } from "../format.js";
+import { parseIsoDate } from "../core/date-input.js";
+import { chatInput, contactInput, cursorInput, messagePageShape } from "../core/input-schemas.js";
+import { noMessages, pageText } from "../core/message-page.js";
+import { clampLimit, DEFAULT_LIMIT, decodePositionCursor, positionPage } from "../core/paging.js";
+import { resolveConversationFilter } from "../core/resolve-references.js";
+import { ToolContext } from "../core/tool-context.js";
+import { guard, okResult, ToolInputError } from "../core/tool-result.js";
 import { renderMessagePage } from "../render-messages.js";
 import { TEXT_CAPS } from "../render-truncate.js";
 import { defineTool } from "../tool-definition.js";
-import {
-  clampLimit,
-  DEFAULT_LIMIT,
-  decodePositionCursor,
-  type EmptyFilter,
-  guard,
-  moreNote,
-  okResult,
-  parseDateInput,
-  positionPage,
-  resolveConversationFilter,
-  ToolContext,
-  ToolInputError,
-} from "./context.js";
-import { chatInput, contactInput, cursorInput, limitInput, messagePageShape } from "./schemas.js";
 
 const HOUR_MS = 3_600_000;
 /** Twenty years: effectively "all history", while keeping the date arithmetic sane. */
 const MAX_HOURS = 24 * 366 * 20;
-
-/** A page of messages as the model reads it; `names` are what the refs in the header stand for. */
-function pageText(
-  header: string,
-  names: readonly string[],
-  page: MessageView[],
-  nextCursor: string | null,
-  emptyNote: string,
-  oneChat: boolean,
-): string {
-  return renderMessagePage({
-    header,
-    names,
-    messages: page,
-    oneChat,
-    emptyNote,
-    more: moreNote("messages", nextCursor).trim() || undefined,
-  });
-}
-
-/** The result when the contact/chat filter rules out every message: it says why. */
-function noMessages(why: EmptyFilter, extra: Record<string, unknown>) {
-  return okResult(why.emptyText, { messages: [], count: 0, nextCursor: null, filter: why.empty, ...extra });
-}
 
 /** get_recent_messages pages can be larger than other tools': polling clients catch up in fewer calls. */
 export const MAX_RECENT_LIMIT = 1000;
 /** Skipping is a walk over the rows before the page, so it is bounded; the cursor reaches further. */
 export const MAX_OFFSET = 10_000;
 const SKIP_BATCH = 1000;
-
-// YYYY-MM-DD, or a date and time with an optional offset ("Z", "+02:00", "-0800").
-const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
-/**
- * A strict ISO 8601 date or date-time. Without an offset it is local time on this Mac. Impossible dates
- * (2025-02-30) are refused rather than rolled over into the next month, as `new Date` would.
- */
-export function parseIsoDate(value: string, what: string): Date {
-  const trimmed = value.trim();
-  const bad = (why: string) =>
-    new ToolInputError(
-      `${what} "${value}" ${why}: use ISO 8601 such as 2025-03-01, 2025-03-01T14:00:00Z or 2025-03-01T09:00:00-08:00.`,
-    );
-  const parts = ISO_DATE.exec(trimmed);
-  if (!parts) throw bad("is not a date");
-  const [, year, month, day, hour = "00", minute = "00", second = "00"] = parts;
-  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  if (
-    calendar.getUTCMonth() !== Number(month) - 1 ||
-    calendar.getUTCDate() !== Number(day) ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 59
-  ) {
-    throw bad("is not a real date and time");
-  }
-  // A date alone would be read as UTC midnight by `new Date`; people mean midnight where they are.
-  const date = new Date(parts[4] === undefined ? `${trimmed}T00:00:00` : trimmed.replace(" ", "T"));
-  if (Number.isNaN(date.getTime())) throw bad("is not a date");
-  return date;
-}
 
 interface RecentWindow {
   since?: Date;
@@ -336,110 +272,5 @@ export const getRecentMessages = defineTool({
         filter: what(filter.description),
         latestRowid,
       });
-    }),
-});
-
-const searchMessagesTool = {
-  title: "Search messages",
-  description:
-    "Find messages by their words in all history (exact or typo-tolerant), optionally with one person, in one chat or between dates. Use it when the user remembers what was said but not when.",
-  inputSchema: {
-    query: z.string().min(1).max(500).describe("Text to look for."),
-    mode: z
-      .enum(["auto", "substring", "fuzzy"])
-      .optional()
-      .describe(
-        "substring: exact text, case-insensitive; fuzzy: tolerates typos and word order; auto (default): substring, then fuzzy if nothing matches.",
-      ),
-    contact: contactInput,
-    chat: chatInput,
-    since: z.string().max(40).optional().describe("Only messages on or after this date (ISO 8601)."),
-    until: z.string().max(40).optional().describe("Only messages before this date (ISO 8601)."),
-    limit: limitInput,
-    cursor: cursorInput,
-  },
-  outputSchema: {
-    ...messagePageShape,
-    mode: z.enum(["substring", "fuzzy"]).describe("How this page was matched."),
-  },
-  annotations: { readOnlyHint: true, openWorldHint: false },
-};
-
-export const searchMessages = defineTool({
-  name: "search_messages",
-  permission: "read",
-  ...searchMessagesTool,
-  handler: (args, { deps, extra }) =>
-    guard(async () => {
-      const ctx = new ToolContext(deps);
-      const limit = clampLimit(args.limit);
-      if (args.query.trim() === "") throw new ToolInputError("The search text is empty.");
-      // A client that asked for progress can wait for the search index (built once, in the background)
-      // and see how far along it is; others get the same answers from a scan meanwhile.
-      const progressToken = extra.mcpReq._meta?.progressToken;
-      if (progressToken !== undefined && ctx.messages.prepareSearch) {
-        await ctx.messages.prepareSearch({
-          signal: extra.mcpReq.signal,
-          onProgress: (done, total) =>
-            void extra.mcpReq
-              .notify({
-                method: "notifications/progress",
-                params: { progressToken, progress: done, total, message: "Indexing messages for search…" },
-              })
-              .catch(() => {}),
-        });
-      }
-      const since = parseDateInput(args.since, "since");
-      const until = parseDateInput(args.until, "until");
-      const filter = resolveConversationFilter(ctx, args);
-      if ("empty" in filter) return noMessages(filter, { mode: "substring" });
-      const base: Omit<MessageQuery, "limit"> = {
-        since,
-        until,
-        chatRowids: filter.chatRowids,
-        handleRowids: filter.handleRowids,
-      };
-      if (args.cursor !== undefined) base.cursor = decodePositionCursor(args.cursor);
-      const requested = args.mode ?? "auto";
-      const search = (mode: "substring" | "fuzzy") =>
-        ctx.messages.searchMessages({ ...base, text: args.query, mode, limit: limit + 1 });
-      let mode: "substring" | "fuzzy" = requested === "fuzzy" ? "fuzzy" : "substring";
-      let found = search(mode);
-      let note = "";
-      // Only on a first page: a later empty page just means the earlier pages had everything.
-      if (found.length === 0 && requested === "auto" && args.cursor === undefined) {
-        mode = "fuzzy";
-        note = " No exact matches; showing typo-tolerant matches.";
-        found = search(mode);
-      }
-      // The search index may still be building: the reader then says what it did not search yet.
-      const incomplete = ctx.messages.searchNotice?.() ?? null;
-      if (incomplete) note += ` ${incomplete}`;
-      const { page, nextCursor } = positionPage(found, limit);
-      const shown = page.map((m) => ctx.messageView(m));
-      const what = (who: string) =>
-        `Messages matching "${args.query}"` +
-        (who ? ` ${who}` : "") +
-        (since ? ` since ${since.toISOString()}` : "") +
-        (until ? ` before ${until.toISOString()}` : "");
-      // The query is the caller's own words, but it is echoed next to third-party content: keep it one line.
-      const header = `${what(filter.header).replace(/[\r\n]+/g, " ")}: ${shown.length} found (${mode}).${note}`;
-      return okResult(
-        pageText(
-          header,
-          filter.names,
-          shown,
-          nextCursor,
-          "No matching messages.",
-          filter.chatRowids?.length === 1,
-        ),
-        {
-          messages: shown,
-          count: shown.length,
-          nextCursor,
-          filter: what(filter.description),
-          mode,
-        },
-      );
     }),
 });

@@ -1,7 +1,7 @@
-import { z } from "zod";
+// The set-up checks behind check_setup and `mac-messages-mcp doctor`.
 import { FULL_DISK_ACCESS_FIX } from "../../util/macos-permissions.js";
-import { defineTool } from "../tool-definition.js";
-import { describeError, guard, okResult, type ServerDeps } from "./context.js";
+import type { ServerDeps } from "./server-deps.js";
+import { describeError } from "./tool-result.js";
 
 export type CheckStatus = "ok" | "fail" | "skipped" | "info";
 
@@ -149,34 +149,3 @@ export function formatSetupReport(report: SetupReport): string {
   lines.push(report.ok ? "All checks passed." : "Some checks failed; see the fixes above.");
   return lines.join("\n");
 }
-
-const checkSetupTool = {
-  title: "Check setup",
-  description:
-    "Check what this server can access (Messages database, Contacts, sending through Messages, Node) and how to fix each problem. Use it when another tool reports a permission problem.",
-  inputSchema: {},
-  outputSchema: {
-    ok: z.boolean(),
-    checks: z.array(
-      z.object({
-        id: z.string(),
-        title: z.string(),
-        status: z.enum(["ok", "fail", "skipped", "info"]),
-        detail: z.string(),
-        fix: z.string().nullable(),
-      }),
-    ),
-  },
-  annotations: { readOnlyHint: true, openWorldHint: false },
-};
-
-export const checkSetup = defineTool({
-  name: "check_setup",
-  permission: "read",
-  ...checkSetupTool,
-  handler: (_args, { deps }) =>
-    guard(async () => {
-      const report = await runSetupChecks(deps);
-      return okResult(formatSetupReport(report), { ok: report.ok, checks: report.checks });
-    }),
-});

@@ -1,6 +1,7 @@
 // Zod schemas shared by several tools' input and output definitions (the output shapes mirror format.ts).
+
 import { z } from "zod";
-import { DEFAULT_LIMIT, MAX_LIMIT } from "./context.js";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "./paging.js";
 
 export const limitInput = z
   .number()

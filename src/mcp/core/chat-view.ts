@@ -1,21 +1,14 @@
+// A chat as the chat tools show it.
+
 import { z } from "zod";
 import type { ChatSummary } from "../../messages/types.js";
-import { chatTitle, fencedLines } from "../format.js";
-import { messageLine, shortName, timeZoneNote } from "../render-messages.js";
-import { defineTool } from "../tool-definition.js";
-import {
-  chatRefString,
-  clampLimit,
-  decodeCursor,
-  guard,
-  moreNote,
-  offsetPage,
-  okResult,
-  ToolContext,
-} from "./context.js";
-import { cursorInput, handleSchema, limitInput, messageSchema } from "./schemas.js";
+import { chatTitle } from "../format.js";
+import { messageLine, shortName } from "../render-messages.js";
+import { handleSchema, messageSchema } from "./input-schemas.js";
+import { chatRefString } from "./resolve-references.js";
+import type { ToolContext } from "./tool-context.js";
 
-const chatSchema = z.object({
+export const chatSchema = z.object({
   id: z.number().int(),
   ref: z
     .string()
@@ -76,47 +69,3 @@ export function chatLine(view: ChatView): string {
     : "";
   return `${view.ref} ${shortName(view.name)}${who}${service}${unread}${last}`;
 }
-
-const listChatsTool = {
-  title: "List chats",
-  description:
-    "List conversations, most recently active first, with participants, last message and unread count. Use it to find the chat:<id> of a group or to see what is unread.",
-  inputSchema: {
-    unread_only: z.boolean().optional().describe("Only chats with unread incoming messages."),
-    since_hours: z.number().positive().optional().describe("Only chats active in the last N hours."),
-    limit: limitInput,
-    cursor: cursorInput,
-  },
-  outputSchema: {
-    chats: z.array(chatSchema),
-    count: z.number().int(),
-    nextCursor: z.string().nullable(),
-  },
-  annotations: { readOnlyHint: true, openWorldHint: false },
-};
-
-export const listChats = defineTool({
-  name: "list_chats",
-  permission: "read",
-  ...listChatsTool,
-  handler: (args, { deps }) =>
-    guard(() => {
-      const ctx = new ToolContext(deps);
-      const limit = clampLimit(args.limit);
-      const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
-      const since =
-        args.since_hours === undefined ? undefined : new Date(Date.now() - args.since_hours * 3_600_000);
-      const found = ctx.messages.listChats({
-        limit: limit + 1,
-        offset,
-        unreadOnly: args.unread_only,
-        since,
-      });
-      const { page: rows, nextCursor } = offsetPage(found, limit, offset);
-      const page = rows.map((c) => chatView(ctx, c));
-      const dates = page.flatMap((c) => (c.lastMessage ? [new Date(c.lastMessage.date)] : []));
-      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.\n${timeZoneNote(dates)}`;
-      const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${moreNote("chats", nextCursor)}`;
-      return okResult(text, { chats: page, count: page.length, nextCursor });
-    }),
-});

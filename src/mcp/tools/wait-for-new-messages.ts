@@ -3,11 +3,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { Message } from "../../messages/types.js";
+import { chatInput, contactInput, messageSchema } from "../core/input-schemas.js";
+import { resolveConversationFilter } from "../core/resolve-references.js";
+import { ToolContext } from "../core/tool-context.js";
+import { guard, okResult } from "../core/tool-result.js";
 import { withNames } from "../format.js";
 import { renderMessagePage } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
-import { guard, okResult, resolveConversationFilter, ToolContext } from "./context.js";
-import { chatInput, contactInput, messageSchema } from "./schemas.js";
+
+// wait_for_new_messages: a bounded long-poll for messages newer than a ROWID, so a client without
+// resource subscriptions (most stdio clients) can still react to new messages without busy-looping.
 
 export const MAX_WAIT_SECONDS = 300;
 const DEFAULT_WAIT_SECONDS = 60;

@@ -1,37 +1,19 @@
+// list_conversations: conversations with their kind and a preview of the last message.
+
 import { z } from "zod";
-import type { Chat } from "../../messages/types.js";
+import { type ChatView, chatView } from "../core/chat-view.js";
+import { type ConversationKind, conversationKind } from "../core/conversation-kind.js";
+import { cursorInput, handleSchema } from "../core/input-schemas.js";
+import { decodeCursor, moreNote, offsetPage } from "../core/paging.js";
+import { ToolContext } from "../core/tool-context.js";
+import { guard, okResult } from "../core/tool-result.js";
 import { fencedLines, localTimestamp } from "../format.js";
 import { shortName } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
-import { type ChatView, chatView } from "./chats.js";
-import { decodeCursor, guard, moreNote, offsetPage, okResult, ToolContext } from "./context.js";
-import { cursorInput, handleSchema } from "./schemas.js";
-
-export type ConversationKind = "direct" | "group" | "business";
 
 const DEFAULT_CONVERSATIONS = 100;
 const MAX_CONVERSATIONS = 500;
 const PREVIEW_CHARS = 80;
-
-// Apple Messages for Business chats use `urn:biz:<uuid>` identifiers; businesses also text from SMS short
-// codes (3–6 digits, e.g. 262966) and some from addresses on a `biz` domain.
-const BUSINESS_ID = /^urn:biz:/i;
-const SHORT_CODE = /^\d{3,6}$/;
-const BIZ_ADDRESS = /@(?:[\w-]+\.)*biz$/i;
-
-export function isBusinessId(id: string): boolean {
-  const trimmed = id.trim();
-  return BUSINESS_ID.test(trimmed) || SHORT_CODE.test(trimmed) || BIZ_ADDRESS.test(trimmed);
-}
-
-/** Groups first (a business is never a group), then business by identifier or the other party's handle. */
-export function conversationKind(
-  chat: Pick<Chat, "isGroup" | "identifier" | "participants">,
-): ConversationKind {
-  if (chat.isGroup) return "group";
-  if (isBusinessId(chat.identifier) || chat.participants.some((p) => isBusinessId(p.id))) return "business";
-  return "direct";
-}
 
 const conversationSchema = z.object({
   id: z.number().int(),

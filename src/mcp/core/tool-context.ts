@@ -1,0 +1,56 @@
+// One tool call's view of the stores, with per-call name caches.
+import { type ContactsStore, handleKey } from "../../contacts/index.js";
+import type { Chat, Handle, Message, MessagesReader } from "../../messages/types.js";
+import type { MessageSender } from "../../send/index.js";
+import { type ChatRef, chatTitle, type MessageView, messageView, type NameLookup } from "../format.js";
+import type { ServerDeps } from "./server-deps.js";
+
+/** One tool call's view of the stores, with small caches so a page of messages resolves each name once. */
+export class ToolContext {
+  readonly messages: MessagesReader;
+  readonly contacts: ContactsStore;
+  readonly sender: MessageSender | null;
+  readonly demo: boolean;
+  readonly #names = new Map<string, string | null>();
+  readonly #chats = new Map<number, Chat | null>();
+  #handles: Handle[] | undefined;
+
+  constructor(deps: ServerDeps) {
+    this.messages = deps.messages;
+    this.contacts = deps.contacts;
+    this.sender = deps.sender;
+    this.demo = deps.demo ?? false;
+  }
+
+  readonly nameFor: NameLookup = (handleId) => {
+    if (!this.#names.has(handleId)) this.#names.set(handleId, this.contacts.displayNameFor(handleId));
+    return this.#names.get(handleId) ?? null;
+  };
+
+  chat(rowid: number): Chat | null {
+    if (!this.#chats.has(rowid)) this.#chats.set(rowid, this.messages.getChat(rowid));
+    return this.#chats.get(rowid) ?? null;
+  }
+
+  chatRef(rowid: number | null): ChatRef | null {
+    if (rowid === null) return null;
+    const chat = this.chat(rowid);
+    return chat ? { id: chat.rowid, name: chatTitle(chat, this.nameFor), isGroup: chat.isGroup } : null;
+  }
+
+  /** A message as tools return it, with its sender's name and its chat. */
+  messageView(message: Message): MessageView {
+    return messageView(message, this.nameFor, this.chatRef(message.chatRowid));
+  }
+
+  handles(): Handle[] {
+    this.#handles ??= this.messages.listHandles();
+    return this.#handles;
+  }
+
+  /** chat.db handles (on any service) whose id means the same phone/email as one of `ids`. */
+  handlesMatching(ids: readonly string[]): Handle[] {
+    const keys = new Set(ids.map((id) => handleKey(id)));
+    return this.handles().filter((h) => keys.has(handleKey(h.id)));
+  }
+}
