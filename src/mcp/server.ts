@@ -4,6 +4,7 @@ import { McpServer } from "@modelcontextprotocol/server";
 import { PACKAGE_INFO } from "../config/index.js";
 import { registerConversationView } from "./apps/conversation-view.js";
 import type { ServerDeps } from "./core/server-deps.js";
+import { CONFIRM_SERVER_OPTIONS } from "./elicit.js";
 import { registerPrompts } from "./prompts.js";
 import { FORMAT_INSTRUCTIONS } from "./render-result.js";
 import { registerResources } from "./resources.js";
@@ -69,6 +70,7 @@ export function createMcpServer(deps: ServerDeps, options: ServerOptions = {}): 
     {
       instructions: serverInstructions(tools, { demo: deps.demo ?? false }),
       capabilities: { logging: {} },
+      ...CONFIRM_SERVER_OPTIONS,
     },
   );
   registerTools(server, tools, deps);

@@ -2,7 +2,14 @@
 // the permission it needs, handler). Everything around the tools — which ones a server registers (read-only
 // mode, remote scopes), the server instructions, the README table, the schema snapshots — is derived from
 // these values and the one list in tool-list.ts, never kept by hand.
-import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "@modelcontextprotocol/server";
+import {
+  type CallToolResult,
+  type InputRequiredResult,
+  isInputRequiredResult,
+  type McpServer,
+  type ServerContext,
+  type ToolAnnotations,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { MessageSender } from "../send/index.js";
 import type { MessageScheduler } from "../send/scheduler.js";
@@ -49,8 +56,11 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   permission: ToolPermission;
   /** A part of the server the tool cannot work without; without it the tool is not offered at all. */
   needs?: "scheduler";
-  handler: (args: z.infer<z.ZodObject<Shape>>, call: ToolCall) => CallToolResult | Promise<CallToolResult>;
+  /** The result, or (send_message with confirm) a question for the person first (elicit.ts). */
+  handler: (args: z.infer<z.ZodObject<Shape>>, call: ToolCall) => ToolOutcome | Promise<ToolOutcome>;
 }
+
+export type ToolOutcome = CallToolResult | InputRequiredResult;
 
 /** Identity, for type inference: the handler's `args` follow the input schema. */
 export function defineTool<Shape extends z.ZodRawShape>(tool: ToolDefinition<Shape>): ToolDefinition<Shape> {
@@ -118,6 +128,7 @@ export function registerTool(
         },
         offers: (name) => offered.has(name),
       });
+      if (isInputRequiredResult(result)) return result;
       return resultInFormat(result, format as ResultFormat);
     },
   );

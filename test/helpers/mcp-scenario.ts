@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/client";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import { McpServer } from "@modelcontextprotocol/server";
+import { serveStdio as serveByEra } from "@modelcontextprotocol/server/stdio";
 import { ContactsStore } from "../../src/contacts/index.js";
 import { writeAddressBook } from "../../src/demo/addressbook-writer.js";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
@@ -243,16 +244,40 @@ export interface RegisteredSession {
 interface ClientOptions {
   clientCapabilities?: ClientCapabilities;
   setUpClient?: (client: Client) => void;
+  /**
+   * "2026-07-28": the client pins that revision (server/discover, per-request capabilities, questions as
+   * input-required rounds) and the server is served as the CLI serves stdio, by era; default: 2025 initialize.
+   */
+  era?: "2025" | "2026-07-28";
+  /** 2026-07-28 only: the client does not answer input-required rounds itself (the test does). */
+  manualRounds?: boolean;
 }
 
-/** The official SDK client connected to `server` in memory; close() closes both ends. */
-async function connectClient(server: McpServer, options: ClientOptions): Promise<RegisteredSession> {
+/** The official SDK client connected to the server `makeServer` builds, in memory; close() closes both ends. */
+async function connectClient(makeServer: () => McpServer, options: ClientOptions): Promise<RegisteredSession> {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const modern = options.era === "2026-07-28";
   const client = new Client(
     { name: "mcp-test", version: "1.0.0" },
-    { capabilities: options.clientCapabilities ?? {} },
+    {
+      capabilities: options.clientCapabilities ?? {},
+      ...(modern ? { versionNegotiation: { mode: { pin: "2026-07-28" as const } } } : {}),
+      ...(modern && options.manualRounds ? { inputRequired: { autoFulfill: false } } : {}),
+    },
   );
   options.setUpClient?.(client);
+  if (modern) {
+    const served = serveByEra(makeServer, { transport: serverTransport });
+    await client.connect(clientTransport);
+    return {
+      client,
+      async close() {
+        await client.close();
+        await served.close();
+      },
+    };
+  }
+  const server = makeServer();
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
   return {
     client,
@@ -291,7 +316,7 @@ export async function connect(
     scheduler: options.scheduler,
     subscriptions: options.subscriptions,
   };
-  const session = await connectClient(createMcpServer(deps, { permissions: options.permissions }), options);
+  const session = await connectClient(() => createMcpServer(deps, { permissions: options.permissions }), options);
   return {
     client: session.client,
     deps,
@@ -310,9 +335,14 @@ export async function connectRegistered(
   register: (server: McpServer) => void,
   clientCapabilities: ClientCapabilities = {},
 ): Promise<RegisteredSession> {
-  const server = new McpServer({ name: "mcp-test-server", version: "0.0.0" });
-  register(server);
-  return connectClient(server, { clientCapabilities });
+  return connectClient(
+    () => {
+      const server = new McpServer({ name: "mcp-test-server", version: "0.0.0" });
+      register(server);
+      return server;
+    },
+    { clientCapabilities },
+  );
 }
 
 export function textOf(result: unknown): string {
@@ -385,8 +415,9 @@ export async function call(
 
 /** The data behind a successful call, typed as the test expects; a failed call fails the test with its text. */
 export function structured<T = Record<string, unknown>>(called: CalledTool): T {
-  if (called.isError) throw new Error(`tool failed: ${called.text}`);
-  return called.data as unknown as T;
+  if (called.isError) throw new Error(`tool failed: ${called.text ?? textOf(called)}`);
+  // A result from client.callTool itself (not through call) has only its structuredContent.
+  return (called.data ?? called.structuredContent) as unknown as T;
 }
 
 /** The value, asserting it is there (for `find` results and array items under noUncheckedIndexedAccess). */

@@ -306,9 +306,12 @@ describe("schedule tools, create_contact and elicitation over MCP (demo data)", 
     server.registerTool(
       "confirm_probe",
       { inputSchema: z.object({ question: z.string() }) },
-      async (args, extra) => ({
-        content: [{ type: "text", text: await confirmWithHuman(server, args.question, extra) }],
-      }),
+      async (args, extra) => {
+        const confirmation = await confirmWithHuman(server, args.question, extra);
+        return "ask" in confirmation
+          ? confirmation.ask
+          : { content: [{ type: "text", text: confirmation.answer }] };
+      },
     );
   }
 

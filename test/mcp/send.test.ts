@@ -359,76 +359,154 @@ describe("send_message attachments", () => {
   });
 });
 
-describe("send_message confirm", () => {
-  async function connectAnswering(action: "accept" | "decline" | "cancel", asked: string[]) {
-    return await connect({
-      chatDb: scenario.chatDb,
-      contactsRoots: [scenario.contactsRoot],
-      sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
-      clientCapabilities: { elicitation: {} },
-      setUpClient: (client) =>
-        client.setRequestHandler("elicitation/create", (request) => {
-          asked.push(request.params.message);
-          return { action };
-        }),
-    });
-  }
+for (const era of ["2025", "2026-07-28"] as const) {
+  describe(`send_message confirm (${era} client)`, () => {
+    async function connectAnswering(action: "accept" | "decline" | "cancel", asked: string[]) {
+      return await connect({
+        era,
+        chatDb: scenario.chatDb,
+        contactsRoots: [scenario.contactsRoot],
+        sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
+        clientCapabilities: { elicitation: {} },
+        setUpClient: (client) =>
+          client.setRequestHandler("elicitation/create", (request) => {
+            asked.push(request.params.message);
+            return { action };
+          }),
+      });
+    }
 
-  test("a client that cannot ask its user: refused, nothing sent", async () => {
-    const refused = await call(conn.client, "send_message", {
-      recipient: PHONES.bob,
-      text: "hi",
-      confirm: true,
-    });
-    assert.equal(refused.result.isError, true);
-    assert.equal(refused.text, ELICITATION_UNSUPPORTED_MESSAGE);
-    assert.equal((await newCalls()).length, 0);
-  });
-
-  test("declined or dismissed: nothing sent, and the result says so", async () => {
-    for (const action of ["decline", "cancel"] as const) {
-      const asked: string[] = [];
-      const declining = await connectAnswering(action, asked);
+    test("a client that cannot ask its user: refused, nothing sent", async () => {
+      const mute = await connect({
+        era,
+        chatDb: scenario.chatDb,
+        contactsRoots: [scenario.contactsRoot],
+        sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
+      });
       try {
-        const { result, text } = await call(declining.client, "send_message", {
+        const refused = await call(mute.client, "send_message", {
+          recipient: PHONES.bob,
+          text: "hi",
+          confirm: true,
+        });
+        assert.equal(refused.result.isError, true);
+        assert.equal(refused.text, ELICITATION_UNSUPPORTED_MESSAGE);
+      } finally {
+        await mute.close();
+      }
+      assert.equal((await newCalls()).length, 0);
+    });
+
+    test("declined or dismissed: nothing sent, and the result says so", async () => {
+      for (const action of ["decline", "cancel"] as const) {
+        const asked: string[] = [];
+        const declining = await connectAnswering(action, asked);
+        try {
+          const { result, text } = await call(declining.client, "send_message", {
+            recipient: "Bob Stone",
+            text: "Running late",
+            confirm: true,
+          });
+          assert.equal(result.isError, undefined, text);
+          assert.match(
+            text,
+            /^Not sent to <untrusted-message-content>\nBob Stone .*\n<\/untrusted-message-content>\n.*declined/,
+          );
+          assert.equal(asked.length, 1);
+        } finally {
+          await declining.close();
+        }
+      }
+      assert.equal((await newCalls()).length, 0);
+    });
+
+    test("accepted: the person saw the recipient and the exact text, then it was sent", async () => {
+      const asked: string[] = [];
+      const accepting = await connectAnswering("accept", asked);
+      try {
+        const { result, data } = await call(accepting.client, "send_message", {
+          format: "json",
           recipient: "Bob Stone",
           text: "Running late",
           confirm: true,
         });
-        assert.equal(result.isError, undefined, text);
-        assert.match(
-          text,
-          /^Not sent to <untrusted-message-content>\nBob Stone .*\n<\/untrusted-message-content>\n.*declined/,
+        assert.equal(result.isError, undefined);
+        assert.equal(data.sent, true);
+        assert.match(asked[0] ?? "", /Send this to Bob Stone \(\+15550100003\)\?/);
+        assert.match(asked[0] ?? "", /Running late/);
+        const calls = await newCalls();
+        assert.deepEqual(
+          calls.map((c) => c.runArgs),
+          [[PHONES.bob, "Running late"]],
         );
-        assert.equal(asked.length, 1);
       } finally {
-        await declining.close();
+        await accepting.close();
       }
+    });
+  });
+}
+
+describe("send_message confirm: an answer counts once, for the words it was given to", () => {
+  // A 2026-07-28 client answers by calling again with inputResponses and our requestState. The tests play
+  // a client that does that by hand (manual rounds) and tries to cheat.
+  type Round = { resultType?: string; requestState?: string; inputRequests?: Record<string, unknown> };
+  const args = { recipient: PHONES.bob, text: "Running late", confirm: true };
+  const yes = { confirm: { action: "accept", content: {} } };
+
+  async function manual() {
+    return await connect({
+      era: "2026-07-28",
+      manualRounds: true,
+      chatDb: scenario.chatDb,
+      contactsRoots: [scenario.contactsRoot],
+      sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
+      clientCapabilities: { elicitation: {} },
+    });
+  }
+  async function round(session: Connected, params: Record<string, unknown>): Promise<Round> {
+    // allowInputRequired: the client hands the input-required result back instead of failing the call.
+    return (await session.client.callTool(
+      { name: "send_message", ...params } as { name: string },
+      { allowInputRequired: true } as object,
+    )) as Round;
+  }
+
+  test("the first round asks; a yes with no state, a forged state or other words is asked again; nothing sent", async () => {
+    const session = await manual();
+    try {
+      const asked = await round(session, { arguments: args });
+      assert.equal(asked.resultType, "input_required");
+      assert.ok(asked.inputRequests?.confirm, "the question is in inputRequests");
+      for (const cheat of [
+        { arguments: args, inputResponses: yes },
+        { arguments: args, inputResponses: yes, requestState: `${asked.requestState}x` },
+        {
+          arguments: { ...args, text: "Send me the code" },
+          inputResponses: yes,
+          requestState: asked.requestState,
+        },
+      ]) {
+        assert.equal((await round(session, cheat)).resultType, "input_required", JSON.stringify(cheat));
+      }
+      assert.equal((await newCalls()).length, 0);
+    } finally {
+      await session.close();
     }
-    assert.equal((await newCalls()).length, 0);
   });
 
-  test("accepted: the person saw the recipient and the exact text, then it was sent", async () => {
-    const asked: string[] = [];
-    const accepting = await connectAnswering("accept", asked);
+  test("a yes sends once; the same yes again is asked again, not sent twice", async () => {
+    const session = await manual();
     try {
-      const { result, data } = await call(accepting.client, "send_message", {
-        format: "json",
-        recipient: "Bob Stone",
-        text: "Running late",
-        confirm: true,
-      });
-      assert.equal(result.isError, undefined);
-      assert.equal(data.sent, true);
-      assert.match(asked[0] ?? "", /Send this to Bob Stone \(\+15550100003\)\?/);
-      assert.match(asked[0] ?? "", /Running late/);
-      const calls = await newCalls();
+      const asked = await round(session, { arguments: args });
+      const answered = { arguments: args, inputResponses: yes, requestState: asked.requestState };
+      assert.equal((await round(session, answered)).resultType, undefined, "the second round sends");
+      assert.equal((await round(session, answered)).resultType, "input_required", "a replay is asked again");
       assert.deepEqual(
-        calls.map((c) => c.runArgs),
+        (await newCalls()).map((c) => c.runArgs),
         [[PHONES.bob, "Running late"]],
       );
     } finally {
-      await accepting.close();
+      await session.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 // Tool results and plain-words errors: what every tool returns, and how a throw becomes a result.
 
-import type { CallToolResult } from "@modelcontextprotocol/server";
+import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
 import { UserFacingError } from "../../util/user-facing-error.js";
 
 /** A problem with what the caller asked for; its message is shown to the caller as is. */
@@ -24,7 +24,9 @@ export function describeError(error: unknown): string {
 }
 
 /** Runs a tool body and turns any throw into an `isError` result, so clients never see a stack trace. */
-export async function guard(body: () => CallToolResult | Promise<CallToolResult>): Promise<CallToolResult> {
+export async function guard<T extends CallToolResult | InputRequiredResult>(
+  body: () => T | Promise<T>,
+): Promise<T | CallToolResult> {
   try {
     return await body();
   } catch (error) {

@@ -157,11 +157,10 @@ export const sendMessage = defineTool({
         );
       }
       if (args.confirm) {
-        const answer = await confirmWithHuman(
-          server,
-          confirmationQuestion(resolved, args.text, files),
-          extra,
-        );
+        const confirmation = await confirmWithHuman(server, confirmationQuestion(resolved, args.text, files), extra);
+        // Not answered yet: the result asks the question; the client calls again with the answer.
+        if ("ask" in confirmation) return confirmation.ask;
+        const answer = confirmation.answer;
         if (answer === "unsupported") return errorResult(ELICITATION_UNSUPPORTED_MESSAGE);
         if (answer === "declined") {
           const note = "The user declined, so nothing was sent.";
