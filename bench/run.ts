@@ -533,7 +533,7 @@ async function main(): Promise<void> {
     };
     writeFileSync(join(RESULTS, "latest-quick.json"), `${JSON.stringify(quick, null, 2)}\n`);
     process.stdout.write(
-      [
+      `${[
         "| measurement | value | goal |",
         "| --- | ---: | --- |",
         `| typedstream decode, per CPU-second (per wall-second) | ${decode.blobsPerCpuSec.toLocaleString("en-US")} blobs/s (${decode.blobsPerSec.toLocaleString("en-US")}) | > 400k blobs/s |`,
@@ -541,7 +541,7 @@ async function main(): Promise<void> {
         `| load average during the run (1/5/15 min) | ${loadavg()
           .map((l) => l.toFixed(1))
           .join(" / ")} | (${cpus().length} cores) |`,
-      ].join("\n") + `\n\n${modelBudgetTable(budget)}\n`,
+      ].join("\n")}\n\n${modelBudgetTable(budget)}\n`,
     );
     return;
   }
