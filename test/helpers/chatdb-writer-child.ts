@@ -1,15 +1,16 @@
 // Plays Messages.app for the fault tests: a separate process writing to chat.db in WAL mode while the
-// server reads. "append": adds `count` messages in small transactions, sometimes holding the write lock a
+// server reads. "append": adds `count` messages in small transactions (waiting for the reader now and then when given a pace file), sometimes holding the write lock a
 // few ms and checkpointing now and then, printing "rows <n>" after each commit. "lock": takes an
 // exclusive lock (locking_mode=EXCLUSIVE, as a wedged writer could) and holds it `holdMs`. "hold": keeps
 // an uncommitted write transaction open for `holdMs`. "sent": writes one sent message as Messages does
 // after a send (text, chat, handle, service).
-import { writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import Database from "better-sqlite3";
 import { registerAppleTriggerFunctions } from "../../src/demo/index.js";
 import { dateToAppleNanos } from "../../src/messages/apple-time.js";
 
-const [dbPath, mode = "append", countArg = "300", chatArg = "1", handleArg = "1"] = process.argv.slice(2);
+const [dbPath, mode = "append", countArg = "300", chatArg = "1", handleArg = "1", paceFile] =
+  process.argv.slice(2);
 if (!dbPath)
   throw new Error(
     "usage: chatdb-writer-child <db> append|lock|hold <count|holdMs> <chatRowid> <handleRowid>",
@@ -78,7 +79,36 @@ const insertMessage = db.prepare(
 const join = db.prepare("INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, ?)");
 let written = 0;
 let batch = 0;
+/** Batches between waits for the reader (append with a pace file). */
+const PACE_EVERY = 10;
+let readerSeen = "";
+/** Set when the reader stopped answering (its test failed): the writer then just finishes. */
+let readerGone = false;
+/**
+ * With a pace file, every PACE_EVERY batches the writer waits (up to a minute) until the reader has written
+ * something new to it, so the reads overlap the writes however busy the machine is, instead of the writer
+ * finishing before a slow reader has looked.
+ */
+function waitForReader(): void {
+  if (paceFile === undefined || readerGone) return;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    let now = "";
+    try {
+      now = readFileSync(paceFile, "utf8");
+    } catch {
+      // not written yet
+    }
+    if (now !== readerSeen) {
+      readerSeen = now;
+      return;
+    }
+    pause(2);
+  }
+  readerGone = true;
+}
 while (written < count) {
+  if (batch > 0 && batch % PACE_EVERY === 0) waitForReader();
   const size = Math.min(count - written, 1 + (batch % 5));
   db.exec("BEGIN IMMEDIATE");
   for (let k = 0; k < size; k++) {

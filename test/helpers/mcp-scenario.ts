@@ -254,7 +254,10 @@ interface ClientOptions {
 }
 
 /** The official SDK client connected to the server `makeServer` builds, in memory; close() closes both ends. */
-async function connectClient(makeServer: () => McpServer, options: ClientOptions): Promise<RegisteredSession> {
+async function connectClient(
+  makeServer: () => McpServer,
+  options: ClientOptions,
+): Promise<RegisteredSession> {
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const modern = options.era === "2026-07-28";
   const client = new Client(
@@ -316,7 +319,10 @@ export async function connect(
     scheduler: options.scheduler,
     subscriptions: options.subscriptions,
   };
-  const session = await connectClient(() => createMcpServer(deps, { permissions: options.permissions }), options);
+  const session = await connectClient(
+    () => createMcpServer(deps, { permissions: options.permissions }),
+    options,
+  );
   return {
     client: session.client,
     deps,

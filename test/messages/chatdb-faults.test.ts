@@ -11,6 +11,7 @@ import {
   renameSync,
   rmSync,
   truncateSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -76,12 +77,15 @@ test("a concurrent writer in WAL mode: every read is a consistent page, new rows
   const db = buildHostileChatDb();
   cleanups.push(db.cleanup);
   const rowsToWrite = 400;
+  // The writer waits for a new read every few batches (pace file), so reads overlap writes on a busy machine.
+  const paceFile = `${db.chatDb}.reads`;
   const writer = startWriter([
     db.chatDb,
     "append",
     String(rowsToWrite),
     String(db.chatRowid),
     String(db.handleRowid),
+    paceFile,
   ]);
   await writer.waitFor(/^rows /);
   const store = openMessagesStore(db.chatDb);
@@ -119,6 +123,7 @@ test("a concurrent writer in WAL mode: every read is a consistent page, new rows
     );
     lastLive = live.length;
     reads++;
+    writeFileSync(paceFile, String(reads));
     await tick();
   }
   assert.equal(await writer.exited, 0, writer.stderr());
