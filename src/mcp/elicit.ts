@@ -66,7 +66,9 @@ export function clientCanElicit(server: McpServer, extra: ServerContext): boolea
   const perRequest = envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
   const capabilities = perRequest ?? server.server.getClientCapabilities();
   const elicitation = capabilities?.elicitation as Record<string, unknown> | undefined;
-  return elicitation !== undefined && (elicitation.form !== undefined || Object.keys(elicitation).length === 0);
+  return (
+    elicitation !== undefined && (elicitation.form !== undefined || Object.keys(elicitation).length === 0)
+  );
 }
 
 /**

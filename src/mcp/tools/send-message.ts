@@ -157,7 +157,11 @@ export const sendMessage = defineTool({
         );
       }
       if (args.confirm) {
-        const confirmation = await confirmWithHuman(server, confirmationQuestion(resolved, args.text, files), extra);
+        const confirmation = await confirmWithHuman(
+          server,
+          confirmationQuestion(resolved, args.text, files),
+          extra,
+        );
         // Not answered yet: the result asks the question; the client calls again with the answer.
         if ("ask" in confirmation) return confirmation.ask;
         const answer = confirmation.answer;
