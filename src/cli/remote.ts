@@ -37,6 +37,11 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
       "comma-separated reverse-proxy addresses/CIDR ranges whose X-Forwarded-For is believed (loopback always is); " +
         "needed when Caddy reaches this Mac directly or over WireGuard",
     )
+    .option(
+      "--no-client-metadata-documents",
+      "do not accept https URL client_ids (Client ID Metadata Documents): never fetch a client's metadata; " +
+        "clients register instead. For a Mac without internet access (Claude Code's document is at claude.ai)",
+    )
     .action(
       runCliAction(
         async (opts: {
@@ -47,6 +52,7 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
           tokenTtl: string;
           logLevel: string;
           trustProxy?: string;
+          clientMetadataDocuments: boolean;
         }) => {
           const port = parseInteger(opts.port, "--port", 0, 65535);
           const accessTokenTtlSeconds = parseInteger(opts.tokenTtl, "--token-ttl", 60, 365 * 86_400);
@@ -72,6 +78,7 @@ export function registerRemoteCommand(program: Command, makeServerFactory: Remot
               accessTokenTtlSeconds,
               logLevel,
               trustedProxies,
+              clientMetadataDocuments: opts.clientMetadataDocuments,
             });
           } catch (error) {
             await factory.close();

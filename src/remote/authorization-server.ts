@@ -7,7 +7,13 @@ import express, {
 } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { AuditLog } from "../audit/index.js";
-import { type RegistrationLimits, redirectUriMatches, registerClient } from "./client-registration.js";
+import { ClientMetadataError, type ClientMetadataFetcher, isClientIdUrl } from "./client-id-metadata.js";
+import {
+  type RegistrationLimits,
+  redirectUriMatches,
+  registerClient,
+  upsertMetadataDocumentClient,
+} from "./client-registration.js";
 import { redirectToClient, renderConsentPage, renderProblem } from "./consent-page.js";
 import type { Logger } from "./logger.js";
 import {
@@ -15,6 +21,7 @@ import {
   InvalidClientError,
   InvalidRequestError,
   type OAuthError,
+  TemporarilyUnavailableError,
   UnsupportedGrantTypeError,
   UnsupportedResponseTypeError,
 } from "./oauth-errors.js";
@@ -32,6 +39,8 @@ export interface AuthorizationServerSettings {
   /** Exactly the --server-url origin, without a trailing slash (RFC 8414 §2 and what clients compare). */
   issuer: string;
   registration: RegistrationLimits;
+  /** Fetches Client ID Metadata Documents (client_id given as an https URL); null when they are turned off. */
+  clientMetadata: ClientMetadataFetcher | null;
   secureCookies: boolean;
   logger: Logger;
   audit?: AuditLog;
@@ -93,7 +102,7 @@ function sendError(res: Response, error: OAuthError): void {
   res.status(error.status).json(error.toJSON());
 }
 
-export function authorizationServerMetadata(issuer: string) {
+export function authorizationServerMetadata(issuer: string, options: { clientMetadataDocuments: boolean }) {
   return {
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
@@ -111,13 +120,54 @@ export function authorizationServerMetadata(issuer: string) {
     // RFC 9207: authorization responses name their issuer, so a client talking to several servers can
     // tell a mix-up attack.
     authorization_response_iss_parameter_supported: true,
+    // A client may skip registration and use the https URL of its metadata document as its client_id.
+    ...(options.clientMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 
 export function authorizationServerRouter(settings: AuthorizationServerSettings): Router {
   const { provider, issuer, logger } = settings;
   const router = express.Router();
-  const metadata = authorizationServerMetadata(issuer);
+  const metadata = authorizationServerMetadata(issuer, {
+    clientMetadataDocuments: settings.clientMetadata !== null,
+  });
+
+  /**
+   * The client behind a client_id. An https URL names a Client ID Metadata Document, fetched (or taken from
+   * the cache) and checked each time: at /authorize it may add the client (like a registration, within the
+   * same limits); at /token the client must already be known and takes the document's current metadata.
+   */
+  const clientFor = async (
+    clientId: string,
+    at: "authorize" | "token",
+  ): Promise<RegisteredClient | undefined> => {
+    if (!isClientIdUrl(clientId)) return provider.getClient(clientId);
+    if (!settings.clientMetadata) {
+      throw new ClientMetadataError(
+        "This server does not accept client_id URLs (Client ID Metadata Documents are turned off); the client has to register.",
+      );
+    }
+    const fetched = (await settings.clientMetadata.resolve(clientId)).info;
+    if (at === "token" && !provider.getClient(clientId)) return undefined;
+    const { client, added } = upsertMetadataDocumentClient(
+      provider.store,
+      fetched,
+      settings.registration,
+      Math.floor(settings.nowMs() / 1000),
+    );
+    if (added) {
+      logger.info(
+        `client ${clientId} identified by its metadata document (${client.client_name ?? "unnamed"})`,
+      );
+      settings.audit?.record({
+        kind: "client_registered",
+        clientId,
+        clientName: client.client_name,
+        redirectUris: client.redirect_uris,
+      });
+    }
+    return client;
+  };
 
   router.options(["/.well-known/oauth-authorization-server", "/token", "/register", "/revoke"], openCors);
   router.get("/.well-known/oauth-authorization-server", openCors, (_req, res) => {
@@ -126,7 +176,7 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
   });
 
   // --- /authorize ------------------------------------------------------------------------------
-  const authorize: RequestHandler = (req, res) => {
+  const authorize: RequestHandler = async (req, res) => {
     res.setHeader("Cache-Control", "no-store");
     let params: Record<string, string>;
     try {
@@ -136,7 +186,23 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
     }
     // Until client and redirect URI are known to belong together, nothing is redirected anywhere.
     if (!params.client_id) return renderProblem(res, 400, "The request names no client_id.");
-    const client = provider.getClient(params.client_id);
+    let client: RegisteredClient | undefined;
+    try {
+      client = await clientFor(params.client_id, "authorize");
+    } catch (caught) {
+      // A document that cannot be used identifies nobody: there is no trusted redirect URI to send errors to.
+      const error = asOAuthError(caught);
+      if (error.status >= 500 && !(error instanceof TemporarilyUnavailableError)) {
+        logger.error(`/authorize failed: ${(caught as Error).message}`);
+      }
+      return renderProblem(
+        res,
+        error instanceof TemporarilyUnavailableError ? 503 : 400,
+        error instanceof ClientMetadataError
+          ? `This client could not be identified. ${error.message}`
+          : error.message,
+      );
+    }
     if (!client) {
       return renderProblem(
         res,
@@ -202,7 +268,11 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
   );
 
   // --- /token ----------------------------------------------------------------------------------
-  const clientFrom = (req: Request, params: Record<string, string>): RegisteredClient => {
+  const clientFrom = async (
+    req: Request,
+    params: Record<string, string>,
+    at: "token" | "revoke",
+  ): Promise<RegisteredClient> => {
     let clientId = params.client_id;
     const header = req.headers.authorization;
     if (header?.startsWith("Basic ")) {
@@ -215,7 +285,20 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
       clientId = fromHeader;
     }
     if (!clientId) throw new InvalidClientError("client_id is required");
-    const client = provider.getClient(clientId);
+    let client: RegisteredClient | undefined;
+    if (at === "revoke") {
+      // Revoking needs no fresh document: a client whose site is down can still give its tokens back.
+      client = provider.getClient(clientId);
+    } else {
+      try {
+        client = await clientFor(clientId, "token");
+      } catch (caught) {
+        if (caught instanceof ClientMetadataError && caught.transient) {
+          throw new TemporarilyUnavailableError(`${caught.message} Try again shortly.`);
+        }
+        throw caught;
+      }
+    }
     if (!client) throw new InvalidClientError("Unknown client_id; register the client again");
     return client;
   };
@@ -225,12 +308,12 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
     openCors,
     perAddressLimit(15 * 60_000, 50, "token"),
     express.urlencoded({ extended: false, limit: "16kb" }),
-    (req, res) => {
+    async (req, res) => {
       res.setHeader("Cache-Control", "no-store");
       try {
         requireForm(req);
         const params = stringParams(req.body);
-        const client = clientFrom(req, params);
+        const client = await clientFrom(req, params, "token");
         const required = (name: string) => {
           const value = params[name];
           if (!value) throw new InvalidRequestError(`${name} is required`);
@@ -307,12 +390,12 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
     openCors,
     perAddressLimit(15 * 60_000, 50, "revocation"),
     express.urlencoded({ extended: false, limit: "16kb" }),
-    (req, res) => {
+    async (req, res) => {
       res.setHeader("Cache-Control", "no-store");
       try {
         requireForm(req);
         const params = stringParams(req.body);
-        const client = clientFrom(req, params);
+        const client = await clientFrom(req, params, "revoke");
         if (!params.token) throw new InvalidRequestError("token is required");
         provider.revokeToken(client, params.token);
         res.status(200).json({});

@@ -189,17 +189,53 @@ export function registerClient(
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
   };
-  store.transaction(() => {
-    store.pruneUnapprovedClients(nowSeconds - limits.pendingClientTtlSeconds);
-    if (store.countClients(true) >= limits.maxApprovedClients) {
-      throw new TemporarilyUnavailableError(
-        `This server already has ${limits.maxApprovedClients} approved clients; its owner must remove some (mac-messages-mcp auth list / auth revoke).`,
-      );
-    }
-    const pending = store.countClients(false);
-    if (pending >= limits.maxPendingClients)
-      store.evictOldestUnapprovedClients(pending - limits.maxPendingClients + 1);
-    store.insertClient(client);
-  });
+  store.transaction(() => insertPendingClient(store, client, limits, nowSeconds));
   return client;
+}
+
+/**
+ * Adds a client nobody approved yet, within the limits: stale unapproved ones pruned, the oldest unapproved
+ * evicted when too many wait, 503 when every approved slot is taken. Must run inside store.transaction().
+ */
+export function insertPendingClient(
+  store: OAuthStore,
+  client: RegisteredClient,
+  limits: RegistrationLimits,
+  nowSeconds: number,
+): void {
+  store.pruneUnapprovedClients(nowSeconds - limits.pendingClientTtlSeconds);
+  if (store.countClients(true) >= limits.maxApprovedClients) {
+    throw new TemporarilyUnavailableError(
+      `This server already has ${limits.maxApprovedClients} approved clients; its owner must remove some (mac-messages-mcp auth list / auth revoke).`,
+    );
+  }
+  const pending = store.countClients(false);
+  if (pending >= limits.maxPendingClients)
+    store.evictOldestUnapprovedClients(pending - limits.maxPendingClients + 1);
+  store.insertClient(client);
+}
+
+/**
+ * Keeps the stored copy of a metadata-document client (draft-ietf-oauth-client-id-metadata-document) in step
+ * with its freshly fetched document: a new one is added like a registration (same limits); a known one keeps
+ * its approval and issue time and takes the document's current name and redirect URIs. Returns the stored
+ * client and whether it was new.
+ */
+export function upsertMetadataDocumentClient(
+  store: OAuthStore,
+  fetched: RegisteredClient,
+  limits: RegistrationLimits,
+  nowSeconds: number,
+): { client: RegisteredClient; added: boolean } {
+  return store.transaction(() => {
+    const known = store.getClient(fetched.client_id);
+    if (!known) {
+      const client = { ...fetched, client_id_issued_at: nowSeconds };
+      insertPendingClient(store, client, limits, nowSeconds);
+      return { client, added: true };
+    }
+    const client = { ...fetched, client_id_issued_at: known.info.client_id_issued_at };
+    if (JSON.stringify(client) !== JSON.stringify(known.info)) store.updateClientInfo(client);
+    return { client, added: false };
+  });
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { AuditLog } from "../audit/index.js";
+import { isClientIdUrl } from "./client-id-metadata.js";
 import type { ConsentGuard } from "./consent-guard.js";
 import type { Logger } from "./logger.js";
 import type { OAuthProvider, PendingConsent } from "./oauth-provider.js";
@@ -102,6 +103,7 @@ export function renderConsentPage(
   // Approve comes first in the form so pressing Enter in the password field approves (it is drawn on the right).
   const body = `<h1>Allow access to your Messages?</h1>
 <p><strong id="client-name">${escapeHtml(clientName)}</strong> wants to use your Mac's Messages through this server.</p>
+${describeClientSite(client)}
 <p class="muted">After approval you will be sent back to <code id="redirect-host">${escapeHtml(redirect.shown)}</code>${redirect.isApp ? " (a link handled by an app on your computer)" : ""}.
 Client ID: <code>${escapeHtml(client.client_id)}</code></p>
 ${options.error ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>` : ""}
@@ -120,6 +122,16 @@ ${scopeChoice}
     .status(options.status ?? 200)
     .type("html")
     .send(page("Allow access to Messages", body));
+}
+
+/**
+ * A client identified by a metadata document URL chose its own name; the site that published the document
+ * is the part it cannot fake, so the page names that host plainly.
+ */
+function describeClientSite(client: RegisteredClient): string {
+  if (!isClientIdUrl(client.client_id)) return "";
+  const host = new URL(client.client_id).host;
+  return `<p>Published by the website <strong id="client-host">${escapeHtml(host)}</strong>. Only approve if you expect an app from ${escapeHtml(host)}.</p>`;
 }
 
 /**

@@ -278,6 +278,13 @@ export class OAuthStore {
       .run(info.client_id, JSON.stringify(info), info.client_id_issued_at);
   }
 
+  /** Replaces what a client's metadata says (a re-fetched metadata document). Must run inside transaction(). */
+  updateClientInfo(info: RegisteredClient): void {
+    this.db
+      .prepare("UPDATE clients SET info = ? WHERE client_id = ?")
+      .run(JSON.stringify(info), info.client_id);
+  }
+
   /** Deletes never-approved clients registered at or before `cutoff`. Must run inside transaction(). */
   pruneUnapprovedClients(cutoff: number): number {
     return this.db.prepare("DELETE FROM clients WHERE approved_at IS NULL AND registered_at <= ?").run(cutoff)

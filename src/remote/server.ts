@@ -7,6 +7,7 @@ import { AuditLog, auditLogPath } from "../audit/index.js";
 import { ensurePrivateDir } from "../util/secure-file.js";
 import { authorizationServerRouter } from "./authorization-server.js";
 import { callerAuth } from "./bearer-auth.js";
+import { ClientMetadataFetcher, type ClientMetadataFetchOptions } from "./client-id-metadata.js";
 import { LOOPBACK_HOSTNAMES } from "./client-registration.js";
 import { ConsentGuard, consentUnlockPath } from "./consent-guard.js";
 import { consentRouter } from "./consent-page.js";
@@ -62,6 +63,18 @@ export interface RemoteServerOptions {
   sseKeepAliveMs?: number;
   /** Clock in milliseconds, replaceable so tests can move past expiry times without waiting. */
   nowMs?: () => number;
+  /**
+   * How Client ID Metadata Documents are fetched. Production uses the defaults (public https addresses only,
+   * 5 KB, 5 s); tests set a CA and a resolver to serve documents from this machine. No CLI flag sets it.
+   */
+  clientMetadataFetch?: ClientMetadataFetchOptions;
+  /**
+   * Accept https URL client_ids (Client ID Metadata Documents, fetched from the client's site); default true.
+   * Off (`--no-client-metadata-documents`), the server never fetches anything on a client's behalf and
+   * clients register instead: for a Mac that cannot reach the internet, where e.g. Claude Code's document at
+   * claude.ai could not be fetched and its login would fail.
+   */
+  clientMetadataDocuments?: boolean;
   /** Audit trail of client registrations, grants, refreshes, revocations and denials; default `<stateDir>/audit.log`. */
   audit?: AuditLog;
 }
@@ -261,6 +274,10 @@ export async function startRemoteServer(options: RemoteServerOptions): Promise<R
       provider,
       issuer: origin,
       registration: { maxApprovedClients: 500, maxPendingClients: 200, pendingClientTtlSeconds: 3600 },
+      clientMetadata:
+        options.clientMetadataDocuments === false
+          ? null
+          : new ClientMetadataFetcher({ nowMs, ...options.clientMetadataFetch }),
       secureCookies,
       logger,
       audit,

@@ -71,6 +71,11 @@ export async function startRemoteCli(dataArgs: string[]): Promise<RemoteCli> {
     String(port),
     "--state-dir",
     stateDir,
+    // Claude Code uses a Client ID Metadata Document when the server supports them, at claude.ai, which a
+    // test machine without internet access cannot fetch: its login would stop at "could not be identified".
+    // Turned off, clients register (DCR), which is what these tests drive; test/remote/client-id-metadata.test.ts
+    // covers the documents with a local https site and oauth4webapi.
+    "--no-client-metadata-documents",
   ]);
   const child: ChildProcess = spawn(command, args, {
     env: { ...process.env, ...env },
