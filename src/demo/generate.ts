@@ -967,6 +967,17 @@ function showcaseScript(
     sender: handleOf("mia:iMessage").rowid,
     groupEvent: { itemType: 3, action: 0 },
   });
+  // Jackson adds the wrong Ethan; I take him out again.
+  const ethan = handleOf("ethan:iMessage").rowid;
+  say("crew", "jackson", "", at(now - 2 * DAY - 20 * HOUR), {
+    text: null,
+    groupEvent: { itemType: 1, action: 0, other: ethan },
+  });
+  say("crew", "me", "", next(2 * MINUTE), {
+    text: null,
+    groupEvent: { itemType: 1, action: 1, other: ethan },
+  });
+  say("crew", "jackson", "Oops, wrong Ethan 😅", next());
   say("crew", "me", `Camping weekend mood ${OBJECT_REPLACEMENT}`, at(now - 2 * DAY - 9 * HOUR), {
     attachments: [files.genmoji],
   });

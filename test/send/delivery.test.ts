@@ -2,7 +2,6 @@
 // service when a real writer process (playing Messages.app) adds it, "uncertain" when no such row appears —
 // not even an incoming message with the same text. RCS is reported as RCS, not as the SMS account used.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,31 +10,10 @@ import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { chatDbDeliveryCheck, MessageSender } from "../../src/send/index.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
+import { runChatDbWriter } from "../helpers/run-chatdb-writer.js";
 import { waitUntil } from "../helpers/wait.js";
 
-const CHILD = new URL("../helpers/chatdb-writer-child.ts", import.meta.url).pathname;
 const RCS_PEER = "+15550100077";
-
-/** Runs the chat.db writer child to completion; resolves with its stdout. */
-function runWriter(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.once("error", reject);
-    child.once("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`writer exited ${code}: ${err}`)),
-    );
-  });
-}
 
 describe("delivery check in chat.db", () => {
   let dir: string;
@@ -84,7 +62,14 @@ describe("delivery check in chat.db", () => {
       delivery: chatDbDeliveryCheck(store),
     });
     await waitUntil(async () => (await fake.calls()).length > before, "osascript to be called");
-    const written = await runWriter([chatDb, "sent", text, String(chatRowid), String(handleRowid), "RCS"]);
+    const written = await runChatDbWriter([
+      chatDb,
+      "sent",
+      text,
+      String(chatRowid),
+      String(handleRowid),
+      "RCS",
+    ]);
     const rowid = Number(/sent (\d+)/.exec(written)?.[1]);
     const result = await sending;
     assert.equal(result.delivery, "confirmed");
@@ -99,7 +84,7 @@ describe("delivery check in chat.db", () => {
   test("uncertain when no sent row appears, even with an incoming message of the same text", async () => {
     const sender = new MessageSender({ env: fake.env, deliveryWindowMs: 1000 });
     // An incoming "live message 0" from the peer: same text, but not mine.
-    await runWriter([chatDb, "append", "1", String(chatRowid), String(handleRowid)]);
+    await runChatDbWriter([chatDb, "append", "1", String(chatRowid), String(handleRowid)]);
     const result = await sender.sendText(
       { kind: "handle", handle: RCS_PEER, preferService: "SMS" },
       "live message 0",
