@@ -2,6 +2,7 @@
 // Anything that came from other people (message text, names, file names) is third-party content; in text
 // output it is fenced in an <untrusted-message-content> block whose delimiters cannot be forged from inside.
 import type { Attachment, Chat, Handle, Message, Tapback, TapbackKind } from "../messages/types.js";
+import { isoInZone, systemTimeZone } from "../util/dates.js";
 import { wrapUntrusted } from "./render-fence.js";
 import { shortName } from "./render-messages.js";
 import { capText } from "./render-truncate.js";
@@ -60,17 +61,37 @@ export function summariseTapbacks(tapbacks: readonly Tapback[], nameFor: NameLoo
   return tapbacks.map((t) => `${tapbackSymbol(t)} ${senderName(t.isFromMe, t.handle, nameFor)}`).join(", ");
 }
 
-/** Words for group events (renames, members coming and going) that carry no text of their own. */
-export function describeEvent(message: Pick<Message, "itemType" | "groupTitle">): string | null {
-  switch (message.itemType) {
-    case 0:
-      return null;
-    case 1:
-      return "changed the group's members";
-    case 2:
-      return message.groupTitle ? `renamed the group to "${message.groupTitle}"` : "renamed the group";
-    case 3:
-      return "left the group or changed its photo";
+/**
+ * Words for a group event (it carries no text of its own), as Messages shows it; the line's sender is who
+ * did it: "added Mia Lopez", "left the group", "changed the group photo".
+ */
+export function describeEvent(
+  message: Pick<Message, "itemType" | "groupTitle" | "groupEvent">,
+  nameFor: NameLookup,
+): string | null {
+  const event = message.groupEvent;
+  if (message.itemType === 0 || event === null) return null;
+  // The person added or removed; chat.db leaves it empty when it was me (or does not say).
+  const target = event.target ? (nameFor(event.target.id) ?? event.target.id) : null;
+  switch (event.kind) {
+    case "added":
+      return target ? `added ${target}` : "added someone to the group";
+    case "removed":
+      return target ? `removed ${target}` : "removed someone from the group";
+    case "left":
+      return "left the group";
+    case "renamed":
+      return event.title ? `renamed the group to "${event.title}"` : "removed the group's name";
+    case "photo-changed":
+      return "changed the group photo";
+    case "photo-removed":
+      return "removed the group photo";
+    case "background-changed":
+      return "changed the chat background";
+    case "background-removed":
+      return "removed the chat background";
+    case "number-changed":
+      return "changed their phone number";
     default:
       return "group event";
   }
@@ -89,6 +110,8 @@ export interface AttachmentView {
   path: string | null;
   sizeBytes: number;
   isSticker: boolean;
+  /** What a sticker or Genmoji shows (Messages' own words); null for other attachments. */
+  description: string | null;
 }
 
 export interface ReactionView {
@@ -100,14 +123,24 @@ export interface ReactionView {
 export interface MessageView {
   id: number;
   guid: string;
+  /** ISO 8601 with the offset of the result's time zone (every date in a view is written so). */
   date: string;
   from: string;
   fromHandle: string | null;
+  /** My message in a one-to-one chat: whom it went to ("Noah Patel"); null otherwise. */
+  to: string | null;
   isFromMe: boolean;
   isRead: boolean;
   chat: ChatRef | null;
   service: string;
+  /** The text as Messages shows it: inline stickers and Genmoji as [sticker: …] / [Genmoji: …]. */
   text: string | null;
+  /** A voice message: what Messages transcribed. */
+  transcription: string | null;
+  /** Who was @mentioned (names, or the phone/email when not in Contacts). */
+  mentions: string[];
+  /** Messages' translation of the text (macOS 26). */
+  translation: { text: string; language: string | null } | null;
   attachments: AttachmentView[];
   reactions: ReactionView[];
   reactionSummary: string | null;
@@ -116,6 +149,11 @@ export interface MessageView {
   /** Earlier versions of edited text, oldest first. */
   editHistory: { date: string; text: string | null }[];
   replyToGuid: string | null;
+  /** The message this one replies to: its id (null when not in this chat.db) and first words. */
+  replyTo: { id: number | null; preview: string | null } | null;
+  /** My messages: when it reached their device, and when they read it (with read receipts on). */
+  deliveredAt: string | null;
+  readAt: string | null;
   event: string | null;
 }
 
@@ -127,27 +165,51 @@ export function attachmentView(attachment: Attachment): AttachmentView {
     path: attachment.path,
     sizeBytes: attachment.sizeBytes,
     isSticker: attachment.isSticker,
+    description: attachment.imageDescription,
   };
 }
 
-export function messageView(message: Message, nameFor: NameLookup, chat: ChatRef | null): MessageView {
+/**
+ * A message as tools return it. Dates are written in `timeZone` (the result's, default the Mac's own) with
+ * their offset; names come from `nameFor`; `chat` is the chat it is in (null for an orphan row).
+ */
+export function messageView(
+  message: Message,
+  nameFor: NameLookup,
+  chat: ChatRef | null,
+  timeZone: string = systemTimeZone(),
+): MessageView {
   const history = message.edit
     ? Object.keys(message.edit.history)
         .map(Number)
         .sort((a, b) => a - b)
         .flatMap((part) => message.edit?.history[part] ?? [])
     : [];
+  const iso = (date: Date | null) => (date === null ? null : isoInZone(date, timeZone));
+  // In a one-to-one chat my message's handle is the other person (when Messages recorded it).
+  const to =
+    message.isFromMe && chat !== null && !chat.isGroup
+      ? message.handle
+        ? (nameFor(message.handle.id) ?? message.handle.id)
+        : chat.name
+      : null;
   return {
     id: message.rowid,
     guid: message.guid,
-    date: message.date.toISOString(),
+    date: isoInZone(message.date, timeZone),
     from: senderName(message.isFromMe, message.handle, nameFor),
     fromHandle: message.handle?.id ?? null,
+    to,
     isFromMe: message.isFromMe,
     isRead: message.isRead,
     chat,
     service: message.service,
-    text: message.text,
+    text: message.displayText,
+    transcription: message.transcription,
+    mentions: message.mentions.map((m) => nameFor(m.handleId) ?? m.text),
+    translation: message.translation
+      ? { text: message.translation.text, language: message.translation.language }
+      : null,
     attachments: message.attachments.map(attachmentView),
     reactions: message.tapbacks.map((t) => ({
       kind: t.kind,
@@ -157,9 +219,12 @@ export function messageView(message: Message, nameFor: NameLookup, chat: ChatRef
     reactionSummary: summariseTapbacks(message.tapbacks, nameFor),
     isEdited: message.isEdited,
     isUnsent: message.isUnsent,
-    editHistory: history.map((h) => ({ date: h.date.toISOString(), text: h.text })),
+    editHistory: history.map((h) => ({ date: isoInZone(h.date, timeZone), text: h.text })),
     replyToGuid: message.replyToGuid,
-    event: describeEvent(message),
+    replyTo: message.replyTo ? { id: message.replyTo.rowid, preview: message.replyTo.preview } : null,
+    deliveredAt: message.isFromMe ? iso(message.dateDelivered) : null,
+    readAt: message.isFromMe ? iso(message.dateRead) : null,
+    event: describeEvent(message, nameFor),
   };
 }
 

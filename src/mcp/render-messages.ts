@@ -6,56 +6,24 @@
 //
 // To show a new message field, add one entry to MESSAGE_TAGS (or to messageBody for what replaces the
 // text): nothing else changes.
+import { shortTimeInZone, systemTimeZone, timeZoneNote, wallDayTime } from "../util/dates.js";
 import type { AttachmentView, MessageView } from "./format.js";
 import { wrapUntrusted } from "./render-fence.js";
 import { capText, formatBytes, TEXT_CAPS } from "./render-truncate.js";
 
-const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
-
-function pad(n: number): string {
-  return String(n).padStart(2, "0");
-}
-
-/** "2025-03-01" in the server's local time zone (the Mac's, which is the user's). */
-export function localDay(date: Date): string {
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-/** "14:05" in the server's local time zone. */
-export function localTime(date: Date): string {
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-/** "2025-03-01 14:05" in the server's local time zone. */
-export function localTimestamp(date: Date): string {
-  return `${localDay(date)} ${localTime(date)}`;
-}
-
-/** "UTC+01:00", "UTC−08:00" (a real minus sign, as clocks print it), "UTC". */
-export function utcOffset(date: Date): string {
-  const minutes = -date.getTimezoneOffset();
-  if (minutes === 0) return "UTC";
-  const sign = minutes > 0 ? "+" : "\u2212";
-  const abs = Math.abs(minutes);
-  return `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
-}
-
 /**
- * "Times are local (America/Los_Angeles, UTC−08:00)." for the dates shown; both offsets when they straddle
- * a daylight-saving change ("UTC+01:00/UTC+02:00"), so no time is read in the wrong offset.
+ * "2025-03-01 14:05" in `timeZone` (default: the Mac's own). For lines that carry their own date (list
+ * results, schedules); message pages write the day once on a day line and the time on each message.
  */
-export function timeZoneNote(dates: readonly Date[]): string {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const offsets = [...new Set((dates.length > 0 ? dates : [new Date()]).map(utcOffset))];
-  if (
-    offsets.length === 1 &&
-    offsets[0] === "UTC" &&
-    (!zone || /^(Etc\/)?(UTC|GMT|Universal|Zulu)$/i.test(zone))
-  ) {
-    return "Times are UTC.";
-  }
-  return `Times are local (${zone ? `${zone}, ` : ""}${offsets.join("/")}).`;
+export function localTimestamp(date: Date, timeZone: string = systemTimeZone()): string {
+  return shortTimeInZone(date, timeZone);
 }
+
+/** list_chats' zone line until it takes a timezone argument (then it calls util/dates' timeZoneNote). */
+export function zoneLine(dates: readonly Date[]): string {
+  return timeZoneNote(systemTimeZone(), dates);
+}
+export { zoneLine as timeZoneNote };
 
 /**
  * Collapses line breaks so one message stays one line, and drops U+FFFC (the placeholder Messages puts
@@ -75,7 +43,10 @@ export function shortName(name: string): string {
 
 /** "[attachment 55: beach.jpg, 200 KB]"; the type only when the name does not say it. */
 export function attachmentTag(a: AttachmentView): string {
+  // What a sticker or Genmoji shows is written in the text where it sits ([sticker: cactus]); the tag
+  // only gives its id for get_attachment.
   if (a.isSticker) return `[sticker ${a.id}]`;
+  if (a.description) return `[Genmoji ${a.id}]`;
   const name = a.name ? shortName(a.name) : null;
   const typed = name !== null && /\.[A-Za-z0-9]{1,5}$/.test(name);
   const details = [name, !typed && a.mimeType ? a.mimeType : null, formatBytes(a.sizeBytes)].filter(
@@ -90,7 +61,7 @@ export function wholeTextHint(view: MessageView): string {
 }
 
 export interface MessageLineOptions {
-  /** Write the chat ref ("[chat:3]") on the line: pages that hold more than one chat. */
+  /** Write the chat ref ("[chat:3]") on the line, and whom my one-to-one messages went to: pages that hold more than one chat. */
   showChat?: boolean;
   /** Write the date on the line (no day lines around it), as in list_chats' "last:" lines. */
   showDate?: boolean;
@@ -98,51 +69,100 @@ export interface MessageLineOptions {
   textCap?: number;
   /** What the truncation marker says about getting the rest (default wholeTextHint; null for nothing). */
   fullTextHint?: ((view: MessageView) => string | undefined) | null;
+  /** The IANA zone times are written in (default: the Mac's own). */
+  timeZone?: string;
+  /** The messages whose delivery is worth a tag (messageLines: my newest in each chat); default all. */
+  deliveredShown?: ReadonlySet<number>;
 }
 
-/** What stands after the sender: the text, or words for an event or an unsent message. */
+type LineContext = MessageLineOptions & { timeZone: string };
+
+/** What stands after the sender: the text, or words for an event, an unsent or a voice message. */
 function messageBody(view: MessageView, options: MessageLineOptions): string | null {
   const text = view.text === null ? "" : oneLine(view.text);
   if (view.isUnsent && text === "") return "(unsent)";
   if (view.event) return `(${capText(oneLine(view.event), TEXT_CAPS.name * 2)})`;
+  const cap = options.textCap ?? TEXT_CAPS.messageText;
   if (text !== "")
     return capText(
       text,
-      options.textCap ?? TEXT_CAPS.messageText,
+      cap,
       options.fullTextHint === null ? undefined : (options.fullTextHint ?? wholeTextHint)(view),
     );
+  // A voice message's text is only its placeholder: what Messages transcribed stands in for it.
+  if (view.transcription) return `(voice) ${capText(oneLine(view.transcription), cap)}`;
   return view.attachments.length === 0 ? "(no text)" : null;
 }
 
+/** "14:07" on the message's own day, else "2025-03-02 09:00": when a receipt came. */
+function receiptTime(at: string, sent: string, timeZone: string): string {
+  const when = wallDayTime(new Date(at), timeZone);
+  return when.day === wallDayTime(new Date(sent), timeZone).day ? when.time : `${when.day} ${when.time}`;
+}
+
+/**
+ * My message's receipt: `[read 14:07]` when they read it, else `[delivered]` (`[delivered 14:30]` when it
+ * took longer than the minute it was sent in). Like Messages, a page says "delivered" only under my newest
+ * message of each chat (`options.deliveredShown`); read times are on every message, they differ.
+ */
+function receiptTag(v: MessageView, options: LineContext): string | null {
+  if (!v.isFromMe || v.event) return null;
+  if (v.readAt) return `[read ${receiptTime(v.readAt, v.date, options.timeZone)}]`;
+  if (!v.deliveredAt || (options.deliveredShown && !options.deliveredShown.has(v.id))) return null;
+  const late = new Date(v.deliveredAt).getTime() - new Date(v.date).getTime() > 60_000;
+  return late ? `[delivered ${receiptTime(v.deliveredAt, v.date, options.timeZone)}]` : "[delivered]";
+}
+
+/** `[reply to #812 (Who's in for camping…)]`: what a reply answers, by id, with its first words. */
+function replyTag(v: MessageView): string | null {
+  if (!v.replyTo) return null;
+  const preview = v.replyTo.preview ? ` (${capText(oneLine(v.replyTo.preview), TEXT_CAPS.name)})` : "";
+  // A reply to a message this chat.db does not hold (deleted, or never synced here) has no id to read.
+  return v.replyTo.id === null ? `[reply${preview}]` : `[reply to #${v.replyTo.id}${preview}]`;
+}
+
 /** The bracketed notes after a message's text, in this order; each says nothing when it does not apply. */
-export const MESSAGE_TAGS: readonly ((view: MessageView) => string | null)[] = [
+export const MESSAGE_TAGS: readonly ((view: MessageView, options: LineContext) => string | null)[] = [
   (v) => (v.attachments.length > 0 ? v.attachments.map(attachmentTag).join(" ") : null),
+  // A voice message with words of its own (rare) keeps them; the transcription follows.
+  (v) =>
+    v.transcription && v.text !== null && oneLine(v.text) !== ""
+      ? `[voice: ${capText(oneLine(v.transcription), TEXT_CAPS.messageText)}]`
+      : null,
+  (v) =>
+    v.translation ? `[translation: ${capText(oneLine(v.translation.text), TEXT_CAPS.messageText)}]` : null,
+  (v) => (v.mentions.length > 0 ? `[${v.mentions.map((name) => `@${shortName(name)}`).join(", ")}]` : null),
   (v) =>
     v.reactions.length > 0
       ? `[${v.reactions.map((r) => `${capText(r.emoji, 16)} ${shortName(r.from)}`).join(", ")}]`
       : null,
   (v) => (v.isEdited ? "[edited]" : null),
   (v) => (v.isUnsent && v.text !== null && oneLine(v.text) !== "" ? "[partly unsent]" : null),
-  (v) => (v.replyToGuid ? "[reply]" : null),
-  (v) => (!v.isFromMe && !v.isRead ? "[unread]" : null),
+  replyTag,
+  receiptTag,
+  (v) => (!v.isFromMe && !v.isRead && !v.event ? "[unread]" : null),
   // iMessage is the norm; SMS and RCS are worth knowing (no read receipts, green bubbles, group limits).
   (v) => (v.service && v.service !== "iMessage" ? `[${capText(v.service, 16)}]` : null),
 ];
 
 /**
  * One line per message, e.g. `#812 14:05 Alice Smith: See you there [❤️ Me] [edited]`, with
- * `[chat:3]` before the sender when the page holds several chats and the date when asked. The line is
- * third-party content: it goes inside the fence (renderMessagePage does that).
+ * `[chat:3]` before the sender (and `Me → Noah Patel` for my one-to-one messages) when the page holds
+ * several chats, and the date when asked. The line is third-party content: it goes inside the fence
+ * (renderMessagePage does that).
  */
 export function messageLine(view: MessageView, options: MessageLineOptions = {}): string {
+  const timeZone = options.timeZone ?? systemTimeZone();
+  const context: LineContext = { ...options, timeZone };
   const date = new Date(view.date);
-  const when = options.showDate ? localTimestamp(date) : localTime(date);
+  const when = options.showDate ? shortTimeInZone(date, timeZone) : wallDayTime(date, timeZone).time;
   const chat = options.showChat && view.chat ? ` [chat:${view.chat.id}]` : "";
+  const to = options.showChat && view.to ? ` → ${shortName(view.to)}` : "";
   const body = messageBody(view, options);
-  const parts = [`#${view.id} ${when}${chat} ${shortName(view.from)}:`];
+  const parts = [`#${view.id} ${when}${chat} ${shortName(view.from)}${to}:`];
   if (body !== null) parts.push(body);
   for (const tag of MESSAGE_TAGS) {
-    const note = tag(view);
+    const note = tag(view, context);
     if (note !== null) parts.push(note);
   }
   return parts.join(" ");
@@ -153,18 +173,31 @@ export function chatLegendLine(chat: NonNullable<MessageView["chat"]>): string {
   return `chat:${chat.id} ${shortName(chat.name)}${chat.isGroup ? " (group)" : ""}`;
 }
 
+/** The id of my newest message in each chat of `views` (events aside): where "delivered" is said. */
+function newestOfMineByChat(views: readonly MessageView[]): Set<number> {
+  const newest = new Map<number | null, MessageView>();
+  for (const view of views) {
+    if (!view.isFromMe || view.event) continue;
+    const key = view.chat?.id ?? null;
+    const current = newest.get(key);
+    if (!current || new Date(view.date).getTime() > new Date(current.date).getTime()) newest.set(key, view);
+  }
+  return new Set([...newest.values()].map((v) => v.id));
+}
+
 /** The message lines with a day line ("2025-03-01 Sat") wherever the day changes. */
 export function messageLines(views: readonly MessageView[], options: MessageLineOptions = {}): string[] {
   const lines: string[] = [];
+  const timeZone = options.timeZone ?? systemTimeZone();
+  const deliveredShown = options.deliveredShown ?? newestOfMineByChat(views);
   let day = "";
   for (const view of views) {
-    const date = new Date(view.date);
-    const thisDay = localDay(date);
+    const { day: thisDay, weekday } = wallDayTime(new Date(view.date), timeZone);
     if (!options.showDate && thisDay !== day) {
-      lines.push(`${thisDay} ${WEEKDAYS[date.getDay()]}`);
+      lines.push(`${thisDay} ${weekday}`);
       day = thisDay;
     }
-    lines.push(messageLine(view, options));
+    lines.push(messageLine(view, { ...options, timeZone, deliveredShown }));
   }
   return lines;
 }
@@ -184,6 +217,8 @@ export interface MessagePage {
   fullTextHint?: MessageLineOptions["fullTextHint"];
   /** How much of each text to show (default TEXT_CAPS.messageText). */
   textCap?: number;
+  /** The IANA zone times are written in (default: the Mac's own); the page names it once. */
+  timeZone?: string;
 }
 
 /**
@@ -208,14 +243,19 @@ export function renderMessagePage(page: MessagePage): string {
         names.push(chatLegendLine(view.chat));
       }
     }
+    const timeZone = page.timeZone ?? systemTimeZone();
     const lines = messageLines(page.messages, {
       showChat,
       fullTextHint: page.fullTextHint,
       textCap: page.textCap,
+      timeZone,
     });
     out.push(
       page.header,
-      timeZoneNote(page.messages.map((m) => new Date(m.date))),
+      timeZoneNote(
+        timeZone,
+        page.messages.map((m) => new Date(m.date)),
+      ),
       wrapUntrusted([...names, ...lines].join("\n")),
     );
   }

@@ -9,6 +9,7 @@ import { checkSetup } from "./tools/check-setup.js";
 import { createContact } from "./tools/create-contact.js";
 import { findContact } from "./tools/find-contact.js";
 import { getAttachment } from "./tools/get-attachment.js";
+import { getMessageContext } from "./tools/get-message-context.js";
 import { getRecentMessages } from "./tools/get-recent-messages.js";
 import { listChats } from "./tools/list-chats.js";
 import { listConversations } from "./tools/list-conversations.js";
@@ -23,6 +24,7 @@ import { waitForNewMessages } from "./tools/wait-for-new-messages.js";
 /** Every tool, in the order clients list them. */
 export const TOOLS: readonly AnyToolDefinition[] = [
   getRecentMessages,
+  getMessageContext,
   searchMessages,
   listChats,
   listConversations,

@@ -54,10 +54,18 @@ function knownZone(name: string): string | null {
   }
 }
 
+let systemZone: { tz: string | undefined; zone: string } | undefined;
+
 /** The process's own time zone (from TZ, else the system's), as an IANA name. */
 export function systemTimeZone(): string {
-  const fromEnv = process.env.TZ?.replace(/^:/, "");
-  return (fromEnv && knownZone(fromEnv)) || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  // Asked for every result: remembered until TZ changes (tests change it; a Mac's server does not).
+  if (systemZone?.tz !== process.env.TZ) systemZone = undefined;
+  if (!systemZone) {
+    const fromEnv = process.env.TZ?.replace(/^:/, "");
+    const zone = (fromEnv && knownZone(fromEnv)) || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    systemZone = { tz: process.env.TZ, zone };
+  }
+  return systemZone.zone;
 }
 
 /**
@@ -222,12 +230,22 @@ export function isoInZone(date: Date, timeZone: string): string {
 
 /** "2025-03-01 14:05": a compact wall-clock time in the zone, for lines a model reads. */
 export function shortTimeInZone(date: Date, timeZone: string): string {
+  const { day, time } = wallDayTime(date, timeZone);
+  return `${day} ${time}`;
+}
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
+
+/** The calendar day ("2025-03-01"), its weekday ("Sat") and the time ("14:05") of an instant in the zone. */
+export function wallDayTime(date: Date, timeZone: string): { day: string; weekday: string; time: string } {
   const p = wallFields(date, timeZone);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  const weekday =
+    WEEKDAYS[new Date(Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day))).getUTCDay()];
+  return { day: `${p.year}-${p.month}-${p.day}`, weekday: weekday ?? "", time: `${p.hour}:${p.minute}` };
 }
 
 /**
- * "times in America/Los_Angeles, UTC−08:00": said once per result. When the times shown straddle a DST
+ * "Times in America/Los_Angeles, UTC−08:00.": said once per result. When the times shown straddle a DST
  * change, both offsets are named ("UTC−08:00/−07:00"). `dates` are the times shown; none → now.
  */
 export function timeZoneNote(timeZone: string, dates: readonly Date[] = []): string {
@@ -235,5 +253,8 @@ export function timeZoneNote(timeZone: string, dates: readonly Date[] = []): str
   const offsets = [...new Set(instants.map((d) => utcOffsetMinutes(d.getTime(), timeZone)))].sort(
     (a, b) => a - b,
   );
-  return `times in ${timeZone}, UTC${offsets.map((o) => offsetText(o, "\u2212")).join("/")}`;
+  if (/^(Etc\/)?(UTC|GMT|Universal|Zulu)$/i.test(timeZone) && offsets.length === 1 && offsets[0] === 0) {
+    return "Times in UTC.";
+  }
+  return `Times in ${timeZone}, UTC${offsets.map((o) => offsetText(o, "\u2212")).join("/")}.`;
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { Contact, ContactSearchResult } from "../../src/contacts/index.js";
-import { parseIsoDate } from "../../src/mcp/core/date-input.js";
+import { parseSendAt } from "../../src/mcp/core/date-input.js";
 import { decodeCursor, encodeCursor } from "../../src/mcp/core/paging.js";
 import { chooseContact } from "../../src/mcp/core/resolve-references.js";
 import {
@@ -109,24 +109,18 @@ describe("chooseContact", () => {
   });
 });
 
-describe("parseIsoDate (get_recent_messages start_date / end_date)", () => {
-  test("accepts dates, date-times and offsets; a date alone is local midnight", () => {
-    assert.equal(parseIsoDate("2025-03-01T09:00:00-08:00", "x").toISOString(), "2025-03-01T17:00:00.000Z");
-    assert.equal(parseIsoDate("2025-03-01T09:00:00+0530", "x").toISOString(), "2025-03-01T03:30:00.000Z");
-    assert.equal(parseIsoDate(" 2025-03-01T17:00Z ", "x").toISOString(), "2025-03-01T17:00:00.000Z");
-    assert.equal(parseIsoDate("2025-03-01", "x").getTime(), new Date(2025, 2, 1).getTime());
-  });
-
-  test("refuses impossible or non-ISO dates with the field name and an example", () => {
-    for (const bad of ["2025-02-30", "2025-13-01", "2025-03-01T24:00:00Z", "March 1", "1740787200", ""]) {
-      assert.throws(
-        () => parseIsoDate(bad, "start_date"),
-        (error: Error) =>
-          error.name === "ToolInputError" &&
-          /start_date ".*" is not/.test(error.message) &&
-          /ISO 8601/.test(error.message),
-        bad,
-      );
+describe("send_at (schedule_message): an exact moment, strictly", () => {
+  test("accepts a date-time with an offset; refuses a date alone, no offset, impossible dates", () => {
+    assert.equal(parseSendAt("2025-03-01T09:00:00-08:00").toISOString(), "2025-03-01T17:00:00.000Z");
+    assert.equal(parseSendAt(" 2025-03-01T17:00Z ").toISOString(), "2025-03-01T17:00:00.000Z");
+    for (const bad of [
+      "2025-03-01",
+      "2025-03-01T09:00",
+      "2025-02-30T09:00Z",
+      "2025-03-01T24:00Z",
+      "tomorrow",
+    ]) {
+      assert.throws(() => parseSendAt(bad), /send_at ".*" (is not|has)/, bad);
     }
   });
 });

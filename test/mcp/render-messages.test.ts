@@ -3,13 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { MessageView } from "../../src/mcp/format.js";
 import { UNTRUSTED_CLOSE, UNTRUSTED_OPEN } from "../../src/mcp/render-fence.js";
-import {
-  localDay,
-  messageLine,
-  renderMessagePage,
-  timeZoneNote,
-  utcOffset,
-} from "../../src/mcp/render-messages.js";
+import { messageLine, messageLines, renderMessagePage } from "../../src/mcp/render-messages.js";
+import { systemTimeZone, timeZoneNote } from "../../src/util/dates.js";
 
 const GROUP = { id: 3, name: "Weekend Crew", isGroup: true };
 const ALICE_CHAT = { id: 5, name: "Alice Smith", isGroup: false };
@@ -19,11 +14,15 @@ function view(overrides: Partial<MessageView> & { id: number; date: string }): M
     guid: `GUID-${overrides.id}`,
     from: "Alice Smith",
     fromHandle: "+15550100001",
+    to: null,
     isFromMe: false,
     isRead: true,
     chat: ALICE_CHAT,
     service: "iMessage",
     text: "hi",
+    transcription: null,
+    mentions: [],
+    translation: null,
     attachments: [],
     reactions: [],
     reactionSummary: null,
@@ -31,6 +30,9 @@ function view(overrides: Partial<MessageView> & { id: number; date: string }): M
     isUnsent: false,
     editHistory: [],
     replyToGuid: null,
+    replyTo: null,
+    deliveredAt: null,
+    readAt: null,
     event: null,
     ...overrides,
   };
@@ -59,6 +61,7 @@ describe("messageLine", () => {
         text: "Sure,\n12:30\uFFFC works",
         isEdited: true,
         replyToGuid: "X",
+        replyTo: { id: 4, preview: "Lunch at noon?" },
         service: "SMS",
         reactions: [{ kind: "love", emoji: "❤️", from: "Alice Smith" }],
         attachments: [
@@ -69,15 +72,24 @@ describe("messageLine", () => {
             path: "/x",
             sizeBytes: 204_800,
             isSticker: false,
+            description: null,
           },
-          { id: 56, name: null, mimeType: "image/png", path: null, sizeBytes: 10, isSticker: false },
+          {
+            id: 56,
+            name: null,
+            mimeType: "image/png",
+            path: null,
+            sizeBytes: 10,
+            isSticker: false,
+            description: null,
+          },
         ],
       }),
       { showChat: true },
     );
     assert.equal(
       line,
-      "#9 09:00 [chat:5] Me: Sure, ⏎ 12:30 works [attachment 55: beach.jpg, 200 KB] [attachment 56: image/png, 10 B] [❤️ Alice Smith] [edited] [reply] [SMS]",
+      "#9 09:00 [chat:5] Me: Sure, ⏎ 12:30 works [attachment 55: beach.jpg, 200 KB] [attachment 56: image/png, 10 B] [❤️ Alice Smith] [edited] [reply to #4 (Lunch at noon?)] [SMS]",
     );
   });
 
@@ -99,7 +111,15 @@ describe("messageLine", () => {
           date: at,
           text: "\uFFFC",
           attachments: [
-            { id: 7, name: "a.pdf", mimeType: null, path: null, sizeBytes: 2048, isSticker: false },
+            {
+              id: 7,
+              name: "a.pdf",
+              mimeType: null,
+              path: null,
+              sizeBytes: 2048,
+              isSticker: false,
+              description: null,
+            },
           ],
         }),
       ),
@@ -140,7 +160,10 @@ describe("renderMessagePage", () => {
         view({ id: 1, date: local(2025, 3, 1, 20, 0), text: "evening" }),
       ],
     });
-    const zone = timeZoneNote([new Date(local(2025, 3, 2, 8, 0)), new Date(local(2025, 3, 1, 20, 0))]);
+    const zone = timeZoneNote(systemTimeZone(), [
+      new Date(local(2025, 3, 2, 8, 0)),
+      new Date(local(2025, 3, 1, 20, 0)),
+    ]);
     assert.equal(
       text,
       [
@@ -207,9 +230,204 @@ describe("renderMessagePage", () => {
   });
 });
 
-test("time zone note names the zone and the offset", () => {
-  const note = timeZoneNote([new Date()]);
-  assert.match(note, /^Times are (UTC|local \(.*UTC([+\u2212]\d\d:\d\d)?\))\.$/);
-  assert.equal(utcOffset(new Date()).startsWith("UTC"), true);
-  assert.equal(localDay(new Date(2025, 0, 5)), "2025-01-05");
+describe("what Messages shows, on the line", () => {
+  const at = "2025-03-01T17:00:00.000Z";
+  const UTC = { timeZone: "UTC" };
+  const sticker = (id: number, description: string | null, isSticker: boolean) => ({
+    id,
+    name: `${id}.heic`,
+    mimeType: "image/heic",
+    path: null,
+    sizeBytes: 9000,
+    isSticker,
+    description,
+  });
+
+  test("a voice message reads as its transcription; a translation and mentions follow the text", () => {
+    assert.equal(
+      messageLine(
+        view({
+          id: 1,
+          date: at,
+          text: "",
+          transcription: "Call me back,\nnothing urgent",
+          attachments: [
+            {
+              id: 8,
+              name: "Audio Message.caf",
+              mimeType: "audio/x-caf",
+              path: null,
+              sizeBytes: 16_000,
+              isSticker: false,
+              description: null,
+            },
+          ],
+        }),
+        UTC,
+      ),
+      "#1 17:00 Alice Smith: (voice) Call me back, ⏎ nothing urgent [attachment 8: Audio Message.caf, 16 KB]",
+    );
+    assert.equal(
+      messageLine(
+        view({
+          id: 2,
+          date: at,
+          text: "¿Nos vemos a las 10?",
+          translation: { text: "See you at 10?", language: "en_US" },
+        }),
+        UTC,
+      ),
+      "#2 17:00 Alice Smith: ¿Nos vemos a las 10? [translation: See you at 10?]",
+    );
+    assert.equal(
+      messageLine(
+        view({ id: 3, date: at, text: "Ava and Mia, bring lanterns", mentions: ["Ava Rossi", "Mia"] }),
+        UTC,
+      ),
+      "#3 17:00 Alice Smith: Ava and Mia, bring lanterns [@Ava Rossi, @Mia]",
+    );
+  });
+
+  test("replies say to which message, by id and first words; an unknown original says so", () => {
+    assert.equal(
+      messageLine(
+        view({
+          id: 9,
+          date: at,
+          text: "Me!!",
+          replyTo: { id: 5, preview: "Who's in for camping the weekend…" },
+        }),
+        UTC,
+      ),
+      "#9 17:00 Alice Smith: Me!! [reply to #5 (Who's in for camping the weekend…)]",
+    );
+    assert.equal(
+      messageLine(view({ id: 9, date: at, text: "Me!!", replyTo: { id: null, preview: null } }), UTC),
+      "#9 17:00 Alice Smith: Me!! [reply]",
+    );
+  });
+
+  test("receipts of my messages: read times on each, delivered under my newest of each chat", () => {
+    const mine = (id: number, minute: number, extra: Partial<MessageView> = {}) =>
+      view({
+        id,
+        date: `2025-03-01T17:${String(minute).padStart(2, "0")}:00.000Z`,
+        isFromMe: true,
+        from: "Me",
+        to: "Alice Smith",
+        text: `m${id}`,
+        deliveredAt: `2025-03-01T17:${String(minute).padStart(2, "0")}:02.000Z`,
+        ...extra,
+      });
+    const lines = messageLines(
+      [
+        mine(4, 30),
+        mine(3, 20),
+        mine(2, 10, { readAt: "2025-03-02T08:15:00.000Z" }),
+        mine(1, 5, { readAt: "2025-03-01T17:07:00.000Z" }),
+        mine(6, 1, { chat: GROUP, to: null }),
+      ],
+      { ...UTC, showChat: true },
+    );
+    assert.deepEqual(lines, [
+      "2025-03-01 Sat",
+      "#4 17:30 [chat:5] Me → Alice Smith: m4 [delivered]",
+      "#3 17:20 [chat:5] Me → Alice Smith: m3",
+      "#2 17:10 [chat:5] Me → Alice Smith: m2 [read 2025-03-02 08:15]",
+      "#1 17:05 [chat:5] Me → Alice Smith: m1 [read 17:07]",
+      "#6 17:01 [chat:3] Me: m6 [delivered]",
+    ]);
+    // A delivery that took a while says when; one message alone always says it.
+    assert.equal(
+      messageLine(mine(7, 0, { deliveredAt: "2025-03-01T19:45:00.000Z" }), UTC),
+      "#7 17:00 Me: m7 [delivered 19:45]",
+    );
+  });
+
+  test("a one-chat page does not repeat whom my messages went to", () => {
+    const text = renderMessagePage({
+      header: "Messages in chat:5.",
+      emptyNote: "No messages.",
+      oneChat: true,
+      timeZone: "UTC",
+      messages: [view({ id: 1, date: at, isFromMe: true, from: "Me", to: "Alice Smith", text: "hi" })],
+    });
+    assert.match(text, /\n#1 17:00 Me: hi\n/);
+  });
+
+  test("group events, unsent, stickers, Genmoji and RCS", () => {
+    assert.equal(
+      messageLine(view({ id: 1, date: at, chat: GROUP, text: null, event: "added Mia Lopez" }), UTC),
+      "#1 17:00 Alice Smith: (added Mia Lopez)",
+    );
+    // An unsent message is not an edited one.
+    assert.equal(
+      messageLine(view({ id: 2, date: at, text: "", isUnsent: true, isFromMe: true, from: "Me" }), UTC),
+      "#2 17:00 Me: (unsent)",
+    );
+    assert.equal(
+      messageLine(
+        view({
+          id: 3,
+          date: at,
+          text: "Look [sticker: cactus] and [Genmoji: tent under the stars]",
+          attachments: [sticker(30, "cactus", true), sticker(31, "tent under the stars", false)],
+          service: "RCS",
+        }),
+        UTC,
+      ),
+      "#3 17:00 Alice Smith: Look [sticker: cactus] and [Genmoji: tent under the stars] [sticker 30] [Genmoji 31] [RCS]",
+    );
+  });
+});
+
+describe("times in the result's time zone, named once", () => {
+  // 2025-03-09 10:30 UTC: 02:30 PDT does not exist in Los Angeles, so it reads 03:30 (just after the
+  // change); 2025-03-08 23:30 UTC is the evening before in Los Angeles but the next day in Kolkata.
+  const messages = [
+    view({ id: 2, date: "2025-03-09T10:30:00.000Z", text: "after" }),
+    view({ id: 1, date: "2025-03-08T23:30:00.000Z", text: "before" }),
+  ];
+  const cases: Record<string, string[]> = {
+    "America/Los_Angeles": [
+      "Times in America/Los_Angeles, UTC\u221208:00/\u221207:00.",
+      "2025-03-09 Sun",
+      "#2 03:30 Alice Smith: after",
+      "2025-03-08 Sat",
+      "#1 15:30 Alice Smith: before",
+    ],
+    "Asia/Kolkata": [
+      "Times in Asia/Kolkata, UTC+05:30.",
+      "2025-03-09 Sun",
+      "#2 16:00 Alice Smith: after",
+      "#1 05:00 Alice Smith: before",
+    ],
+    "Europe/London": [
+      "Times in Europe/London, UTC+00:00.",
+      "2025-03-09 Sun",
+      "#2 10:30 Alice Smith: after",
+      "2025-03-08 Sat",
+      "#1 23:30 Alice Smith: before",
+    ],
+    UTC: [
+      "Times in UTC.",
+      "2025-03-09 Sun",
+      "#2 10:30 Alice Smith: after",
+      "2025-03-08 Sat",
+      "#1 23:30 Alice Smith: before",
+    ],
+  };
+  for (const [timeZone, expected] of Object.entries(cases)) {
+    test(timeZone, () => {
+      const text = renderMessagePage({
+        header: "Messages.",
+        emptyNote: "No messages.",
+        oneChat: true,
+        timeZone,
+        messages,
+      });
+      const lines = text.split("\n").filter((l) => l !== UNTRUSTED_OPEN && l !== UNTRUSTED_CLOSE);
+      assert.deepEqual(lines.slice(1), expected);
+    });
+  }
 });

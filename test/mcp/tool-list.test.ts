@@ -63,7 +63,7 @@ describe("strict arguments", () => {
       ["get_attachment", { attachment_id: 1 }, /instead of attachment_id, use id/],
       ["search_attachments", { mime_type: "image/" }, /instead of mime_type, use mime_prefix/],
       ["get_recent_messages", { after: "2025-01-01" }, /instead of after, use start_date/],
-      ["search_messages", { query: "x", hours: 24 }, /instead of hours, use since \(an ISO 8601/],
+      ["search_messages", { query: "x", hours: 24 }, /instead of hours, use start_date \(a day such as/],
       ["wait_for_new_messages", { sinceRowid: 5 }, /instead of sinceRowid, use since_rowid/],
     ];
     for (const [tool, args, hint] of cases) {
@@ -73,7 +73,7 @@ describe("strict arguments", () => {
     }
     const { text } = await call(conn.client, "list_chats", { colour: "blue", size: 2 });
     assert.match(text, /Unknown arguments colour, size: list_chats does not take them/);
-    assert.match(text, /list_chats takes: unread_only, since_hours, limit, cursor, format\./);
+    assert.match(text, /list_chats takes: unread_only, since_hours, limit, cursor, timezone, format\./);
     const setup = await call(conn.client, "check_setup", { verbose: true });
     assert.match(setup.text, /check_setup takes: format\./);
     assert.equal((await fake.calls()).length, before, "no refused call reached osascript");

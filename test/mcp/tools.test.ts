@@ -35,6 +35,7 @@ describe("tool listing", () => {
       "check_setup",
       "find_contact",
       "get_attachment",
+      "get_message_context",
       "get_recent_messages",
       "list_chats",
       "list_conversations",
@@ -222,13 +223,14 @@ describe("get_recent_messages: dates, polling and offsets", () => {
       end_date: hoursAgo(2).toISOString(),
     });
     assert.equal(reversed.result.isError, true);
-    assert.match(reversed.text, /end_date \(.*\) must be after start_date/);
+    assert.match(reversed.text, /end_date ".*" is before start_date/);
+    // end_date is inclusive: the same moment twice is a window holding that moment (util/dates.ts).
     const equal = hoursAgo(1).toISOString();
     const same = await call(conn.client, "get_recent_messages", { start_date: equal, end_date: equal });
-    assert.equal(same.result.isError, true);
+    assert.equal(same.result.isError, undefined, same.text);
     const impossible = await call(conn.client, "get_recent_messages", { start_date: "2025-02-30" });
     assert.equal(impossible.result.isError, true);
-    assert.match(impossible.text, /start_date "2025-02-30" is not a real date/);
+    assert.match(impossible.text, /start_date "2025-02-30" is not a real calendar date/);
     const both = await call(conn.client, "get_recent_messages", { start_date: "2025-01-01", hours: 5 });
     assert.equal(both.result.isError, true);
     assert.match(both.text, /either hours or start_date/);
@@ -351,9 +353,9 @@ describe("search_messages", () => {
     });
     assert.ok(inChat.data.messages.every((m) => m.chat?.id === scenario.chats.alice));
     const since = new Date(Date.now() - 24 * 3_600_000).toISOString();
-    const recent = await call(conn.client, "search_messages", { query: "rocket", since });
+    const recent = await call(conn.client, "search_messages", { query: "rocket", start_date: since });
     assert.equal(recent.data.count, 0);
-    const badDate = await call(conn.client, "search_messages", { query: "x", since: "yesterday-ish" });
+    const badDate = await call(conn.client, "search_messages", { query: "x", start_date: "yesterday-ish" });
     assert.equal(badDate.result.isError, true);
     assert.match(badDate.text, /not a date/);
 

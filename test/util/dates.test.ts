@@ -39,7 +39,7 @@ const EXPECTED: Record<string, { results: string[]; oneDay: string[]; note: stri
       "2025-07-01T07:30:00.001Z",
     ],
     oneDay: ["2025-03-09T08:00:00.000Z", "2025-03-10T07:00:00.000Z"],
-    note: "times in America/Los_Angeles, UTC\u221208:00",
+    note: "Times in America/Los_Angeles, UTC\u221208:00.",
   },
   // No DST; half-hour offset.
   "Asia/Kolkata": {
@@ -51,7 +51,7 @@ const EXPECTED: Record<string, { results: string[]; oneDay: string[]; note: stri
       "2025-07-01T07:30:00.001Z",
     ],
     oneDay: ["2025-03-08T18:30:00.000Z", "2025-03-09T18:30:00.000Z"],
-    note: "times in Asia/Kolkata, UTC+05:30",
+    note: "Times in Asia/Kolkata, UTC+05:30.",
   },
   // DST (BST) in July, not in March.
   "Europe/London": {
@@ -63,7 +63,7 @@ const EXPECTED: Record<string, { results: string[]; oneDay: string[]; note: stri
       "2025-07-01T07:30:00.001Z",
     ],
     oneDay: ["2025-03-09T00:00:00.000Z", "2025-03-10T00:00:00.000Z"],
-    note: "times in Europe/London, UTC+00:00",
+    note: "Times in Europe/London, UTC+00:00.",
   },
 };
 
@@ -167,7 +167,7 @@ describe("time zones and how times are written", () => {
     assert.equal(shortTimeInZone(winter, "Asia/Kolkata"), "2025-01-16 01:35");
     assert.equal(
       timeZoneNote("America/Los_Angeles", [summer, winter]),
-      "times in America/Los_Angeles, UTC\u221208:00/\u221207:00",
+      "Times in America/Los_Angeles, UTC\u221208:00/\u221207:00.",
     );
   });
 });

@@ -91,7 +91,7 @@ export async function viewMessages(ctx: ToolContext, messages: readonly Message[
       from: capText(senderName(message.isFromMe, message.handle, ctx.nameFor), TEXT_CAPS.name),
       service: message.service,
       text: viewText(message),
-      event: describeEvent(message),
+      event: describeEvent(message, ctx.nameFor),
       tapbacks: message.tapbacks.map((t) => ({
         emoji: capText(tapbackSymbol(t), 16),
         from: capText(senderName(t.isFromMe, t.handle, ctx.nameFor), TEXT_CAPS.name),

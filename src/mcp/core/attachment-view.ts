@@ -4,13 +4,12 @@ import { existsSync } from "node:fs";
 import { z } from "zod";
 import type { AttachmentFile } from "../../messages/attachment-files.js";
 import type { AttachmentQuery, AttachmentWithMessage } from "../../messages/types.js";
-import { formatBytes, localTimestamp, senderName } from "../format.js";
+import { isoInZone, parseDateWindow, shortTimeInZone } from "../../util/dates.js";
+import { formatBytes, senderName } from "../format.js";
 import { shortName } from "../render-messages.js";
-import { parseDateInput } from "./date-input.js";
 import { chatRefSchema } from "./input-schemas.js";
 import { type EmptyFilter, type FilterWords, resolveConversationFilter } from "./resolve-references.js";
 import type { ToolContext } from "./tool-context.js";
-import { ToolInputError } from "./tool-result.js";
 
 /** get_attachment's max_bytes bounds: below 50 KB photos become useless; above 5 MB clients choke. */
 export const MIN_IMAGE_BYTES = 50_000;
@@ -29,15 +28,6 @@ export const PREVIEW_CHARS = 4000;
 /** Unreadable files listed by name in a content search (all are counted). */
 export const LISTED_UNREADABLE = 20;
 
-export const dateRangeInput = {
-  start_date: z
-    .string()
-    .max(64)
-    .optional()
-    .describe("Only from this date/time on (ISO 8601, e.g. 2025-03-01)."),
-  end_date: z.string().max(64).optional().describe("Only before this date/time (ISO 8601)."),
-};
-
 export const attachmentResultSchema = z.object({
   id: z.number().int().describe("Pass to get_attachment."),
   name: z.string().nullable().describe("Original file name (third-party content)."),
@@ -47,7 +37,7 @@ export const attachmentResultSchema = z.object({
   path: z.string().nullable().describe("Where the file is on the Mac; null when it was never downloaded."),
   onDisk: z.boolean().describe("Whether the file is there now."),
   messageId: z.number().int(),
-  date: z.string().describe("When the message was sent, ISO 8601 UTC."),
+  date: z.string().describe("When the message was sent, ISO 8601 with the result's UTC offset."),
   from: z.string(),
   isFromMe: z.boolean(),
   chat: chatRefSchema.nullable(),
@@ -65,7 +55,7 @@ export function attachmentResult(ctx: ToolContext, attachment: AttachmentWithMes
     path: attachment.path,
     onDisk: attachment.path !== null && existsSync(attachment.path),
     messageId: attachment.messageRowid,
-    date: attachment.messageDate.toISOString(),
+    date: isoInZone(attachment.messageDate, ctx.timeZone),
     from: senderName(attachment.isFromMe, attachment.handle, ctx.nameFor),
     isFromMe: attachment.isFromMe,
     chat: ctx.chatRef(attachment.chatRowid),
@@ -73,7 +63,7 @@ export function attachmentResult(ctx: ToolContext, attachment: AttachmentWithMes
 }
 
 /** `#12 [2025-03-01 14:05] Alice → Weekend Crew: Cabin.pdf (application/pdf, 3 KB)`; third-party content. */
-export function attachmentLine(view: AttachmentResult): string {
+export function attachmentLine(view: AttachmentResult, timeZone: string): string {
   const where = view.chat?.isGroup ? ` → ${shortName(view.chat.name)}` : "";
   const what = [
     view.mimeType,
@@ -83,7 +73,7 @@ export function attachmentLine(view: AttachmentResult): string {
   ]
     .filter((part) => part !== null)
     .join(", ");
-  return `#${view.id} [${localTimestamp(new Date(view.date))}] ${shortName(view.from)}${where}: ${view.name === null ? "unnamed" : shortName(view.name)} (${what})`;
+  return `#${view.id} [${shortTimeInZone(new Date(view.date), timeZone)}] ${shortName(view.from)}${where}: ${view.name === null ? "unnamed" : shortName(view.name)} (${what})`;
 }
 
 interface AttachmentFilterArgs {
@@ -101,15 +91,17 @@ export function attachmentQuery(
   ctx: ToolContext,
   args: AttachmentFilterArgs,
 ): ({ query: Omit<AttachmentQuery, "limit"> } & FilterWords) | EmptyFilter {
-  const since = parseDateInput(args.start_date, "start_date");
-  const until = parseDateInput(args.end_date, "end_date");
-  if (since && until && since >= until) throw new ToolInputError("start_date must be before end_date.");
+  const window = parseDateWindow(args, ctx.timeZone);
   const filter = resolveConversationFilter(ctx, args);
   if ("empty" in filter) return filter;
-  const dates = [since ? `from ${since.toISOString()}` : "", until ? `before ${until.toISOString()}` : ""];
-  const words = (who: string) => [who, ...dates].filter((p) => p !== "").join(" ");
+  const words = (who: string) => [who, window.description].filter((p) => p !== "").join(" ");
   return {
-    query: { since, until, chatRowids: filter.chatRowids, handleRowids: filter.handleRowids },
+    query: {
+      since: window.start,
+      until: window.end,
+      chatRowids: filter.chatRowids,
+      handleRowids: filter.handleRowids,
+    },
     description: words(filter.description),
     header: words(filter.header),
     names: filter.names,

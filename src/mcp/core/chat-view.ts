@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import type { ChatSummary } from "../../messages/types.js";
+import { isoInZone } from "../../util/dates.js";
 import { chatTitle } from "../format.js";
 import { messageLine, shortName } from "../render-messages.js";
 import { handleSchema, messageSchema } from "./input-schemas.js";
@@ -38,7 +39,7 @@ export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
     service: chat.service,
     participants: chat.participants.map((p) => ({ id: p.id, service: p.service, name: ctx.nameFor(p.id) })),
     lastMessage: chat.lastMessage ? ctx.messageView(chat.lastMessage) : null,
-    lastActivity: chat.lastActivity?.toISOString() ?? null,
+    lastActivity: chat.lastActivity ? isoInZone(chat.lastActivity, ctx.timeZone) : null,
     messageCount: chat.messageCount,
     unreadCount: chat.unreadCount,
   };
@@ -53,7 +54,7 @@ const LAST_MESSAGE_CHARS = 200;
  * "chat:3 Weekend Crew (group: Alice Smith, Bob Stone), 2 unread" then the last message on its own line.
  * Third-party content (names, the last message): it goes inside the fence.
  */
-export function chatLine(view: ChatView): string {
+export function chatLine(view: ChatView, timeZone: string): string {
   const names = view.participants.map((p) => shortName(p.name ?? p.id));
   const shown = names.slice(0, NAMED_PARTICIPANTS).join(", ");
   const rest = names.length > NAMED_PARTICIPANTS ? ` and ${names.length - NAMED_PARTICIPANTS} more` : "";
@@ -65,7 +66,7 @@ export function chatLine(view: ChatView): string {
   const service = view.service !== "iMessage" ? ` [${view.service}]` : "";
   const unread = view.unreadCount > 0 ? `, ${view.unreadCount} unread` : "";
   const last = view.lastMessage
-    ? `\n  last: ${messageLine(view.lastMessage, { showDate: true, textCap: LAST_MESSAGE_CHARS })}`
+    ? `\n  last: ${messageLine(view.lastMessage, { showDate: true, textCap: LAST_MESSAGE_CHARS, timeZone })}`
     : "";
   return `${view.ref} ${shortName(view.name)}${who}${service}${unread}${last}`;
 }

@@ -13,6 +13,7 @@ export function pageText(
   nextCursor: string | null,
   emptyNote: string,
   oneChat: boolean,
+  timeZone: string,
 ): string {
   return renderMessagePage({
     header,
@@ -20,6 +21,7 @@ export function pageText(
     messages: page,
     oneChat,
     emptyNote,
+    timeZone,
     more: moreNote("messages", nextCursor).trim() || undefined,
   });
 }

@@ -75,10 +75,14 @@ function handleTarget(
   if (requested !== "auto")
     return { target: { kind: "handle", handle, preferService: requested }, serviceNote: null };
   const availability = availabilityOf(serviceHistoryFor(ctx, handle));
-  if (availability === "sms_only" && !isEmail) {
+  if ((availability === "sms_only" || availability === "rcs") && !isEmail) {
+    // Messages sends RCS through its SMS account: asking for SMS is how an RCS conversation continues.
     return {
       target: { kind: "handle", handle, preferService: "SMS" },
-      serviceNote: "Sent as SMS: this number has only SMS history in Messages, no iMessage.",
+      serviceNote:
+        availability === "rcs"
+          ? "Sent through the SMS account: this number uses RCS in Messages, no iMessage."
+          : "Sent as SMS: this number has only SMS history in Messages, no iMessage.",
     };
   }
   return { target: { kind: "handle", handle, preferService: "auto" }, serviceNote: null };

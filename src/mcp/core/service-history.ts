@@ -2,14 +2,21 @@
 import { handleKey } from "../../contacts/index.js";
 import type { ToolContext } from "./tool-context.js";
 
-export type Availability = "imessage" | "sms_only" | "unknown";
+/**
+ * How an address has been reached: iMessage; RCS (Android phones on a carrier with RCS: typing
+ * indicators and read receipts, but not iMessage); only SMS; or never. Messages sends RCS through the SMS
+ * account, so "rcs" and "sms_only" are sent the same way, but people (and models) should hear which it is.
+ */
+export type Availability = "imessage" | "rcs" | "sms_only" | "unknown";
 
 export function availabilityOf(services: readonly { service: string; messageCount: number }[]): Availability {
   const used = services.filter((s) => s.messageCount > 0);
   if (used.some((s) => s.service === "iMessage")) return "imessage";
+  if (used.some((s) => s.service === "RCS")) return "rcs";
   if (used.length > 0) return "sms_only";
   // A handle row with no messages still means Messages once registered it on that service.
   if (services.some((s) => s.service === "iMessage")) return "imessage";
+  if (services.some((s) => s.service === "RCS")) return "rcs";
   return services.length > 0 ? "sms_only" : "unknown";
 }
 

@@ -2,6 +2,7 @@
 import { type ContactsStore, handleKey } from "../../contacts/index.js";
 import type { Chat, Handle, Message, MessagesReader } from "../../messages/types.js";
 import type { MessageSender } from "../../send/index.js";
+import { resolveTimeZone } from "../../util/dates.js";
 import { type ChatRef, chatTitle, type MessageView, messageView, type NameLookup } from "../format.js";
 import type { ServerDeps } from "./server-deps.js";
 
@@ -11,15 +12,19 @@ export class ToolContext {
   readonly contacts: ContactsStore;
   readonly sender: MessageSender | null;
   readonly demo: boolean;
+  /** The IANA zone dates are read and written in: the call's `timezone` argument, else the Mac's own. */
+  readonly timeZone: string;
   readonly #names = new Map<string, string | null>();
   readonly #chats = new Map<number, Chat | null>();
   #handles: Handle[] | undefined;
 
-  constructor(deps: ServerDeps) {
+  /** `timeZone`: the call's `timezone` argument as given (checked here: an unknown zone is refused). */
+  constructor(deps: ServerDeps, options: { timeZone?: string | undefined } = {}) {
     this.messages = deps.messages;
     this.contacts = deps.contacts;
     this.sender = deps.sender;
     this.demo = deps.demo ?? false;
+    this.timeZone = resolveTimeZone(options.timeZone);
   }
 
   readonly nameFor: NameLookup = (handleId) => {
@@ -38,9 +43,9 @@ export class ToolContext {
     return chat ? { id: chat.rowid, name: chatTitle(chat, this.nameFor), isGroup: chat.isGroup } : null;
   }
 
-  /** A message as tools return it, with its sender's name and its chat. */
+  /** A message as tools return it, with its sender's name and its chat, its dates in the call's zone. */
   messageView(message: Message): MessageView {
-    return messageView(message, this.nameFor, this.chatRef(message.chatRowid));
+    return messageView(message, this.nameFor, this.chatRef(message.chatRowid), this.timeZone);
   }
 
   handles(): Handle[] {

@@ -2,11 +2,12 @@
 
 import { z } from "zod";
 import { type Contact, classifyHandle } from "../../contacts/index.js";
+import { isoInZone, shortTimeInZone, timeZoneNote } from "../../util/dates.js";
 import { contactRef, resolveContactByName } from "../core/resolve-references.js";
 import { type Availability, availabilityOf, serviceHistoryFor } from "../core/service-history.js";
 import { ToolContext } from "../core/tool-context.js";
 import { guard, okResult, ToolInputError } from "../core/tool-result.js";
-import { fencedLines, localTimestamp, nameLine, withNames } from "../format.js";
+import { fencedLines, nameLine, withNames } from "../format.js";
 import { defineTool } from "../tool-definition.js";
 
 const serviceUseSchema = z.object({
@@ -17,7 +18,8 @@ const serviceUseSchema = z.object({
 
 const VERDICT_WORDS: Record<Availability, string> = {
   imessage: "has used iMessage",
-  sms_only: "only SMS/RCS so far (no iMessage history)",
+  rcs: "uses RCS (no iMessage history)",
+  sms_only: "only SMS so far (no iMessage history)",
   unknown: "no history in Messages",
 };
 
@@ -48,10 +50,11 @@ const checkImessageAvailabilityTool = {
   outputSchema: {
     contact: z.string().nullable(),
     available: z.enum(["yes", "no", "unknown"]).describe("yes = iMessage history on some address."),
+    rcs: z.boolean().describe("No iMessage, but RCS history: messages go through the SMS account as RCS."),
     addresses: z.array(
       z.object({
         address: z.string(),
-        availability: z.enum(["imessage", "sms_only", "unknown"]),
+        availability: z.enum(["imessage", "rcs", "sms_only", "unknown"]),
         services: z.array(serviceUseSchema),
       }),
     ),
@@ -72,19 +75,23 @@ export const checkImessageAvailability = defineTool({
         return {
           address,
           availability: availabilityOf(services),
-          services: services.map((s) => ({ ...s, lastUsed: s.lastUsed?.toISOString() ?? null })),
+          services: services.map((s) => ({
+            ...s,
+            lastUsed: s.lastUsed ? isoInZone(s.lastUsed, ctx.timeZone) : null,
+          })),
         };
       });
       const available = results.some((r) => r.availability === "imessage")
         ? "yes"
-        : results.some((r) => r.availability === "sms_only")
+        : results.some((r) => r.availability === "rcs" || r.availability === "sms_only")
           ? "no"
           : "unknown";
+      const rcs = available === "no" && results.some((r) => r.availability === "rcs");
       const lines = results.map((r) => {
         const detail = r.services
           .map(
             (s) =>
-              `${s.service}: ${s.messageCount} messages${s.lastUsed ? `, last ${localTimestamp(new Date(s.lastUsed))}` : ""}`,
+              `${s.service}: ${s.messageCount} messages${s.lastUsed ? `, last ${shortTimeInZone(new Date(s.lastUsed), ctx.timeZone)}` : ""}`,
           )
           .join("; ");
         return `${r.address}: ${VERDICT_WORDS[r.availability]}${detail ? ` (${detail})` : ""}`;
@@ -95,12 +102,19 @@ export const checkImessageAvailability = defineTool({
       const summary =
         available === "yes"
           ? `${who} has used iMessage; send_message will use iMessage.`
-          : available === "no"
-            ? `${who} has no iMessage history; send_message will send SMS (a phone number is needed).`
-            : `No Messages history for ${who}; send_message will try iMessage first and fall back to SMS.`;
-      return okResult(`${summary}\n${fencedLines(lines, "(no addresses)", names)}`, {
+          : rcs
+            ? `${who} has no iMessage history but uses RCS; send_message will send through the SMS account, as RCS.`
+            : available === "no"
+              ? `${who} has no iMessage history; send_message will send SMS (a phone number is needed).`
+              : `No Messages history for ${who}; send_message will try iMessage first and fall back to SMS.`;
+      const used = results.flatMap((r) =>
+        r.services.flatMap((s) => (s.lastUsed ? [new Date(s.lastUsed)] : [])),
+      );
+      const zone = used.length > 0 ? `\n${timeZoneNote(ctx.timeZone, used)}` : "";
+      return okResult(`${summary}${zone}\n${fencedLines(lines, "(no addresses)", names)}`, {
         contact: contact?.displayName ?? null,
         available,
+        rcs,
         addresses: results,
       });
     }),

@@ -12,6 +12,7 @@ import {
   MAX_INLINE_IMAGE_BYTES,
   readableKind,
 } from "../../messages/attachment-files.js";
+import { timeZoneNote } from "../../util/dates.js";
 import {
   attachmentLine,
   attachmentResult,
@@ -81,7 +82,7 @@ export const getAttachment = defineTool({
       const view = attachmentResult(ctx, attachment);
       const file = await locateAttachmentFile(attachment.path, attachmentRoots(ctx.messages.path));
       if (file.status === "outside") return errorResult(fileNote(file));
-      const header = wrapUntrusted(attachmentLine(view));
+      const header = wrapUntrusted(attachmentLine(view, ctx.timeZone));
       const preview = {
         kind: "none" as "image" | "text" | "none",
         mimeType: null as string | null,
@@ -124,7 +125,11 @@ export const getAttachment = defineTool({
           preview.note = "No preview for this type of file; open it from the path.";
         }
       }
-      const lines = [`Attachment ${header}`, fileNote(file)];
+      const lines = [
+        `Attachment ${header}`,
+        timeZoneNote(ctx.timeZone, [new Date(view.date)]),
+        fileNote(file),
+      ];
       if (preview.kind === "image") {
         const how: string[] = [];
         if (preview.convertedFrom) how.push("converted from HEIC to JPEG");

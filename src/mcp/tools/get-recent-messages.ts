@@ -2,8 +2,15 @@
 
 import { z } from "zod";
 import type { MessageQuery } from "../../messages/types.js";
-import { parseIsoDate } from "../core/date-input.js";
-import { chatInput, contactInput, cursorInput, messagePageShape } from "../core/input-schemas.js";
+import { parseDateWindow } from "../../util/dates.js";
+import {
+  chatInput,
+  contactInput,
+  cursorInput,
+  dateWindowInput,
+  messagePageShape,
+  timezoneInput,
+} from "../core/input-schemas.js";
 import { noMessages, pageText } from "../core/message-page.js";
 import { clampLimit, DEFAULT_LIMIT, decodePositionCursor, positionPage } from "../core/paging.js";
 import { resolveConversationFilter } from "../core/resolve-references.js";
@@ -26,49 +33,40 @@ const SKIP_BATCH = 1000;
 interface RecentWindow {
   since?: Date;
   until?: Date;
-  /** "from the last 24 hours", "from 2025-03-01T00:00:00.000Z to …", "" for no time limit. */
+  /** "from the last 24 hours", "from 2025-03-01 to 2025-03-02", "" for no time limit. */
   description: string;
 }
 
 /**
- * The time window of get_recent_messages: start_date/end_date when given (hours then counts back from
- * end_date when there is no start_date), else the last `hours`. With since_rowid and no time argument
- * there is no window at all: polling wants everything newer, however old the wait.
+ * The time window of get_recent_messages: start_date/end_date when given (in the call's zone, see
+ * util/dates.ts; hours then counts back from end_date when there is no start_date), else the last `hours`.
+ * With since_rowid and no time argument there is no window at all: polling wants everything newer,
+ * however old the wait.
  */
-function recentWindow(args: {
-  hours?: number | undefined;
-  start_date?: string | undefined;
-  end_date?: string | undefined;
-  since_rowid?: number | undefined;
-}): RecentWindow {
-  const given = (v: string | undefined) => v !== undefined && v.trim() !== "";
-  const start = given(args.start_date) ? parseIsoDate(args.start_date ?? "", "start_date") : undefined;
-  const end = given(args.end_date) ? parseIsoDate(args.end_date ?? "", "end_date") : undefined;
-  if (start && args.hours !== undefined) {
+function recentWindow(
+  args: {
+    hours?: number | undefined;
+    start_date?: string | undefined;
+    end_date?: string | undefined;
+    since_rowid?: number | undefined;
+  },
+  timeZone: string,
+): RecentWindow {
+  const window = parseDateWindow(args, timeZone);
+  if (window.start && args.hours !== undefined) {
     throw new ToolInputError(
       "Give either hours or start_date, not both: start_date already says how far back.",
     );
   }
-  if (start && end && end.getTime() <= start.getTime()) {
-    throw new ToolInputError(
-      `end_date (${end.toISOString()}) must be after start_date (${start.toISOString()}).`,
-    );
-  }
-  if (start) {
-    return {
-      since: start,
-      until: end,
-      description: `from ${start.toISOString()}${end ? ` to ${end.toISOString()}` : ""}`,
-    };
-  }
-  if (args.since_rowid !== undefined && args.hours === undefined && !end) return { description: "" };
+  if (window.start) return { since: window.start, until: window.end, description: window.description };
+  if (args.since_rowid !== undefined && args.hours === undefined && !window.end) return { description: "" };
   const hours = args.hours ?? 24;
   const span = `${hours} hour${hours === 1 ? "" : "s"}`;
-  if (end) {
+  if (window.end) {
     return {
-      since: new Date(end.getTime() - hours * HOUR_MS),
-      until: end,
-      description: `from the ${span} before ${end.toISOString()}`,
+      since: new Date(window.end.getTime() - hours * HOUR_MS),
+      until: window.end,
+      description: `from the ${span} up to ${args.end_date?.trim()}`,
     };
   }
   return { since: new Date(Date.now() - hours * HOUR_MS), description: `from the last ${span}` };
@@ -111,20 +109,10 @@ const getRecentMessagesTool = {
       .positive()
       .max(MAX_HOURS)
       .optional()
-      .describe("How far back to look, in hours (default 24; counted back from end_date when given)."),
-    start_date: z
-      .string()
-      .max(40)
-      .optional()
       .describe(
-        "Only messages at or after this moment: ISO 8601, e.g. 2025-03-01 or 2025-03-01T09:00:00-08:00 " +
-          "(no offset = local time). Replaces hours.",
+        "How far back to look, in hours (default 24; back from end_date when given; not with start_date).",
       ),
-    end_date: z
-      .string()
-      .max(40)
-      .optional()
-      .describe("Only messages before this moment (ISO 8601); must be after start_date."),
+    ...dateWindowInput,
     contact: contactInput,
     chat: chatInput,
     unread_only: z.boolean().optional().describe("Only incoming messages not yet read."),
@@ -155,6 +143,7 @@ const getRecentMessagesTool = {
       .min(1)
       .optional()
       .describe("Only this message (#id), with all of its text; long texts are cut in other results."),
+    timezone: timezoneInput,
   },
   outputSchema: {
     ...messagePageShape,
@@ -194,6 +183,7 @@ function oneMessage(ctx: ToolContext, id: number) {
     emptyNote: "",
     textCap: TEXT_CAPS.singleMessageText,
     fullTextHint: null,
+    timeZone: ctx.timeZone,
   });
   return okResult(text, {
     messages: [view],
@@ -210,7 +200,7 @@ export const getRecentMessages = defineTool({
   ...getRecentMessagesTool,
   handler: (args, { deps }) =>
     guard(() => {
-      const ctx = new ToolContext(deps);
+      const ctx = new ToolContext(deps, { timeZone: args.timezone });
       if (args.message_id !== undefined) {
         const others = SELECTING_ARGS.filter((name) => args[name] !== undefined);
         if (others.length > 0) {
@@ -219,7 +209,7 @@ export const getRecentMessages = defineTool({
         return oneMessage(ctx, args.message_id);
       }
       const limit = clampLimit(args.limit, MAX_RECENT_LIMIT);
-      const window = recentWindow(args);
+      const window = recentWindow(args, ctx.timeZone);
       const polling = args.since_rowid !== undefined;
       if (polling && args.cursor !== undefined) {
         throw new ToolInputError(
@@ -263,7 +253,7 @@ export const getRecentMessages = defineTool({
       const order = polling ? "oldest first" : "newest first";
       const header = `${what(filter.header)}: ${shown.length} shown, ${order}.`;
       const oneChat = filter.chatRowids?.length === 1;
-      let text = pageText(header, filter.names, shown, nextCursor, "No messages.", oneChat);
+      let text = pageText(header, filter.names, shown, nextCursor, "No messages.", oneChat, ctx.timeZone);
       if (polling && more) text += `\nMore messages: call again with since_rowid ${latestRowid}.`;
       return okResult(text, {
         messages: shown,

@@ -1,13 +1,13 @@
 // list_chats: chats, most recent first, with participants and the last message.
 
 import { z } from "zod";
+import { timeZoneNote } from "../../util/dates.js";
 import { chatLine, chatSchema, chatView } from "../core/chat-view.js";
-import { cursorInput, limitInput } from "../core/input-schemas.js";
+import { cursorInput, limitInput, timezoneInput } from "../core/input-schemas.js";
 import { clampLimit, decodeCursor, moreNote, offsetPage } from "../core/paging.js";
 import { ToolContext } from "../core/tool-context.js";
 import { guard, okResult } from "../core/tool-result.js";
 import { fencedLines } from "../format.js";
-import { timeZoneNote } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 
 const listChatsTool = {
@@ -19,6 +19,7 @@ const listChatsTool = {
     since_hours: z.number().positive().optional().describe("Only chats active in the last N hours."),
     limit: limitInput,
     cursor: cursorInput,
+    timezone: timezoneInput,
   },
   outputSchema: {
     chats: z.array(chatSchema),
@@ -34,7 +35,7 @@ export const listChats = defineTool({
   ...listChatsTool,
   handler: (args, { deps }) =>
     guard(() => {
-      const ctx = new ToolContext(deps);
+      const ctx = new ToolContext(deps, { timeZone: args.timezone });
       const limit = clampLimit(args.limit);
       const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
       const since =
@@ -48,8 +49,9 @@ export const listChats = defineTool({
       const { page: rows, nextCursor } = offsetPage(found, limit, offset);
       const page = rows.map((c) => chatView(ctx, c));
       const dates = page.flatMap((c) => (c.lastMessage ? [new Date(c.lastMessage.date)] : []));
-      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.\n${timeZoneNote(dates)}`;
-      const text = `${header}\n${fencedLines(page.map(chatLine), "No chats.")}${moreNote("chats", nextCursor)}`;
+      const header = `${page.length} chat${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.\n${timeZoneNote(ctx.timeZone, dates)}`;
+      const lines = page.map((c) => chatLine(c, ctx.timeZone));
+      const text = `${header}\n${fencedLines(lines, "No chats.")}${moreNote("chats", nextCursor)}`;
       return okResult(text, { chats: page, count: page.length, nextCursor });
     }),
 });

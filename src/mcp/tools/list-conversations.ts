@@ -1,13 +1,14 @@
 // list_conversations: conversations with their kind and a preview of the last message.
 
 import { z } from "zod";
+import { shortTimeInZone, timeZoneNote } from "../../util/dates.js";
 import { type ChatView, chatView } from "../core/chat-view.js";
 import { type ConversationKind, conversationKind } from "../core/conversation-kind.js";
 import { cursorInput, handleSchema } from "../core/input-schemas.js";
 import { decodeCursor, moreNote, offsetPage } from "../core/paging.js";
 import { ToolContext } from "../core/tool-context.js";
 import { guard, okResult } from "../core/tool-result.js";
-import { fencedLines, localTimestamp } from "../format.js";
+import { fencedLines } from "../format.js";
 import { shortName } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 
@@ -52,8 +53,10 @@ function conversationView(chat: ChatView, kind: ConversationKind): ConversationV
   };
 }
 
-function conversationLine(view: ConversationView): string {
-  const when = view.lastActivity ? `last ${localTimestamp(new Date(view.lastActivity))}` : "no messages";
+function conversationLine(view: ConversationView, timeZone: string): string {
+  const when = view.lastActivity
+    ? `last ${shortTimeInZone(new Date(view.lastActivity), timeZone)}`
+    : "no messages";
   const unread = view.unreadCount > 0 ? `, ${view.unreadCount} unread` : "";
   const preview = view.lastMessagePreview
     ? ` — ${view.lastMessageFromMe ? "Me: " : ""}${view.lastMessagePreview.replace(/\s+/g, " ")}`
@@ -96,8 +99,10 @@ export const listConversations = defineTool({
       const found = ctx.messages.listChats({ limit: limit + 1, offset, unreadOnly: args.unread_only });
       const { page: rows, nextCursor } = offsetPage(found, limit, offset);
       const page = rows.map((chat) => conversationView(chatView(ctx, chat), conversationKind(chat)));
-      const header = `${page.length} conversation${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.`;
-      const text = `${header}\n${fencedLines(page.map(conversationLine), "No conversations.")}${moreNote("conversations", nextCursor)}`;
+      const dates = page.flatMap((c) => (c.lastActivity ? [new Date(c.lastActivity)] : []));
+      const header = `${page.length} conversation${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.\n${timeZoneNote(ctx.timeZone, dates)}`;
+      const lines = page.map((c) => conversationLine(c, ctx.timeZone));
+      const text = `${header}\n${fencedLines(lines, "No conversations.")}${moreNote("conversations", nextCursor)}`;
       return okResult(text, { conversations: page, count: page.length, nextCursor });
     }),
 });

@@ -7,6 +7,7 @@ import {
   locateAttachmentFile,
   readableKind,
 } from "../../messages/attachment-files.js";
+import { timeZoneNote } from "../../util/dates.js";
 import {
   type AttachmentResult,
   attachmentLine,
@@ -14,14 +15,19 @@ import {
   attachmentResult,
   attachmentResultSchema,
   CANDIDATE_BATCH,
-  dateRangeInput,
   FILES_PER_CONTENT_SEARCH,
   fileNote,
   LISTED_UNREADABLE,
   SNIPPET_CONTEXT,
   SNIPPETS_PER_FILE,
 } from "../core/attachment-view.js";
-import { chatInput, contactInput, cursorInput } from "../core/input-schemas.js";
+import {
+  chatInput,
+  contactInput,
+  cursorInput,
+  dateWindowInput,
+  timezoneInput,
+} from "../core/input-schemas.js";
 import { decodeCursor, encodeCursor, moreNote } from "../core/paging.js";
 import { ToolContext } from "../core/tool-context.js";
 import { describeError, guard, okResult, ToolInputError } from "../core/tool-result.js";
@@ -61,7 +67,7 @@ const searchAttachmentContentsTool = {
     query: z.string().min(1).max(200).describe("Text to look for, case-insensitive."),
     contact: contactInput,
     chat: chatInput,
-    ...dateRangeInput,
+    ...dateWindowInput,
     limit: z
       .number()
       .int()
@@ -70,6 +76,7 @@ const searchAttachmentContentsTool = {
       .optional()
       .describe("Most matching files to return (default 20)."),
     cursor: cursorInput,
+    timezone: timezoneInput,
   },
   outputSchema: {
     matches: z.array(
@@ -95,7 +102,7 @@ export const searchAttachmentContents = defineTool({
   ...searchAttachmentContentsTool,
   handler: (args, { deps }) =>
     guard(async () => {
-      const ctx = new ToolContext(deps);
+      const ctx = new ToolContext(deps, { timeZone: args.timezone });
       const query = args.query.trim();
       if (query === "") throw new ToolInputError("The query is empty.");
       const limit = args.limit ?? 20;
@@ -164,7 +171,7 @@ export const searchAttachmentContents = defineTool({
         [`Attachments containing "${query}"`, who].filter((p) => p !== "").join(" ");
       const lines = matches.map(
         (m) =>
-          `${attachmentLine(m.attachment)} — ${m.matchCount} match${m.matchCount === 1 ? "" : "es"}\n` +
+          `${attachmentLine(m.attachment, ctx.timeZone)} — ${m.matchCount} match${m.matchCount === 1 ? "" : "es"}\n` +
           m.snippets.map((s) => `    ${s}`).join("\n"),
       );
       const unreadableText =
@@ -178,6 +185,12 @@ export const searchAttachmentContents = defineTool({
           : "";
       const text =
         `${what(built.header)}: ${matches.length} matching file${matches.length === 1 ? "" : "s"} (${filesSearched} searched).\n` +
+        (matches.length > 0
+          ? `${timeZoneNote(
+              ctx.timeZone,
+              matches.map((m) => new Date(m.attachment.date)),
+            )}\n`
+          : "") +
         `${fencedLines(lines, "No matches.", built.names)}${unreadableText}${moreNote("files to search", nextCursor)}`;
       return okResult(text, {
         matches,

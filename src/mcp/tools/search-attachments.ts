@@ -1,16 +1,22 @@
 // search_attachments: files sent or received, by person, chat, date or type.
 
 import { z } from "zod";
+import { timeZoneNote } from "../../util/dates.js";
 import {
   attachmentLine,
   attachmentQuery,
   attachmentResult,
   attachmentResultSchema,
   DEFAULT_ATTACHMENT_LIMIT,
-  dateRangeInput,
   MAX_ATTACHMENT_LIMIT,
 } from "../core/attachment-view.js";
-import { chatInput, contactInput, cursorInput } from "../core/input-schemas.js";
+import {
+  chatInput,
+  contactInput,
+  cursorInput,
+  dateWindowInput,
+  timezoneInput,
+} from "../core/input-schemas.js";
 import { decodeCursor, moreNote, rowidPage } from "../core/paging.js";
 import { ToolContext } from "../core/tool-context.js";
 import { guard, okResult } from "../core/tool-result.js";
@@ -24,7 +30,7 @@ const searchAttachmentsTool = {
   inputSchema: {
     contact: contactInput,
     chat: chatInput,
-    ...dateRangeInput,
+    ...dateWindowInput,
     mime_prefix: z
       .string()
       .max(100)
@@ -38,6 +44,7 @@ const searchAttachmentsTool = {
       .optional()
       .describe(`Default ${DEFAULT_ATTACHMENT_LIMIT}.`),
     cursor: cursorInput,
+    timezone: timezoneInput,
   },
   outputSchema: {
     attachments: z.array(attachmentResultSchema),
@@ -54,7 +61,7 @@ export const searchAttachments = defineTool({
   ...searchAttachmentsTool,
   handler: (args, { deps }) =>
     guard(() => {
-      const ctx = new ToolContext(deps);
+      const ctx = new ToolContext(deps, { timeZone: args.timezone });
       const limit = args.limit ?? DEFAULT_ATTACHMENT_LIMIT;
       const built = attachmentQuery(ctx, args);
       if ("empty" in built)
@@ -75,7 +82,15 @@ export const searchAttachments = defineTool({
       const page = rows.map((a) => attachmentResult(ctx, a));
       const what = (who: string) =>
         ["Attachments", mimePrefix ? `of type ${mimePrefix}*` : "", who].filter((p) => p !== "").join(" ");
-      const text = `${what(built.header)}: ${page.length} shown, newest first.\n${fencedLines(page.map(attachmentLine), "No attachments.", built.names)}${moreNote("attachments", nextCursor)}`;
+      const zone =
+        page.length > 0
+          ? `\n${timeZoneNote(
+              ctx.timeZone,
+              page.map((a) => new Date(a.date)),
+            )}`
+          : "";
+      const lines = page.map((a) => attachmentLine(a, ctx.timeZone));
+      const text = `${what(built.header)}: ${page.length} shown, newest first.${zone}\n${fencedLines(lines, "No attachments.", built.names)}${moreNote("attachments", nextCursor)}`;
       return okResult(text, {
         attachments: page,
         count: page.length,

@@ -2,8 +2,16 @@
 
 import { z } from "zod";
 import type { MessageQuery } from "../../messages/types.js";
-import { parseDateInput } from "../core/date-input.js";
-import { chatInput, contactInput, cursorInput, limitInput, messagePageShape } from "../core/input-schemas.js";
+import { parseDateWindow } from "../../util/dates.js";
+import {
+  chatInput,
+  contactInput,
+  cursorInput,
+  dateWindowInput,
+  limitInput,
+  messagePageShape,
+  timezoneInput,
+} from "../core/input-schemas.js";
 import { noMessages, pageText } from "../core/message-page.js";
 import { clampLimit, decodePositionCursor, positionPage } from "../core/paging.js";
 import { resolveConversationFilter } from "../core/resolve-references.js";
@@ -25,10 +33,10 @@ const searchMessagesTool = {
       ),
     contact: contactInput,
     chat: chatInput,
-    since: z.string().max(40).optional().describe("Only messages on or after this date (ISO 8601)."),
-    until: z.string().max(40).optional().describe("Only messages before this date (ISO 8601)."),
+    ...dateWindowInput,
     limit: limitInput,
     cursor: cursorInput,
+    timezone: timezoneInput,
   },
   outputSchema: {
     ...messagePageShape,
@@ -43,9 +51,11 @@ export const searchMessages = defineTool({
   ...searchMessagesTool,
   handler: (args, { deps, extra }) =>
     guard(async () => {
-      const ctx = new ToolContext(deps);
+      const ctx = new ToolContext(deps, { timeZone: args.timezone });
       const limit = clampLimit(args.limit);
       if (args.query.trim() === "") throw new ToolInputError("The search text is empty.");
+      // Read before any wait for the search index: a bad date is refused at once.
+      const window = parseDateWindow(args, ctx.timeZone);
       // A client that asked for progress can wait for the search index (built once, in the background)
       // and see how far along it is; others get the same answers from a scan meanwhile.
       const progressToken = extra.mcpReq._meta?.progressToken;
@@ -61,13 +71,11 @@ export const searchMessages = defineTool({
               .catch(() => {}),
         });
       }
-      const since = parseDateInput(args.since, "since");
-      const until = parseDateInput(args.until, "until");
       const filter = resolveConversationFilter(ctx, args);
       if ("empty" in filter) return noMessages(filter, { mode: "substring" });
       const base: Omit<MessageQuery, "limit"> = {
-        since,
-        until,
+        since: window.start,
+        until: window.end,
         chatRowids: filter.chatRowids,
         handleRowids: filter.handleRowids,
       };
@@ -92,8 +100,7 @@ export const searchMessages = defineTool({
       const what = (who: string) =>
         `Messages matching "${args.query}"` +
         (who ? ` ${who}` : "") +
-        (since ? ` since ${since.toISOString()}` : "") +
-        (until ? ` before ${until.toISOString()}` : "");
+        (window.description ? ` ${window.description}` : "");
       // The query is the caller's own words, but it is echoed next to third-party content: keep it one line.
       const header = `${what(filter.header).replace(/[\r\n]+/g, " ")}: ${shown.length} found (${mode}).${note}`;
       return okResult(
@@ -104,6 +111,7 @@ export const searchMessages = defineTool({
           nextCursor,
           "No matching messages.",
           filter.chatRowids?.length === 1,
+          ctx.timeZone,
         ),
         {
           messages: shown,

@@ -120,7 +120,9 @@ const sendMessageTool = {
     service: z
       .string()
       .nullable()
-      .describe('"iMessage", "SMS", or "chat" (the chat\'s own service); null when nothing was sent.'),
+      .describe(
+        '"iMessage", "SMS", "RCS" (as Messages stored the sent row), or "chat"; null when nothing was sent.',
+      ),
     to: z.string().describe("The handle or chat guid Messages was given."),
     recipient: z.string().describe("Who it went to, in words."),
     note: z.string().nullable().describe("Why SMS was used, or why nothing was sent."),

@@ -130,6 +130,7 @@ export const waitForNewMessages = defineTool({
               messages: views,
               oneChat: filter.chatRowids?.length === 1,
               emptyNote: "",
+              timeZone: ctx.timeZone,
             })
           : withNames(header, filter.names);
       return okResult(text, {
