@@ -431,6 +431,14 @@ describe("over stdio, in Chromium", () => {
       assert.equal(asked.length, 1);
       assert.match(asked[0] ?? "", /On my way/);
       assert.equal(await frame.inputValue("#reply"), "");
+      // The model learns of the send through the host's context update, with the chat's ref.
+      const context = await waitUntil(async () => {
+        const received = await view.page.evaluate(() => window.hostLog.modelContext);
+        return received.length > 0 ? received : null;
+      }, "the view's model context update");
+      assert.deepEqual(context, [
+        `In the conversation view, the user sent this message to chat:${fixture.chats.group}: "On my way"`,
+      ]);
       assert.deepEqual(await texts(frame, ".bubble.pending .text"), ["On my way"]);
       await screenshot(view, "apps-reply-sent");
     },

@@ -22,11 +22,18 @@ declare global {
     mountView(options: MountOptions): Promise<void>;
     setHostContext(context: McpUiHostContext): void;
     /** What the host saw: the view's initialize, tool calls, size changes, stray (non-protocol) messages. */
-    hostLog: { initialized: boolean; toolCalls: string[]; sizes: number[]; stray: unknown[] };
+    hostLog: {
+      initialized: boolean;
+      toolCalls: string[];
+      sizes: number[];
+      stray: unknown[];
+      /** Text the view added to the model's context (ui/update-model-context). */
+      modelContext: string[];
+    };
   }
 }
 
-window.hostLog = { initialized: false, toolCalls: [], sizes: [], stray: [] };
+window.hostLog = { initialized: false, toolCalls: [], sizes: [], stray: [], modelContext: [] };
 let bridge: AppBridge | undefined;
 
 window.addEventListener("message", (event) => {
@@ -48,12 +55,17 @@ window.mountView = async (options) => {
   bridge = new AppBridge(
     null,
     { name: "apps-test-host", version: "1.0.0" },
-    { serverTools: {}, logging: {} },
+    { serverTools: {}, logging: {}, updateModelContext: { text: {} } },
     { hostContext: options.hostContext },
   );
   bridge.oncalltool = async (params) => {
     window.hostLog.toolCalls.push(params.name);
     return await window.hostCallTool({ name: params.name, arguments: params.arguments });
+  };
+  bridge.onupdatemodelcontext = async ({ content }) => {
+    for (const block of content ?? [])
+      if (block.type === "text") window.hostLog.modelContext.push(block.text);
+    return {};
   };
   bridge.onsizechange = ({ height }) => {
     if (height === undefined) return;

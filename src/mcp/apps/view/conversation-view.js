@@ -27,6 +27,8 @@
     locale: undefined,
     loading: false,
     localCount: 0,
+    /** What the host said it supports (ui/initialize). */
+    hostCapabilities: {},
   };
 
   const byId = (id) => document.getElementById(id);
@@ -466,6 +468,7 @@
         render();
         byId("thread").scrollTop = byId("thread").scrollHeight;
         setStatus("Sent.");
+        tellModel(text);
         void refreshNewest(id, text, started);
       }
     } catch (error) {
@@ -475,6 +478,17 @@
       byId("send").disabled = false;
       box.focus();
     }
+  }
+
+  /**
+   * The model did not see this send (the person typed it here), so the conversation it is part of learns of
+   * it, where the host takes context updates. Only the person's own words and the chat's ref: no other
+   * people's text goes to the model this way.
+   */
+  function tellModel(text) {
+    if (!state.hostCapabilities?.updateModelContext?.text) return;
+    const words = `In the conversation view, the user sent this message to ${state.chat.ref}: ${JSON.stringify(text)}`;
+    request("ui/update-model-context", { content: [{ type: "text", text: words }] }).catch(() => {});
   }
 
   /**
@@ -561,6 +575,7 @@
     protocolVersion: PROTOCOL_VERSION,
   })
     .then((result) => {
+      state.hostCapabilities = result?.hostCapabilities ?? {};
       applyHostContext(result?.hostContext);
       notify("ui/notifications/initialized", {});
     })
