@@ -147,8 +147,10 @@ export function authorizationServerRouter(settings: AuthorizationServerSettings)
         "This server does not accept client_id URLs (Client ID Metadata Documents are turned off); the client has to register.",
       );
     }
-    const fetched = (await settings.clientMetadata.resolve(clientId)).info;
+    // Nothing is fetched for a client_id nobody authorized: /token must not be a way to make this server
+    // fetch arbitrary URLs.
     if (at === "token" && !provider.getClient(clientId)) return undefined;
+    const fetched = (await settings.clientMetadata.resolve(clientId)).info;
     const { client, added } = upsertMetadataDocumentClient(
       provider.store,
       fetched,
