@@ -267,6 +267,15 @@ describe("over stdio, in Chromium", () => {
     assert.equal(await view.frame.textContent(`${unsent} .text`), "You unsent a message");
     assert.equal(await view.frame.$eval(unsent, (b) => b.classList.contains("unsent")), true);
     assert.equal(await view.frame.textContent("#chat-name"), "Dana Whitfield");
+    // A short chat asks the host for a short frame: the content's height, not the frame's.
+    const sizes = await waitUntil(async () => {
+      const reported = await view.page.evaluate(() => window.hostLog.sizes);
+      return reported.some((h) => h < 500) ? reported : null;
+    }, "a size change below the frame's first height");
+    assert.ok(
+      sizes.every((h) => h > 150),
+      sizes.join(),
+    );
     await screenshot(view, "apps-unsent");
   });
 

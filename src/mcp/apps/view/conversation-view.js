@@ -562,10 +562,12 @@
     }
   });
 
+  // The content's own height (the body's box), not the document's, which is never less than the frame: so
+  // a short chat gets a short frame and the host can shrink it again.
   const reportSize = () =>
     notify("ui/notifications/size-changed", {
       width: Math.ceil(document.documentElement.scrollWidth),
-      height: Math.ceil(document.documentElement.scrollHeight),
+      height: Math.ceil(document.body.getBoundingClientRect().height),
     });
   new ResizeObserver(reportSize).observe(document.body);
 
