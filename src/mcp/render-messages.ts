@@ -19,12 +19,6 @@ export function localTimestamp(date: Date, timeZone: string = systemTimeZone()):
   return shortTimeInZone(date, timeZone);
 }
 
-/** list_chats' zone line until it takes a timezone argument (then it calls util/dates' timeZoneNote). */
-export function zoneLine(dates: readonly Date[]): string {
-  return timeZoneNote(systemTimeZone(), dates);
-}
-export { zoneLine as timeZoneNote };
-
 /**
  * Collapses line breaks so one message stays one line, and drops U+FFFC (the placeholder Messages puts
  * where an attachment sits; the attachment is listed separately).

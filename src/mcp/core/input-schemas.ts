@@ -37,15 +37,11 @@ export const dateWindowInput = {
     .string()
     .max(40)
     .optional()
-    .describe("From this day (2025-03-01: the whole day, local) or date-time (…T09:00, …T09:00-08:00)."),
-  end_date: z.string().max(40).optional().describe("Up to and including this day or date-time."),
+    .describe("A day (2025-03-01: all of it, local) or date-time (…T09:00, …T09:00-08:00)."),
+  end_date: z.string().max(40).optional().describe("Last day or date-time, inclusive."),
 };
 
-export const timezoneInput = z
-  .string()
-  .max(64)
-  .optional()
-  .describe("IANA zone for dates given and shown, e.g. Europe/Paris (default: the Mac's).");
+export const timezoneInput = z.string().max(64).optional().describe("IANA time zone (default: the Mac's).");
 
 export const chatRefSchema = z.object({ id: z.number().int(), name: z.string(), isGroup: z.boolean() });
 

@@ -19,14 +19,14 @@ const around = (which: string) =>
     .min(0)
     .max(MAX_AROUND)
     .optional()
-    .describe(`Messages ${which} it (default ${DEFAULT_AROUND}, at most ${MAX_AROUND}).`);
+    .describe(`How many ${which} (default ${DEFAULT_AROUND}).`);
 
 const getMessageContextTool = {
   title: "Get message context",
   description:
-    "Read one message (#id from any result) with the messages just before and after it in its chat, oldest first. Use it to see what a reply answers or what led up to a message.",
+    "A message (#id) with the messages around it in its chat, oldest first. Use it to see what a reply answers or what led up to a message.",
   inputSchema: {
-    message_id: z.number().int().min(1).describe("The message's #id."),
+    message_id: z.number().int().min(1),
     before: around("before"),
     after: around("after"),
     timezone: timezoneInput,

@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { SCHEDULED_STATUSES } from "../../send/scheduler.js";
+import { systemTimeZone, timeZoneNote } from "../../util/dates.js";
 import { scheduledLine, scheduledSchema, scheduledView, withNotices } from "../core/scheduled-view.js";
 import { guard, okResult } from "../core/tool-result.js";
 import { fencedLines } from "../format.js";
@@ -34,7 +35,15 @@ export const listScheduledMessages = defineTool({
       );
       const views = entries.map(scheduledView);
       const header = `${views.length} scheduled message${views.length === 1 ? "" : "s"}${args.status ? ` (${args.status})` : ""}.`;
-      const text = `${header}\n${fencedLines(views.map(scheduledLine), "None.")}`;
+      // The lines' times are in the Mac's zone (the scheduler runs there): say which, once.
+      const zone =
+        views.length > 0
+          ? `\n${timeZoneNote(
+              systemTimeZone(),
+              views.map((v) => new Date(v.sendAt)),
+            )}`
+          : "";
+      const text = `${header}${zone}\n${fencedLines(views.map(scheduledLine), "None.")}`;
       return okResult(withNotices(text, scheduler), {
         scheduled: views,
         count: views.length,
