@@ -7,8 +7,20 @@
 // measured here — header, trailer, offset table and each container's references — and refused unless its
 // expanded size, depth and payload fit the DecodeLimits. The check walks each object once (memoised), so it
 // costs time proportional to the blob, whatever the blob claims.
+import { createRequire } from "node:module";
+import type BplistCreator from "bplist-creator";
 import { parseBuffer } from "bplist-parser";
 import { DecodeBudget, DecodeLimitError, type DecodeLimits } from "./decode-limits.js";
+
+let creator: typeof BplistCreator | undefined;
+/**
+ * bplist-creator (binary plists written: the demo's chat.db, tests), loaded on first use: the server only
+ * reads plists, and loading it (with its stream library) is a measurable part of start-up.
+ */
+export function bplistCreator(): typeof BplistCreator {
+  creator ??= createRequire(import.meta.url)("bplist-creator") as typeof BplistCreator;
+  return creator;
+}
 
 const HEADER = "bplist00";
 const TRAILER_BYTES = 32;

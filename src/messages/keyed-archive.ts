@@ -2,8 +2,7 @@
 // others by UID. Messages nests them inside other plists (macOS 26 translations in message_summary_info).
 // Hand-written because no npm package reads them; it maps only the Foundation classes Messages uses there
 // (dictionaries, arrays, strings, attributed strings, numbers) and is bounded against hostile input.
-import bplistCreator from "bplist-creator";
-import { parseBinaryPlist } from "./binary-plist.js";
+import { bplistCreator, parseBinaryPlist } from "./binary-plist.js";
 import type { DecodeBudget } from "./decode-limits.js";
 
 /** Deeper nesting than this is not something Messages writes; stops reference loops and stack exhaustion. */
@@ -124,7 +123,7 @@ export function archivePartEntries(
     rootValues.push(arrayRef);
   }
   objects[rootRef.UID] = { "NS.keys": rootKeys, "NS.objects": rootValues, $class: classRef("NSDictionary") };
-  return bplistCreator({
+  return bplistCreator()({
     $version: 100000,
     $archiver: "NSKeyedArchiver",
     $top: { root: rootRef },

@@ -4,9 +4,8 @@
 // Others seen (`otr` part ranges, `ust`, `amc`, `euh`) are not needed to show history.
 // macOS 26 also keeps Messages' translation of a message here (see TRANSLATION_KEY).
 
-import bplistCreator from "bplist-creator";
 import { appleSecondsToDate, dateToAppleSeconds } from "./apple-time.js";
-import { parseBinaryPlist } from "./binary-plist.js";
+import { bplistCreator, parseBinaryPlist } from "./binary-plist.js";
 import { DecodeBudget, type DecodeLimits } from "./decode-limits.js";
 import { archivePartEntries, unarchive } from "./keyed-archive.js";
 import { attributedBodyText } from "./typedstream.js";
@@ -180,7 +179,7 @@ export function encodeMessageSummaryInfo(info: EditHistoryInput): Buffer {
         guids = Array.from({ length: count }, (_, n) => `at_${n}_EDIT-${part}-${i}-${n}`);
       }
       return {
-        d: new bplistCreator.Real(dateToAppleSeconds(v.date)),
+        d: new (bplistCreator().Real)(dateToAppleSeconds(v.date)),
         t: encodeAttributedBody(v.text, { mutable: false, attachmentGuids: guids }),
       };
     });
@@ -199,5 +198,5 @@ export function encodeMessageSummaryInfo(info: EditHistoryInput): Buffer {
     plist[TRANSLATION_KEY] = archivePartEntries({ 0: fields });
   }
   plist.ust = true;
-  return bplistCreator(plist);
+  return bplistCreator()(plist);
 }
