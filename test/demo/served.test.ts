@@ -135,6 +135,16 @@ describe("the served demo", () => {
     try {
       const recent = textOf(await callTool(served.client, "get_recent_messages", { hours: 24 * 7 }));
       assert.match(recent, /Sophia Reyes/);
+      // The server process runs under TZ=America/Los_Angeles: times are in that zone, and it says so.
+      assert.match(
+        recent,
+        /\nTimes in America\/Los_Angeles, UTC\u221207:00|\nTimes in America\/Los_Angeles, UTC\u221208:00/,
+      );
+      const id = Number(/\n#(\d+) /.exec(recent)?.[1]);
+      const context = textOf(
+        await callTool(served.client, "get_message_context", { message_id: id, before: 2 }),
+      );
+      assert.match(context, new RegExp(`^Message #${id} in chat:\\d+ with 2 before and 0 after`));
       await assertAttachmentsServed(served.client, chatDb);
     } finally {
       await served.close();
