@@ -122,7 +122,9 @@ function main() {
   mkdirSync(stage, { recursive: true });
 
   process.stderr.write("build-bundle: npm pack (runs prepack: a clean build)\n");
-  const packed = JSON.parse(run("npm", ["pack", "--json", "--silent", "--pack-destination", outDir], ROOT));
+  const packOutput = run("npm", ["pack", "--json", "--silent", "--pack-destination", outDir], ROOT);
+  // prepack's build steps may print to stdout too; npm's JSON is the part from the line that opens its array.
+  const packed = JSON.parse(packOutput.slice(Math.max(0, packOutput.search(/^\[/m))));
   const tarball = join(outDir, packed[0].filename);
   run("tar", ["-xzf", tarball, "-C", stage, "--strip-components=1"], ROOT);
   rmSync(tarball);

@@ -108,7 +108,9 @@ export async function packAndInstall(): Promise<PackedInstall> {
     await run(
       "npm",
       ["install", "--global", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", tarball],
-      { cwd: workDir, env: npmEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 20 * 60_000 },
+      // Compiling better-sqlite3 took 9–14 min on the shared 2-core machine under load: 45 min still
+      // stops a hung install.
+      { cwd: workDir, env: npmEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 45 * 60_000 },
     );
     return {
       tarball,
