@@ -94,6 +94,53 @@ export function strictInputSchema(tool: AnyToolDefinition): z.ZodObject {
   return schema;
 }
 
+/**
+ * The schema with the same validation, served more compactly: tools/list is read by the model in every
+ * session (budget 16 KB, bench/model-budget.ts), so its JSON Schema leaves out what tells the model nothing:
+ * the `"$schema": "https://json-schema.org/…"` URI the SDK's converter stamps on every tool (MCP already says
+ * tool schemas are JSON Schema 2020-12), and strings' `maxLength` (caps against abuse, far above anything a
+ * model would send; still enforced here, with a plain error). Done here because the SDK has no option for it.
+ */
+function compactJsonSchema(schema: z.ZodObject): z.ZodObject {
+  const standard = schema["~standard"] as z.ZodObject["~standard"] & {
+    jsonSchema: {
+      input(options: unknown): Record<string, unknown>;
+      output(options: unknown): Record<string, unknown>;
+    };
+  };
+  // One schema node: its own keys kept but those two, its subschemas compacted the same way.
+  const compact = (node: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(node)
+        .filter(([key]) => key !== "$schema" && key !== "maxLength")
+        .map(([key, value]) => [key, subschemas(key, value)]),
+    );
+  const subschemas = (key: string, value: unknown): unknown => {
+    const isNode = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object";
+    if (key === "properties" && isNode(value)) {
+      return Object.fromEntries(Object.entries(value).map(([name, s]) => [name, isNode(s) ? compact(s) : s]));
+    }
+    if ((key === "items" || key === "additionalProperties") && isNode(value) && !Array.isArray(value)) {
+      return compact(value);
+    }
+    if ((key === "anyOf" || key === "oneOf" || key === "allOf") && Array.isArray(value)) {
+      return value.map((s) => (isNode(s) ? compact(s) : s));
+    }
+    return value;
+  };
+  const served = Object.create(schema) as z.ZodObject;
+  Object.defineProperty(served, "~standard", {
+    value: {
+      ...standard,
+      jsonSchema: {
+        input: (options: unknown) => compact(standard.jsonSchema.input(options)),
+        output: (options: unknown) => compact(standard.jsonSchema.output(options)),
+      },
+    },
+  });
+  return served;
+}
+
 function missing(what: string, tool: string): never {
   throw new Error(`${tool} needs the ${what}, but this server has none (a registration bug)`);
 }
@@ -110,7 +157,7 @@ export function registerTool(
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: strictInputSchema(tool),
+      inputSchema: compactJsonSchema(strictInputSchema(tool)),
       annotations: tool.annotations,
       ...(tool._meta ? { _meta: tool._meta } : {}),
     },

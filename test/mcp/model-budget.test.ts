@@ -11,19 +11,24 @@ import {
   CHARS_PER_MESSAGE_BUDGET,
   forwardedAsText,
   forwardedByClaudeCode,
+  TOOLS_LIST_BUDGET_BYTES,
 } from "../../bench/model-budget.js";
 import { generateDemo } from "../../src/demo/generate.js";
 import { openMessagesStore } from "../../src/messages/store.js";
+import { MessageSender } from "../../src/send/index.js";
+import { MessageScheduler } from "../../src/send/scheduler.js";
 import { type Connected, connect } from "../helpers/mcp-scenario.js";
 
 const NOW = new Date("2026-03-02T18:00:00Z");
 let dir: string;
 let conn: Connected;
 let chat: number;
+let chatDb: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "model-budget-"));
   const demo = generateDemo({ dir: join(dir, "demo"), now: NOW });
+  chatDb = demo.chatDb;
   const store = openMessagesStore(demo.chatDb);
   // The one-to-one chat with the most messages: a conversation of short texts.
   chat =
@@ -70,4 +75,23 @@ test("format json gives programs every field, and long fields stay bounded there
   assert.equal(data.messages.length, 5);
   assert.ok(data.messages.every((m) => typeof m.guid === "string" && typeof m.isFromMe === "boolean"));
   assert.deepEqual(JSON.parse(forwardedAsText(result)), data);
+});
+
+test("tools/list, every tool a sending user sees, fits in 16 KB; the caps it leaves out still hold", async () => {
+  const sender = new MessageSender({});
+  const scheduler = new MessageScheduler({ stateDir: join(dir, "state"), sender, checkIntervalMs: 60_000 });
+  const full = await connect({ chatDb, sender, scheduler });
+  try {
+    const listed = JSON.stringify(await full.client.listTools());
+    assert.ok(listed.length <= TOOLS_LIST_BUDGET_BYTES, `tools/list is ${listed.length} bytes`);
+    // Left out of the served schemas (they tell a model nothing): the schema URI and strings' maxLength.
+    assert.doesNotMatch(listed, /"\$schema"|"maxLength"/);
+    const tooLong = await full.client.callTool({
+      name: "find_contact",
+      arguments: { query: "x".repeat(100_000) },
+    });
+    assert.equal(tooLong.isError, true, "a 100,000-character query is still refused");
+  } finally {
+    await full.close();
+  }
 });

@@ -9,27 +9,25 @@ export const limitInput = z
   .min(1)
   .max(MAX_LIMIT)
   .optional()
-  .describe(`How many to return (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT}).`);
+  .describe(`Default ${DEFAULT_LIMIT}.`);
 
 export const cursorInput = z
   .string()
   .max(200)
   .optional()
-  .describe("Pass the nextCursor of the previous result to get the next (older) page.");
+  .describe("nextCursor of the previous result (older page).");
 
 export const contactInput = z
   .string()
   .max(320)
   .optional()
-  .describe(
-    'Only messages with this person: a name ("Alice"), phone, email, or contact:<id> from find_contact.',
-  );
+  .describe("Only with this person: name, phone, email or contact:<id>.");
 
 export const chatInput = z
   .string()
   .max(500)
   .optional()
-  .describe('Only this chat: chat:<id> from list_chats, a chat guid, or a group name ("Weekend Crew").');
+  .describe("Only this chat: chat:<id>, a guid or a group name.");
 
 // One date vocabulary (util/dates.ts, docs/dates-and-messages.md): every tool with a window takes these.
 export const dateWindowInput = {
@@ -112,6 +110,6 @@ export const recipientInput = z
   .min(1)
   .max(500)
   .describe(
-    "Phone number, email, contact name, contact:<id> from find_contact, or chat:<id> from list_chats for a group. " +
-      "If a name matches several contacts nothing is sent and the candidates come back: ask the user which one.",
+    "Phone, email, name, contact:<id> or chat:<id> (a group). An ambiguous name sends nothing and lists " +
+      "candidates: ask the user which one.",
   );
