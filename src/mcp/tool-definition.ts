@@ -98,8 +98,9 @@ export function strictInputSchema(tool: AnyToolDefinition): z.ZodObject {
  * The schema with the same validation, served more compactly: tools/list is read by the model in every
  * session (budget 16 KB, bench/model-budget.ts), so its JSON Schema leaves out what tells the model nothing:
  * the `"$schema": "https://json-schema.org/…"` URI the SDK's converter stamps on every tool (MCP already says
- * tool schemas are JSON Schema 2020-12), and strings' `maxLength` (caps against abuse, far above anything a
- * model would send; still enforced here, with a plain error). Done here because the SDK has no option for it.
+ * tool schemas are JSON Schema 2020-12), strings' `maxLength` (caps against abuse, far above anything a model
+ * would send; still enforced here, with a plain error), and what is implied (see leftOut). Done here because
+ * the SDK has no option for it.
  */
 function compactJsonSchema(schema: z.ZodObject): z.ZodObject {
   const standard = schema["~standard"] as z.ZodObject["~standard"] & {
@@ -108,11 +109,18 @@ function compactJsonSchema(schema: z.ZodObject): z.ZodObject {
       output(options: unknown): Record<string, unknown>;
     };
   };
-  // One schema node: its own keys kept but those two, its subschemas compacted the same way.
+  // What a node says that tells nothing: the URI, string caps, `type` beside an `enum` of strings (the values
+  // say it), and the ±2^53−1 bounds zod puts on every integer.
+  const leftOut = (node: Record<string, unknown>, key: string, value: unknown) =>
+    key === "$schema" ||
+    key === "maxLength" ||
+    (key === "type" && value === "string" && Array.isArray(node.enum)) ||
+    ((key === "maximum" || key === "minimum") && Math.abs(Number(value)) === Number.MAX_SAFE_INTEGER);
+  // One schema node without those keys, its subschemas compacted the same way.
   const compact = (node: Record<string, unknown>): Record<string, unknown> =>
     Object.fromEntries(
       Object.entries(node)
-        .filter(([key]) => key !== "$schema" && key !== "maxLength")
+        .filter(([key, value]) => !leftOut(node, key, value))
         .map(([key, value]) => [key, subschemas(key, value)]),
     );
   const subschemas = (key: string, value: unknown): unknown => {

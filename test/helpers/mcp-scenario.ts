@@ -370,6 +370,7 @@ export interface ToolData {
   contactsWarning: string | null;
   contact: string | null;
   available: string;
+  rcs: boolean;
   addresses: { address: string; availability: string; services: { service: string }[] }[];
   ok: boolean;
   checks: SetupCheck[];

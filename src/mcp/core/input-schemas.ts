@@ -110,6 +110,5 @@ export const recipientInput = z
   .min(1)
   .max(500)
   .describe(
-    "Phone, email, name, contact:<id> or chat:<id> (a group). An ambiguous name sends nothing and lists " +
-      "candidates: ask the user which one.",
+    "Phone, email, name, contact:<id> or chat:<id>. An ambiguous name sends nothing: ask the user which.",
   );

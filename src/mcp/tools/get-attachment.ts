@@ -41,9 +41,7 @@ const getAttachmentTool = {
       .min(MIN_IMAGE_BYTES)
       .max(MAX_IMAGE_BYTES)
       .optional()
-      .describe(
-        `Largest image to return, in bytes (default ${MAX_INLINE_IMAGE_BYTES}); larger photos are scaled down to fit.`,
-      ),
+      .describe(`Largest image in bytes (default ${MAX_INLINE_IMAGE_BYTES}); bigger photos are scaled down.`),
   },
   outputSchema: {
     attachment: attachmentResultSchema,

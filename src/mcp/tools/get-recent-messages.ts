@@ -109,9 +109,7 @@ const getRecentMessagesTool = {
       .positive()
       .max(MAX_HOURS)
       .optional()
-      .describe(
-        "How far back to look, in hours (default 24; back from end_date when given; not with start_date).",
-      ),
+      .describe("Hours back (default 24; from end_date if given; not with start_date)."),
     ...dateWindowInput,
     contact: contactInput,
     chat: chatInput,
@@ -121,14 +119,14 @@ const getRecentMessagesTool = {
       .int()
       .min(0)
       .optional()
-      .describe("Only messages with a higher id (a message id or a previous latestRowid), oldest first."),
+      .describe("Only ids above this (a message id or latestRowid), oldest first."),
     offset: z
       .number()
       .int()
       .min(0)
       .max(MAX_OFFSET)
       .optional()
-      .describe(`Skip this many messages first (at most ${MAX_OFFSET}); ignored when cursor is given.`),
+      .describe(`Skip this many first (at most ${MAX_OFFSET}; not with cursor).`),
     limit: z
       .number()
       .int()
@@ -137,12 +135,7 @@ const getRecentMessagesTool = {
       .optional()
       .describe(`How many to return (default ${DEFAULT_LIMIT}, at most ${MAX_RECENT_LIMIT}).`),
     cursor: cursorInput,
-    message_id: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe("Only this message (#id), with all of its text; long texts are cut in other results."),
+    message_id: z.number().int().min(1).optional().describe("Just this message (#id), with its whole text."),
     timezone: timezoneInput,
   },
   outputSchema: {

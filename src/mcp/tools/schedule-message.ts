@@ -21,9 +21,7 @@ const scheduleMessageTool = {
     send_at: z
       .string()
       .max(64)
-      .describe(
-        "When: ISO 8601 with a time-zone offset, in the future, at most a year ahead, e.g. 2025-03-01T09:00:00-08:00.",
-      ),
+      .describe("ISO 8601 with offset, within a year, e.g. 2025-03-01T09:00:00-08:00."),
     service: z.enum(["auto", "iMessage", "SMS"]).optional(),
   },
   outputSchema: { scheduled: scheduledSchema },

@@ -28,9 +28,7 @@ const searchMessagesTool = {
     mode: z
       .enum(["auto", "substring", "fuzzy"])
       .optional()
-      .describe(
-        "substring: exact text, case-insensitive; fuzzy: tolerates typos and word order; auto (default): substring, then fuzzy if nothing matches.",
-      ),
+      .describe("substring (exact), fuzzy (typos, word order) or auto (default): substring, then fuzzy."),
     contact: contactInput,
     chat: chatInput,
     ...dateWindowInput,

@@ -103,17 +103,11 @@ const sendMessageTool = {
       .max(MAX_ATTACHMENTS)
       .optional()
       .describe(
-        `Absolute paths of files to send (at most ${MAX_ATTACHMENTS}), each as its own message after the text; ` +
-          "only from ~/Downloads, ~/Desktop, ~/Documents, ~/Pictures or the Messages attachments folder, never by SMS.",
+        `Absolute paths (at most ${MAX_ATTACHMENTS}) in ~/Downloads, ~/Desktop, ~/Documents, ~/Pictures or ` +
+          "Messages' attachments; each sent after the text, never by SMS.",
       ),
-    service: z
-      .enum(["auto", "iMessage", "SMS"])
-      .optional()
-      .describe("Default auto: iMessage, falling back to SMS for numbers without iMessage."),
-    confirm: z
-      .boolean()
-      .optional()
-      .describe("Ask the user (through the client) to approve this exact message before it is sent."),
+    service: z.enum(["auto", "iMessage", "SMS"]).optional().describe("Default auto: iMessage, else SMS."),
+    confirm: z.boolean().optional().describe("Have the user approve this exact message first."),
   },
   outputSchema: {
     sent: z.boolean().describe("false only when the user declined the confirmation."),

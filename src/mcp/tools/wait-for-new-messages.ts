@@ -30,7 +30,7 @@ const waitForNewMessagesTool = {
       .int()
       .min(0)
       .optional()
-      .describe("Only messages with a higher id (a message id or a previous latestRowid). Default: now."),
+      .describe("Only ids above this (a message id or latestRowid). Default: now."),
     contact: contactInput,
     chat: chatInput,
     timeout_seconds: z
