@@ -5,8 +5,14 @@ import { decodeAttributedBody } from "../../src/messages/typedstream.js";
 import { encodeAttributedBody } from "../../src/messages/typedstream-encode.js";
 import { typedStreamFixtures } from "../helpers/typedstream-fixtures.js";
 
+/**
+ * These tests check the encoding, not the decoder's bounds (decoder-bounds.test.ts does): a generous clock,
+ * so a 40,000-run blob on a machine busy with other work is not cut off by the 2 s production deadline.
+ */
+const ENCODING_TEST_LIMITS = { maxMillis: 120_000 };
+
 function decodeOk(blob: Uint8Array) {
-  const r = decodeAttributedBody(blob);
+  const r = decodeAttributedBody(blob, ENCODING_TEST_LIMITS);
   if (!r.ok) assert.fail(r.error);
   return r;
 }
