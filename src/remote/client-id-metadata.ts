@@ -1,7 +1,7 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP } from "node:net";
-import { cleanDisplayName, parseClientMetadata, REGISTRATION_LIMITS } from "./client-registration.js";
+import { parseClientMetadata, publicClient, REGISTRATION_LIMITS } from "./client-registration.js";
 import { OAuthError } from "./oauth-errors.js";
 import type { RegisteredClient } from "./oauth-store.js";
 
@@ -229,22 +229,9 @@ export class ClientMetadataFetcher {
         `The client metadata document at ${clientId} is not usable: ${(error as Error).message}.`,
       );
     }
-    const name = metadata.client_name === undefined ? undefined : cleanDisplayName(metadata.client_name);
     const now = this.#now();
     return {
-      info: {
-        client_id: clientId,
-        client_id_issued_at: Math.floor(now / 1000),
-        ...(name ? { client_name: name } : {}),
-        ...(metadata.client_uri ? { client_uri: metadata.client_uri } : {}),
-        ...(metadata.software_id ? { software_id: metadata.software_id } : {}),
-        ...(metadata.software_version ? { software_version: metadata.software_version } : {}),
-        ...(metadata.scope ? { scope: metadata.scope } : {}),
-        redirect_uris: metadata.redirect_uris,
-        token_endpoint_auth_method: "none",
-        grant_types: ["authorization_code", "refresh_token"],
-        response_types: ["code"],
-      },
+      info: publicClient(metadata, clientId, Math.floor(now / 1000)),
       expiresAt: now + cacheSeconds(cacheControl) * 1000,
     };
   }

@@ -162,23 +162,19 @@ export interface RegistrationLimits {
 }
 
 /**
- * Registers a public client. Never-approved registrations cannot crowd out the owner: they are pruned after
- * `pendingClientTtlSeconds` and, when too many pile up, the oldest are dropped; only approved clients count
- * against `maxApprovedClients`, and a full server says so with 503.
+ * The client record for validated metadata, registered or published as a metadata document alike. Every
+ * client is a public client using PKCE (what native MCP clients are): no client secret is issued, so none has
+ * to be stored or compared. RFC 7591 §3.2.1 lets the server adjust metadata.
  */
-export function registerClient(
-  store: OAuthStore,
-  body: unknown,
-  limits: RegistrationLimits,
-  nowSeconds: number,
+export function publicClient(
+  metadata: z.infer<typeof MetadataSchema>,
+  clientId: string,
+  issuedAtSeconds: number,
 ): RegisteredClient {
-  const metadata = parseClientMetadata(body);
   const name = metadata.client_name === undefined ? undefined : cleanDisplayName(metadata.client_name);
-  // Every client is registered as a public client using PKCE (what native MCP clients are): no client
-  // secret is issued, so none has to be stored or compared. RFC 7591 §3.2.1 lets the server adjust metadata.
-  const client: RegisteredClient = {
-    client_id: randomUUID(),
-    client_id_issued_at: nowSeconds,
+  return {
+    client_id: clientId,
+    client_id_issued_at: issuedAtSeconds,
     ...(name ? { client_name: name } : {}),
     ...(metadata.client_uri ? { client_uri: metadata.client_uri } : {}),
     ...(metadata.software_id ? { software_id: metadata.software_id } : {}),
@@ -189,6 +185,20 @@ export function registerClient(
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
   };
+}
+
+/**
+ * Registers a public client. Never-approved registrations cannot crowd out the owner: they are pruned after
+ * `pendingClientTtlSeconds` and, when too many pile up, the oldest are dropped; only approved clients count
+ * against `maxApprovedClients`, and a full server says so with 503.
+ */
+export function registerClient(
+  store: OAuthStore,
+  body: unknown,
+  limits: RegistrationLimits,
+  nowSeconds: number,
+): RegisteredClient {
+  const client = publicClient(parseClientMetadata(body), randomUUID(), nowSeconds);
   store.transaction(() => insertPendingClient(store, client, limits, nowSeconds));
   return client;
 }

@@ -48,45 +48,37 @@ export function decodePositionCursor(cursor: string): string {
   return value;
 }
 
-/**
- * One date-ordered page of messages (fetched with one look-ahead row, to know whether there is more) and the
- * cursor that continues after its last message: its position in date order, so the next page neither skips
- * nor repeats a message when ROWID order and date order differ.
- */
-export function positionPage<T extends { position: string }>(
+/** A page cut from rows fetched with one look-ahead row, and the cursor made from its last row when there is more. */
+interface Page<T> {
+  page: T[];
+  nextCursor: string | null;
+}
+
+function pageContinuingAfterLast<T>(
   found: readonly T[],
   limit: number,
-): { page: T[]; nextCursor: string | null } {
+  cursorFor: (last: T) => Record<string, number | string>,
+): Page<T> {
   const page = found.slice(0, limit);
   const last = page[page.length - 1];
-  return {
-    page,
-    nextCursor: found.length > limit && last ? encodeCursor({ after: last.position }) : null,
-  };
+  return { page, nextCursor: found.length > limit && last ? encodeCursor(cursorFor(last)) : null };
 }
 
 /**
- * One newest-first page of `found` (fetched with one look-ahead row, to know whether there is more) and
- * the cursor that continues before its last row.
+ * One date-ordered page of messages and the cursor that continues after its last message: its position in
+ * date order, so the next page neither skips nor repeats a message when ROWID order and date order differ.
  */
-export function rowidPage<T extends { rowid: number }>(
-  found: readonly T[],
-  limit: number,
-): { page: T[]; nextCursor: string | null } {
-  const page = found.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    page,
-    nextCursor: found.length > limit && last ? encodeCursor({ beforeRowid: last.rowid }) : null,
-  };
+export function positionPage<T extends { position: string }>(found: readonly T[], limit: number): Page<T> {
+  return pageContinuingAfterLast(found, limit, (last) => ({ after: last.position }));
+}
+
+/** One newest-first page of `found` and the cursor that continues before its last row. */
+export function rowidPage<T extends { rowid: number }>(found: readonly T[], limit: number): Page<T> {
+  return pageContinuingAfterLast(found, limit, (last) => ({ beforeRowid: last.rowid }));
 }
 
 /** One page of an offset-paged list (fetched with one look-ahead row) and the cursor for the next. */
-export function offsetPage<T>(
-  found: readonly T[],
-  limit: number,
-  offset: number,
-): { page: T[]; nextCursor: string | null } {
+export function offsetPage<T>(found: readonly T[], limit: number, offset: number): Page<T> {
   return {
     page: found.slice(0, limit),
     nextCursor: found.length > limit ? encodeCursor({ offset: offset + limit }) : null,
