@@ -312,13 +312,16 @@ export class MessagesStore implements MessagesReader {
 
   // ---- chats ---------------------------------------------------------------------------------
 
-  private chatFromRow(row: ChatRow): Chat {
+  private chatFromRow(row: ChatRow, handleRowids?: number[]): Chat {
     const participants = (
-      this.statement("SELECT handle_id FROM chat_handle_join WHERE chat_id = ? ORDER BY handle_id").all(
-        row.ROWID,
-      ) as { handle_id: number }[]
+      handleRowids ??
+      (
+        this.statement("SELECT handle_id FROM chat_handle_join WHERE chat_id = ? ORDER BY handle_id").all(
+          row.ROWID,
+        ) as { handle_id: number }[]
+      ).map((r) => r.handle_id)
     )
-      .map((r) => this.handle(r.handle_id))
+      .map((rowid) => this.handle(rowid))
       .filter((h): h is Handle => h !== null);
     const identifier = row.chat_identifier ?? "";
     return {
@@ -393,9 +396,12 @@ export class MessagesStore implements MessagesReader {
          ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ? OFFSET ?`,
       ).all(...params) as (ChatRow & { last_date: number | null })[];
       const deletions = this.deletionMark();
+      const chatRowids = rows.map((row) => row.ROWID);
+      const handles = this.participantRowids(chatRowids);
+      const lastMessages = this.lastMessages(chatRowids);
       return rows.map((row) => {
-        const chat = this.chatFromRow(row);
-        const last = this.getMessages({ chatRowids: [row.ROWID], limit: 1 })[0] ?? null;
+        const chat = this.chatFromRow(row, handles.get(row.ROWID) ?? []);
+        const last = lastMessages.get(row.ROWID) ?? null;
         return {
           ...chat,
           lastMessage: last,
@@ -405,6 +411,71 @@ export class MessagesStore implements MessagesReader {
         };
       });
     });
+  }
+
+  /** The handle ROWIDs of each chat's participants, in ROWID order: one statement for all listed chats. */
+  private participantRowids(chatRowids: number[]): Map<number, number[]> {
+    const result = new Map<number, number[]>();
+    const rows = this.statement(
+      `SELECT chat_id, handle_id FROM chat_handle_join
+       WHERE chat_id IN (SELECT value FROM json_each(?)) ORDER BY chat_id, handle_id`,
+    ).all(JSON.stringify(chatRowids)) as { chat_id: number; handle_id: number }[];
+    for (const r of rows) {
+      const list = result.get(r.chat_id);
+      if (list) list.push(r.handle_id);
+      else result.set(r.chat_id, [r.handle_id]);
+    }
+    return result;
+  }
+
+  /**
+   * Each chat's newest message, exactly as `getMessages({ chatRowids: [chat], limit: 1 })` reads it, for all
+   * listed chats at once: the same streams (one step down each chat's (chat_id, message_date) index per date
+   * encoding, plus its rows with an unset join date) in one statement, the newest position per chat chosen
+   * here, and one hydrate for all. One read per chat cost about 0.8 ms each, mostly per-call overhead.
+   */
+  private lastMessages(chatRowids: number[]): Map<number, Message> {
+    if (chatRowids.length === 0) return new Map();
+    const joinDate = hasColumn(this.schema, "chat_message_join", "message_date");
+    const date = joinDate ? "j.message_date" : "m.date";
+    const ids = JSON.stringify(chatRowids);
+    const selects: string[] = [];
+    const params: unknown[] = [];
+    for (const range of dateRanges({})) {
+      const clauses = [this.notTapback, "j.chat_id = ids.value"];
+      if (joinDate) clauses.push("j.message_date <> 0");
+      if (range.low !== null) clauses.push(`${date} >= ${range.low}`);
+      if (range.high !== null) clauses.push(`${date} <= ${range.high}`);
+      // The subquery's j and m shadow the outer ones: it is readOrdered's one-row read for the chat ids.value.
+      selects.push(
+        `SELECT ${this.orderedColumns("message", true, date)} FROM json_each(?) ids
+         CROSS JOIN chat_message_join j ON j.chat_id = ids.value AND j.message_id = (
+           SELECT j.message_id FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
+           WHERE ${clauses.join(" AND ")} ORDER BY ${date} DESC, j.message_id DESC LIMIT 1)
+         CROSS JOIN message m ON m.ROWID = j.message_id`,
+      );
+      params.push(ids);
+    }
+    if (joinDate) {
+      const window = windowClause({}, MESSAGE_FILTER_COLUMNS);
+      selects.push(
+        `SELECT ${this.orderedColumns("message", true, "m.date")}
+         FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
+         WHERE ${this.notTapback} AND ${window.clause}
+           AND j.chat_id IN (SELECT value FROM json_each(?)) AND j.message_date = 0`,
+      );
+      params.push(...window.params, ids);
+    }
+    const rows = this.statement(selects.join(" UNION ALL ")).all(...params) as MessageRow[];
+    const newest = new Map<number, { row: MessageRow; position: Position }>();
+    for (const row of rows) {
+      if (row.chat_id === null || dateKey(row.sort_date) === null) continue;
+      const position = rowPosition(row.sort_date, row.ROWID);
+      const best = newest.get(row.chat_id);
+      if (!best || comparePositions(position, best.position) > 0) newest.set(row.chat_id, { row, position });
+    }
+    const messages = this.hydrate([...newest.values()].map((n) => n.row));
+    return new Map(messages.map((m) => [m.chatRowid as number, m]));
   }
 
   /**

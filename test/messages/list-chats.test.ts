@@ -121,3 +121,89 @@ test("listing chats reads no chat's messages one by one (query plans)", () => {
   assert.ok(listing, text);
   assert.match(listing.plan.join("\n"), /chat_message_join_idx_message_date_id_chat_id \(chat_id=\?\)/, text);
 });
+
+test("each chat's last message is what a one-message read of that chat returns", () => {
+  // The listing reads every listed chat's last message in one statement; these are the cases where that read
+  // must agree with the chat's own date order: dates in seconds, a restored row whose join date is unset, a
+  // tapback as the newest row, a message in two chats, an unusable date, attachments and replies.
+  const dir = mkdtempSync(join(tmpdir(), "mmcp-last-messages-"));
+  const w = new ChatDbWriter(join(dir, "chat.db"));
+  try {
+    const bea = w.addHandle({ id: "+15550100002", service: "iMessage" });
+    const newChat = (identifier: string) =>
+      w.addChat({ identifier, service: "iMessage", isGroup: false, participants: [bea] });
+    const [nanos, seconds, restored, shared, empty, tapbacksOnly] = [
+      "nanos",
+      "seconds",
+      "restored",
+      "shared",
+      "empty",
+      "tapbacks",
+    ].map(newChat) as [number, number, number, number, number, number];
+    let at = 0;
+    const message = (chatRowid: number | null, extra: Partial<Parameters<typeof w.addMessage>[0]> = {}) =>
+      w.addMessage({
+        chatRowid,
+        handleRowid: bea,
+        text: `text ${++at}`,
+        date: new Date(NOW + at * MINUTE),
+        isFromMe: false,
+        isRead: true,
+        service: "iMessage",
+        ...extra,
+      });
+    const first = message(nanos);
+    const reply = message(nanos, { threadOriginatorGuid: first.guid });
+    w.addAttachment({
+      messageRowid: reply.rowid,
+      path: "~/Library/Messages/Attachments/a.jpg",
+      name: "a.jpg",
+      mimeType: "image/jpeg",
+      uti: "public.jpeg",
+      totalBytes: 10,
+    });
+    const tapback = { associatedMessageGuid: `p:0/${reply.guid}`, associatedMessageType: 2001, text: null };
+    message(nanos, tapback);
+    message(tapbacksOnly, tapback);
+    const inSeconds = message(seconds, { datesInSeconds: true });
+    message(seconds, { datesInSeconds: true, date: new Date(NOW - 1000 * MINUTE) });
+    message(restored);
+    const back = message(null);
+    w.db
+      .prepare("INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, 0)")
+      .run(restored, back.rowid);
+    const broken = message(null);
+    w.db.prepare("UPDATE message SET date = 'not a date' WHERE ROWID = ?").run(broken.rowid);
+    w.db
+      .prepare("INSERT INTO chat_message_join (chat_id, message_id, message_date) VALUES (?, ?, 0)")
+      .run(restored, broken.rowid);
+    message(shared, { date: new Date(NOW - 1000 * MINUTE) });
+    w.db
+      .prepare(
+        "INSERT INTO chat_message_join (chat_id, message_id, message_date) SELECT ?, ?, date FROM message WHERE ROWID = ?",
+      )
+      .run(shared, reply.rowid, reply.rowid);
+    const s = openMessagesStore(w.path);
+    try {
+      const listed = new Map(s.listChats({ limit: 50 }).map((c) => [c.rowid, c.lastMessage]));
+      assert.equal(listed.size, 6);
+      for (const [rowid, last] of listed) {
+        assert.deepEqual(last, s.getMessages({ chatRowids: [rowid], limit: 1 })[0] ?? null, `chat ${rowid}`);
+      }
+      assert.equal(listed.get(nanos)?.rowid, reply.rowid, "a tapback is not a last message");
+      assert.equal(listed.get(nanos)?.attachments.length, 1);
+      assert.equal(listed.get(nanos)?.replyTo?.rowid, first.rowid);
+      assert.equal(listed.get(restored)?.rowid, back.rowid, "a restored row is ordered by its own date");
+      assert.equal(listed.get(shared)?.rowid, reply.rowid);
+      assert.equal(listed.get(shared)?.chatRowid, shared);
+      assert.equal(listed.get(seconds)?.rowid, inSeconds.rowid);
+      assert.equal(listed.get(empty), null);
+      assert.equal(listed.get(tapbacksOnly), null);
+    } finally {
+      s.close();
+    }
+  } finally {
+    w.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
