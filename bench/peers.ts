@@ -3,13 +3,14 @@
 // the npm registry into a cache folder outside the checkout (never a dependency of this package), and the
 // run is not part of CI. A peer that cannot be installed or run here is named with the reason.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { generateDemo } from "../src/demo/generate.js";
 import { buildIndex, IndexedMessagesReader } from "../src/messages/indexed-reader.js";
 import { openMessagesStore } from "../src/messages/store.js";
+import { compareOverStdio, type ServerTimings } from "./peer-mcp-servers.js";
 import { type Stats, stats } from "./stats.js";
 
 /** Pinned, so a re-run measures the same code. */
@@ -37,7 +38,19 @@ function installPeer(
 ): { dir: string } | { skipped: string } {
   const folder = join(root, name.replace("/", "+"));
   const dir = join(folder, "node_modules", name);
-  if (existsSync(join(dir, "package.json"))) return { dir };
+  const binding = join(folder, "node_modules", "better-sqlite3");
+  // The peer's SQLite binding is a link to this checkout's own build (see below). Made again on every run:
+  // a link left by another checkout dangles once that checkout is gone.
+  const linkBinding = () => {
+    const existing = lstatSync(binding, { throwIfNoEntry: false });
+    if (existing && !existing.isSymbolicLink()) return; // npm installed a binding of its own
+    if (existing) unlinkSync(binding);
+    symlinkSync(join(nodeModules, "better-sqlite3"), binding);
+  };
+  if (existsSync(join(dir, "package.json"))) {
+    linkBinding();
+    return { dir };
+  }
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, "package.json"), '{"name":"bench-peer","private":true}\n');
   // No install scripts and no optional dependencies: the peers' SQLite binding is this checkout's own
@@ -61,8 +74,7 @@ function installPeer(
       : (install.stderr.trim().split("\n").at(-2) ?? `npm exited with ${install.status}`);
     return { skipped: `npm install ${name}@${PEERS[name]} failed: ${reason}` };
   }
-  const binding = join(folder, "node_modules", "better-sqlite3");
-  if (!existsSync(binding)) symlinkSync(join(nodeModules, "better-sqlite3"), binding);
+  linkBinding();
   return { dir };
 }
 
@@ -86,6 +98,95 @@ export interface PeersResult {
   messages: number;
   ours: Record<string, Timing>;
   peers: Record<string, Record<string, Timing> | { skipped: string }>;
+  /** MCP servers over stdio, side by side with this project's built CLI. */
+  servers: Record<string, { ours: ServerTimings; theirs: ServerTimings } | { skipped: string }>;
+}
+
+/**
+ * imessage-mcp is not in the npm registry, so it cannot be installed like the library peers. Someone who
+ * wants the comparison builds it from its repository and passes the folder (docs/performance.md says how);
+ * the bench never fetches or builds it itself.
+ */
+async function compareImessageMcp(options: {
+  root: string;
+  results: string;
+  dir: string | undefined;
+  chatDb: string;
+  contactsRoot: string;
+  stateDir: string;
+  chatIdentifier: string;
+  contact: string;
+  reps: number;
+  log: (line: string) => void;
+}): Promise<{ ours: ServerTimings; theirs: ServerTimings } | { skipped: string }> {
+  if (!options.dir) {
+    return {
+      skipped: `imessage-mcp ${PEERS["imessage-mcp"]} is not in the npm registry; build it from its repository and pass --imessage-mcp <folder>`,
+    };
+  }
+  const bin = join(options.dir, "bin", "imessage-mcp.js");
+  if (!existsSync(bin) || !existsSync(join(options.dir, "dist"))) {
+    return { skipped: `${options.dir} has no bin/imessage-mcp.js and dist/ (build it first)` };
+  }
+  // Its contacts come from ~/Library/Application Support/AddressBook: a home of its own that holds the
+  // demo's address book, so both servers resolve the same names and neither reads this user's.
+  const home = join(options.results, "imessage-mcp-home");
+  const addressBook = join(home, "Library", "Application Support", "AddressBook");
+  if (!existsSync(addressBook)) {
+    mkdirSync(join(home, "Library", "Application Support"), { recursive: true });
+    symlinkSync(options.contactsRoot, addressBook);
+  }
+  options.log("building this project's CLI and timing both MCP servers over stdio …");
+  execFileSync("npm", ["run", "build", "--silent"], {
+    cwd: options.root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const env = { ...process.env } as Record<string, string>;
+  const week = { start: "2001-01-02" };
+  return compareOverStdio({
+    ours: {
+      command: process.execPath,
+      args: [
+        join(options.root, "dist", "src", "cli", "main.js"),
+        "--db",
+        options.chatDb,
+        "--contacts-dir",
+        options.contactsRoot,
+        "--read-only",
+      ],
+      env: { ...env, MAC_MESSAGES_MCP_HOME: options.stateDir },
+    },
+    theirs: {
+      command: process.execPath,
+      args: [bin],
+      env: { ...env, HOME: home, IMESSAGE_DB: options.chatDb },
+    },
+    reps: options.reps,
+    startups: Math.max(3, Math.min(options.reps, 10)),
+    calls: [
+      {
+        label: 'search "dinner", newest 20',
+        ours: { name: "search_messages", arguments: { query: "dinner", limit: 20 } },
+        theirs: { name: "search_messages", arguments: { query: "dinner", limit: 20 } },
+      },
+      {
+        label: "a long chat, newest 50",
+        ours: {
+          name: "get_recent_messages",
+          arguments: { chat: options.chatIdentifier, start_date: week.start, limit: 50 },
+        },
+        theirs: { name: "get_conversation", arguments: { chat_id: options.chatIdentifier, limit: 50 } },
+      },
+      {
+        label: "one contact, newest 50",
+        ours: {
+          name: "get_recent_messages",
+          arguments: { contact: options.contact, start_date: week.start, limit: 50 },
+        },
+        theirs: { name: "get_conversation", arguments: { contact: options.contact, limit: 50 } },
+      },
+    ],
+  });
 }
 
 /**
@@ -97,6 +198,8 @@ export async function runPeers(options: {
   results: string;
   messages: number;
   reps: number;
+  /** A built checkout of anipotts/imessage-mcp (not in the npm registry). */
+  imessageMcpDir?: string;
   log: (line: string) => void;
 }): Promise<PeersResult> {
   const dir = join(options.results, `demo-${options.messages}-macos26`);
@@ -112,10 +215,16 @@ export async function runPeers(options: {
   const db = new BetterSqlite3(chatDb, { readonly: true });
   const chat = db
     .prepare(
-      `SELECT c.ROWID AS rowid, c.guid AS guid FROM chat c JOIN chat_message_join j ON j.chat_id = c.ROWID
+      `SELECT c.ROWID AS rowid, c.guid AS guid, c.chat_identifier AS identifier FROM chat c
+       JOIN chat_message_join j ON j.chat_id = c.ROWID
        WHERE c.style = 45 GROUP BY c.ROWID ORDER BY COUNT(*) DESC LIMIT 1`,
     )
-    .get() as { rowid: number; guid: string };
+    .get() as { rowid: number; guid: string; identifier: string };
+  const contact = db
+    .prepare(
+      "SELECT h.id AS id FROM chat_handle_join x JOIN handle h ON h.ROWID = x.handle_id WHERE x.chat_id = ? LIMIT 1",
+    )
+    .get(chat.rowid) as { id: string };
   db.close();
 
   const stateDir = join(options.results, `peers-state-${options.messages}`);
@@ -161,11 +270,20 @@ export async function runPeers(options: {
       };
     }
   }
-  const mcp = installPeer("imessage-mcp", cache, nodeModules);
-  // An MCP server: timed over stdio when it installs (it did not in the recorded runs; see the output).
-  peers["imessage-mcp"] =
-    "skipped" in mcp ? mcp : { skipped: "installed, but driving it over stdio is not implemented yet" };
-  return { messages: options.messages, ours, peers };
+  const servers: PeersResult["servers"] = {};
+  servers[`imessage-mcp ${PEERS["imessage-mcp"]}`] = await compareImessageMcp({
+    root: options.root,
+    results: options.results,
+    dir: options.imessageMcpDir,
+    chatDb,
+    contactsRoot: join(dir, "AddressBook"),
+    stateDir,
+    chatIdentifier: chat.identifier,
+    contact: contact.id,
+    reps: options.reps,
+    log: options.log,
+  });
+  return { messages: options.messages, ours, peers, servers };
 }
 
 const CALLS: Record<string, string> = {
@@ -195,6 +313,25 @@ export function peersTable(r: PeersResult): string {
       const [ow, oc, tw, tc] = [p50(ours, "wall"), p50(ours, "cpu"), p50(theirs, "wall"), p50(theirs, "cpu")];
       lines.push(
         `| ${peer}: ${label} | ${fmt(ow.p50)} ms (${fmt(oc.p50)}) | ${fmt(tw.p50)} ms (${fmt(tc.p50)}) | ${(tw.p50 / ow.p50).toFixed(1)}× / ${(tc.p50 / Math.max(oc.p50, 0.001)).toFixed(1)}× |`,
+      );
+    }
+  }
+  for (const [server, result] of Object.entries(r.servers ?? {})) {
+    lines.push("", `MCP servers over stdio (built CLIs, real MCP client, asked alternately), p50 wall:`, "");
+    if ("skipped" in result) {
+      lines.push(`- ${server}: not measured: ${result.skipped}`);
+      continue;
+    }
+    lines.push(
+      `| call | this project | ${server} | peer ÷ this project | characters a model reads (ours / peer) |`,
+      "| --- | ---: | ---: | ---: | ---: |",
+      `| start-up to tools/list | ${fmt(result.ours.startup.p50)} ms | ${fmt(result.theirs.startup.p50)} ms | ${(result.theirs.startup.p50 / result.ours.startup.p50).toFixed(1)}× | |`,
+    );
+    for (const [label, ours] of Object.entries(result.ours.calls)) {
+      const theirs = result.theirs.calls[label];
+      if (!theirs) continue;
+      lines.push(
+        `| ${label} | ${fmt(ours.wall.p50)} ms | ${fmt(theirs.wall.p50)} ms | ${(theirs.wall.p50 / ours.wall.p50).toFixed(1)}× | ${ours.modelChars.toLocaleString("en-US")} / ${theirs.modelChars.toLocaleString("en-US")} |`,
       );
     }
   }

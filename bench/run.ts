@@ -36,6 +36,8 @@ interface Options {
   quick?: boolean;
   /** Only the peers, side by side with this project's reader (bench/peers.ts). */
   peers?: boolean;
+  /** A built checkout of anipotts/imessage-mcp, compared over stdio with --peers. */
+  imessageMcp?: string;
 }
 
 /** The conversation the page measurements read: the longest chat and its (first) handle. */
@@ -482,6 +484,10 @@ async function main(): Promise<void> {
     .option("--reps <n>", "timed repetitions per measurement", (v) => Number(v), 30)
     .option("--quick", "only stdio sessions, start-up and decode (no scan baseline, no remote load)")
     .option("--peers", "only the peers (installed into a cache folder) side by side with this project")
+    .option(
+      "--imessage-mcp <folder>",
+      "with --peers: a built checkout of anipotts/imessage-mcp to compare over stdio",
+    )
     .parse(process.argv);
   const options = program.opts<Options>();
   if (!Number.isInteger(options.messages) || options.messages < 200) {
@@ -494,6 +500,7 @@ async function main(): Promise<void> {
       results: RESULTS,
       messages: options.messages,
       reps: options.reps,
+      imessageMcpDir: options.imessageMcp ? resolve(options.imessageMcp) : undefined,
       log,
     });
     const recorded = { date: new Date().toISOString(), machine: machine(), load: loadavg(), ...peers };
