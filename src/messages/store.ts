@@ -399,6 +399,7 @@ export class MessagesStore implements MessagesReader {
       const chatRowids = rows.map((row) => row.ROWID);
       const handles = this.participantRowids(chatRowids);
       const lastMessages = this.lastMessages(chatRowids);
+      const counts = this.messageCounts(chatRowids, deletions);
       return rows.map((row) => {
         const chat = this.chatFromRow(row, handles.get(row.ROWID) ?? []);
         const last = lastMessages.get(row.ROWID) ?? null;
@@ -406,7 +407,7 @@ export class MessagesStore implements MessagesReader {
           ...chat,
           lastMessage: last,
           lastActivity: appleNanosToDate(row.last_date) ?? last?.date ?? null,
-          messageCount: this.messageCount(row.ROWID, deletions),
+          messageCount: counts.get(row.ROWID) ?? 0,
           unreadCount: unread.get(row.ROWID) ?? 0,
         };
       });
@@ -479,25 +480,29 @@ export class MessagesStore implements MessagesReader {
   }
 
   /**
-   * Messages in a chat. Counting means reading the chat's whole slice of chat_message_join (52,000 rows for
+   * Messages in each chat. Counting means reading the chat's whole slice of chat_message_join (52,000 rows for
    * a long chat at 1M messages), so a chat is counted once per process and afterwards only its new rows are
    * added: new messages get higher ROWIDs, which the (chat_id, message_id) primary key finds directly.
-   * Any deletion starts again from a full count (see deletionMark).
+   * Any deletion starts again from a full count (see deletionMark). One statement for all listed chats.
    */
-  private messageCount(chatRowid: number, deletions: string): number {
+  private messageCounts(chatRowids: number[], deletions: string): Map<number, number> {
     if (deletions !== this.countsDeletionMark) {
       this.counts.clear();
       this.countsDeletionMark = deletions;
     }
-    const cached = this.counts.get(chatRowid);
-    const since = cached?.lastMessageId ?? -1;
+    const since = chatRowids.map((id): [number, number] => [id, this.counts.get(id)?.lastMessageId ?? -1]);
+    // Two correlated subqueries per chat, not a join grouped by chat: grouping would sort every counted row.
+    const newer = "FROM chat_message_join WHERE chat_id = c.value ->> 0 AND message_id > c.value ->> 1";
     const added = this.statement(
-      `SELECT COUNT(*) AS n, MAX(message_id) AS last FROM chat_message_join
-       WHERE chat_id = ? AND message_id > ?`,
-    ).get(chatRowid, since) as { n: number; last: number | null };
-    const count = (cached?.count ?? 0) + added.n;
-    this.counts.set(chatRowid, { count, lastMessageId: added.last ?? since });
-    return count;
+      `SELECT (SELECT COUNT(*) ${newer}) AS n, (SELECT MAX(message_id) ${newer}) AS last FROM json_each(?) c`,
+    ).all(JSON.stringify(since)) as { n: number; last: number | null }[];
+    const result = new Map<number, number>();
+    since.forEach(([chatRowid, after], i) => {
+      const count = (this.counts.get(chatRowid)?.count ?? 0) + (added[i]?.n ?? 0);
+      this.counts.set(chatRowid, { count, lastMessageId: added[i]?.last ?? after });
+      result.set(chatRowid, count);
+    });
+    return result;
   }
 
   /**

@@ -110,7 +110,7 @@ test("listing chats reads no chat's messages one by one (query plans)", () => {
       assert.doesNotMatch(line, /^SCAN (m|j|cmj|message|chat_message_join)\b/, text);
     }
   }
-  const count = plans.find((p) => /COUNT\(\*\) AS n, MAX\(message_id\)/.test(p.sql));
+  const count = plans.find((p) => /SELECT COUNT\(\*\) FROM chat_message_join/.test(p.sql));
   assert.ok(count, text);
   assert.match(
     count.plan.join("\n"),

@@ -29,6 +29,7 @@ export const chatSchema = z.object({
 export type ChatView = z.infer<typeof chatSchema>;
 
 export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
+  ctx.knowChat(chat);
   return {
     id: chat.rowid,
     ref: chatRefString(chat),

@@ -37,6 +37,11 @@ export class ToolContext {
     return this.#chats.get(rowid) ?? null;
   }
 
+  /** A chat the call has already read (a listing): its messages' chat refs then need no read of their own. */
+  knowChat(chat: Chat): void {
+    this.#chats.set(chat.rowid, chat);
+  }
+
   chatRef(rowid: number | null): ChatRef | null {
     if (rowid === null) return null;
     const chat = this.chat(rowid);
