@@ -81,6 +81,8 @@ const KIND_BY_CLASS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
 
 /** Marks an object slot whose contents are still being read (only reachable through a cyclic reference). */
 const PENDING: unique symbol = Symbol("pending");
+/** Stands, in an NSString's fields, for its text bytes still in the blob (see readObject). */
+const TEXT_BYTES: unique symbol = Symbol("text bytes");
 
 // Type encodings repeat across blobs ("@", "iI", "+", "i", "*", "q"), so their parse is memoised; the cap
 // keeps hostile input from growing the cache without bound.
@@ -143,7 +145,7 @@ class TypedStreamReader {
    * a consumer walking the result (rendering, JSON) sees shared references expanded, and nested sharing
    * would otherwise double the work per level while costing the blob two bytes.
    */
-  private readonly costs = new WeakMap<object, number>();
+  private costs: WeakMap<object, number> | undefined;
   private spent = 0;
 
   constructor(
@@ -225,22 +227,31 @@ class TypedStreamReader {
     return this.intFromHead(head, true) - FIRST_REFERENCE;
   }
 
-  /** Length-prefixed bytes (type `+`, and the text inside shared strings). A view, not a copy. */
-  private readUnsharedBytesFromHead(head: number): Uint8Array | null {
-    if (head === TAG_NIL) return null;
+  /**
+   * Passes over length-prefixed bytes (type `+`, and the text inside shared strings): where they start, or
+   * -1 for nil; they end at `pos`. Strings are decoded straight from the blob, without a view per string.
+   */
+  private skipUnsharedBytesFromHead(head: number): number {
+    if (head === TAG_NIL) return -1;
     const length = this.intFromHead(head, false);
     this.need(length, "string");
     const start = this.pos;
     this.pos += length;
-    return this.buf.subarray(start, start + length);
+    return start;
+  }
+
+  /** Length-prefixed bytes as a view, not a copy. */
+  private readUnsharedBytesFromHead(head: number): Uint8Array | null {
+    const start = this.skipUnsharedBytesFromHead(head);
+    return start < 0 ? null : this.buf.subarray(start, this.pos);
   }
 
   private readSharedStringFromHead(head: number): string | null {
     if (head === TAG_NIL) return null;
     if (head === TAG_NEW) {
-      const bytes = this.readUnsharedBytesFromHead(this.byte());
-      if (bytes === null) fail(`shared string at offset ${this.pos} is nil`);
-      const s = asciiOrUtf8(bytes);
+      const start = this.skipUnsharedBytesFromHead(this.byte());
+      if (start < 0) fail(`shared string at offset ${this.pos} is nil`);
+      const s = sharedText(this.buf, start, this.pos);
       this.strings.push(s);
       return s;
     }
@@ -253,8 +264,8 @@ class TypedStreamReader {
 
   readHeader(): void {
     const version = this.readInt(false);
-    const signature = this.readUnsharedBytesFromHead(this.byte());
-    const sig = signature ? asciiOrUtf8(signature) : "";
+    const signature = this.skipUnsharedBytesFromHead(this.byte());
+    const sig = signature < 0 ? "" : sharedText(this.buf, signature, this.pos);
     if (sig === "streamtyped") this.littleEndian = true;
     else if (sig === "typedstream") this.littleEndian = false;
     else fail(`not a typedstream (signature "${sig.slice(0, 20)}")`);
@@ -331,7 +342,7 @@ class TypedStreamReader {
         fail(`object reference ${ref} is out of range (${this.objects.length} known)`);
       const target = this.objects[ref];
       if (isClassInfo(target)) fail(`object reference ${ref} points to a class`);
-      if (target !== null && typeof target === "object") this.step(this.costs.get(target) ?? 1);
+      if (target !== null && typeof target === "object") this.step(this.costs?.get(target) ?? 1);
       return target === PENDING ? null : target;
     }
     if (depth > this.limits.limits.maxDepth)
@@ -343,20 +354,43 @@ class TypedStreamReader {
     if (cls === null) fail(`object at offset ${this.pos} has no class`);
     const kind = kindOf(cls);
     const fields: unknown[] = [];
+    // Where an NSString's UTF-8 bytes lie: decoded straight from the blob once the object is read.
+    let textStart = -1;
+    let textEnd = -1;
     for (;;) {
       const h = this.byte();
       if (h === TAG_END) break;
       for (const type of this.readGroupTypes(h)) {
-        fields.push(this.readValue(type, depth + 1));
+        if (kind === "string" && type === "+" && fields.length === 0) {
+          this.step();
+          textStart = this.skipUnsharedBytesFromHead(this.byte());
+          textEnd = this.pos;
+          fields.push(textStart < 0 ? null : TEXT_BYTES);
+        } else fields.push(this.readValue(type, depth + 1));
         // The text is the first value of an attributed string; the fast path needs nothing after it.
-        if (textOnly && (kind === "attributed" || kind === "string"))
-          return materialize(cls, kind, fields, true);
+        if (textOnly && kind === "string") return this.stringOf(cls, fields[0], textStart, textEnd);
+        if (textOnly && kind === "attributed") return materialize(cls, kind, fields, true);
       }
     }
-    const value = materialize(cls, kind, fields, false);
-    if (value !== null && typeof value === "object") this.costs.set(value, this.spent - spentBefore);
+    const value =
+      kind === "string"
+        ? this.stringOf(cls, fields[0], textStart, textEnd)
+        : materialize(cls, kind, fields, false);
+    if (value !== null && typeof value === "object") {
+      // Made on first use: a text-only decode finishes no container, so it never needs one.
+      this.costs ??= new WeakMap();
+      this.costs.set(value, this.spent - spentBefore);
+    }
     this.objects[slot] = value;
     return value;
+  }
+
+  /** An NSString's text: its first value, bytes in the blob or (never written by Apple) a byte array. */
+  private stringOf(cls: ClassInfo, first: unknown, start: number, end: number): string {
+    if (first === TEXT_BYTES) return decodeUtf8(this.buf, start, end);
+    if (first === undefined || first === null) return "";
+    if (!(first instanceof Uint8Array)) fail(`${cls.name} is not stored as UTF-8 bytes`);
+    return decodeUtf8(first, 0, first.length);
   }
 
   private readValue(type: TypeNode, depth: number): unknown {
@@ -436,36 +470,75 @@ function kindOf(cls: ClassInfo): Kind {
   return kind;
 }
 
-function asciiOrUtf8(bytes: Uint8Array): string {
-  // Short ASCII strings (type encodings, class names) are far cheaper to build directly than via TextDecoder.
-  if (bytes.length <= 32) {
-    let s = "";
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i] as number;
-      if (b >= 0x80) return decodeUtf8(bytes);
-      s += String.fromCharCode(b);
-    }
-    return s;
-  }
-  return decodeUtf8(bytes);
-}
-
-function decodeUtf8(bytes: Uint8Array): string {
+// Node's own UTF-8 slicer (what `buffer.toString("utf8", start, end)` calls) builds a short string several
+// times faster than TextDecoder and needs no view of the bytes. It is not documented, so it is used only if
+// it reads a plain Uint8Array view as expected here; otherwise (or outside Node) TextDecoder serves.
+type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
+const utf8Slice = ((): Utf8Slice | undefined => {
+  const slice = (globalThis.Buffer?.prototype as { utf8Slice?: unknown } | undefined)?.utf8Slice;
+  if (typeof slice !== "function") return undefined;
   try {
-    return utf8.decode(bytes);
+    const probe = new Uint8Array([0x78, 0x68, 0xc3, 0xa9, 0xff]).subarray(1);
+    return slice.call(probe, 0, 3) === "h\u00e9" && slice.call(probe, 3, 4) === "\ufffd"
+      ? (slice as Utf8Slice)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** `bytes[start, end)` as UTF-8, strictly: malformed bytes are an error, a leading BOM is dropped. */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (utf8Slice !== undefined && end > start) {
+    const s = utf8Slice.call(bytes, start, end);
+    // Node's slicer replaces malformed sequences with U+FFFD and keeps a BOM; only text with neither is
+    // certainly what the strict decoder returns. Anything else (rare: a real U+FFFD) takes the strict route.
+    if (s.charCodeAt(0) !== 0xfeff && s.indexOf("\ufffd") === -1) return s;
+  }
+  try {
+    return utf8.decode(bytes.subarray(start, end));
   } catch {
     return fail("string is not valid UTF-8");
   }
 }
 
-function materialize(cls: ClassInfo, kind: Kind, fields: unknown[], partial: boolean): unknown {
+// Shared strings (class names, type encodings) are the same few in every blob. Keeping each one's bytes
+// and decoded string lets the next blob get the same, already hashed, string back by comparing bytes: no
+// decoding, and the lookups by class name and type encoding that follow hit the string's cached hash.
+// Direct-mapped and capped in length, so hostile input can only evict entries, never grow the table.
+const INTERN_SLOTS = 256;
+const INTERN_MAX_BYTES = 48;
+const internedBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
+const internedText: string[] = new Array(INTERN_SLOTS).fill("");
+
+function sharedText(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length > INTERN_MAX_BYTES) return decodeUtf8(bytes, start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+  const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+  const known = internedBytes[slot];
+  if (known !== undefined && known.length === length) {
+    let k = 0;
+    while (k < length && known[k] === bytes[start + k]) k++;
+    if (k === length) return internedText[slot] as string;
+  }
+  const text = decodeUtf8(bytes, start, end);
+  const copy = new Uint8Array(length);
+  for (let k = 0; k < length; k++) copy[k] = bytes[start + k] as number;
+  internedBytes[slot] = copy;
+  internedText[slot] = text;
+  return text;
+}
+
+/** The JS value of a finished object (NSString's text is decoded by the reader, see stringOf). */
+function materialize(
+  cls: ClassInfo,
+  kind: Exclude<Kind, "string">,
+  fields: unknown[],
+  partial: boolean,
+): unknown {
   switch (kind) {
-    case "string": {
-      const bytes = fields[0];
-      if (bytes === undefined || bytes === null) return "";
-      if (!(bytes instanceof Uint8Array)) fail(`${cls.name} is not stored as UTF-8 bytes`);
-      return decodeUtf8(bytes);
-    }
     case "attributed":
       return attributedFromFields(cls.name, fields, partial);
     case "dictionary": {
@@ -558,6 +631,94 @@ function attributedFromFields(className: string, fields: unknown[], textOnly: bo
   return { text, runs };
 }
 
+// Nearly every body Messages writes begins with one of two byte sequences, up to the length of its text:
+// the header, the root group "@", an NS(Mutable)AttributedString whose first value is an NS(Mutable)String
+// of type "+". Those bytes leave the reader no choice, so for them the text can be read straight away; any
+// other blob, and any surprise after the prefix, goes to the reader (test/messages/typedstream-fast-path).
+type ClassChain = readonly (readonly [name: string, version: number])[];
+
+function commonShape(attributed: ClassChain, string: ClassChain): Uint8Array {
+  const bytes: number[] = [];
+  const text = (s: string) => bytes.push(s.length, ...Array.from(s, (c) => c.charCodeAt(0)));
+  const classes = (chain: ClassChain) => {
+    for (const [name, version] of chain) {
+      bytes.push(TAG_NEW, TAG_NEW);
+      text(name);
+      bytes.push(version);
+    }
+  };
+  bytes.push(4); // streamer version
+  text("streamtyped");
+  bytes.push(TAG_INT16, 0xe8, 0x03); // system version 1000
+  bytes.push(TAG_NEW);
+  text("@"); // the root group's type (shared string 0)
+  bytes.push(TAG_NEW); // the attributed string (object 0), its classes (objects 1…) down to NSObject
+  classes(attributed);
+  bytes.push(TAG_NIL);
+  bytes.push(FIRST_REFERENCE & 0xff); // its first group: type "@" again
+  bytes.push(TAG_NEW); // the string, whose classes end at the NSObject read above
+  classes(string);
+  bytes.push((attributed.length + FIRST_REFERENCE) & 0xff);
+  bytes.push(TAG_NEW);
+  text("+"); // its bytes: a length, the UTF-8, then the end of the string object
+  return Uint8Array.from(bytes);
+}
+
+const COMMON_SHAPES: readonly Uint8Array[] = [
+  commonShape(
+    [
+      ["NSMutableAttributedString", 0],
+      ["NSAttributedString", 0],
+      ["NSObject", 0],
+    ],
+    [
+      ["NSMutableString", 1],
+      ["NSString", 1],
+    ],
+  ),
+  commonShape(
+    [
+      ["NSAttributedString", 0],
+      ["NSObject", 0],
+    ],
+    [["NSString", 1]],
+  ),
+];
+
+function startsWith(blob: Uint8Array, prefix: Uint8Array): boolean {
+  if (blob.length <= prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (blob[i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * The text of a blob in one of the common shapes, exactly as the reader would decode it with default
+ * bounds; undefined for any other blob (the reader then decides). Exported for the test that holds it to that.
+ */
+export function commonShapeText(blob: Uint8Array): string | undefined {
+  if (!(blob instanceof Uint8Array) || blob.length > DEFAULT_DECODE_LIMITS.maxBytes) return undefined;
+  let p = -1;
+  for (const prefix of COMMON_SHAPES) {
+    if (startsWith(blob, prefix)) {
+      p = prefix.length;
+      break;
+    }
+  }
+  if (p < 0) return undefined;
+  let length = blob[p++] as number;
+  if (length === TAG_INT16 && p + 2 <= blob.length) {
+    length = (blob[p] as number) | ((blob[p + 1] as number) << 8);
+    p += 2;
+  } else if (length >= 0x80) return undefined; // nil, 32-bit lengths, tags: the reader's business
+  const end = p + length;
+  if (end >= blob.length || blob[end] !== TAG_END) return undefined;
+  try {
+    return decodeUtf8(blob, p, end);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Limits for one decode, or a budget shared with a larger decode (a plist holding several blobs). */
 export type DecodeBounds = Partial<DecodeLimits> | DecodeBudget;
 
@@ -590,6 +751,10 @@ export function attributedBodyText(
   bounds?: DecodeBounds,
 ): string | null {
   if (blob === null || blob === undefined || blob.length === 0) return null;
+  if (bounds === undefined) {
+    const text = commonShapeText(blob);
+    if (text !== undefined) return text;
+  }
   try {
     return decodeRoot(blob, true, bounds).text;
   } catch {
