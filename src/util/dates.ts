@@ -84,8 +84,8 @@ export function resolveTimeZone(requested?: string | null): string {
   return zone;
 }
 
-/** Offset of `timeZone` from UTC at instant `ms`, in minutes (e.g. -480 for UTC−08:00). */
-export function utcOffsetMinutes(ms: number, timeZone: string): number {
+/** The zone's offset at `ms` in whole seconds, as Intl applies it (seconds: local mean times are not whole minutes). */
+function intlOffsetSeconds(ms: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const p of wallClock(timeZone).formatToParts(new Date(ms))) {
     if (p.type !== "literal") parts[p.type] = Number(p.value);
@@ -98,8 +98,49 @@ export function utcOffsetMinutes(ms: number, timeZone: string): number {
     parts.minute ?? 0,
     parts.second ?? 0,
   );
-  // Intl drops milliseconds; compare whole seconds so the offset comes out in whole minutes.
-  return Math.round((wallAsUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+  // Intl drops milliseconds; compare whole seconds.
+  return (wallAsUtc - Math.floor(ms / 1000) * 1000) / 1000;
+}
+
+const HOUR_MS = 3_600_000;
+/**
+ * Where offsets are remembered: years 1900–9999, whose wall-clock fields Intl writes as plain digits (Date.UTC
+ * also reads years 0–99 as 19xx, which the slow path keeps doing for the rare instant outside).
+ */
+const CACHED_FROM = Date.UTC(1900, 0, 2);
+const CACHED_UNTIL = Date.UTC(9999, 11, 30);
+const MAX_CACHED_HOURS = 100_000;
+/** Per zone, per UTC hour: the offset in seconds when it is the same all hour, NaN when it changes within it. */
+const hourOffsets = new Map<string, Map<number, number>>();
+
+/**
+ * The zone's offset at `ms` in seconds. Formatting with Intl costs about 10 µs and a page of messages asks
+ * several times per message, so each UTC hour is asked about once: its first and last second agree unless a
+ * transition falls inside it (no zone changes its offset twice within an hour), and then every instant in
+ * that hour is asked about on its own.
+ */
+function offsetSeconds(ms: number, timeZone: string): number {
+  if (!(ms >= CACHED_FROM && ms < CACHED_UNTIL)) return intlOffsetSeconds(ms, timeZone);
+  let hours = hourOffsets.get(timeZone);
+  if (!hours) {
+    hours = new Map();
+    if (hourOffsets.size >= 64) hourOffsets.clear();
+    hourOffsets.set(timeZone, hours);
+  }
+  const hour = Math.floor(ms / HOUR_MS);
+  let offset = hours.get(hour);
+  if (offset === undefined) {
+    const first = intlOffsetSeconds(hour * HOUR_MS, timeZone);
+    offset = first === intlOffsetSeconds(hour * HOUR_MS + HOUR_MS - 1000, timeZone) ? first : Number.NaN;
+    if (hours.size >= MAX_CACHED_HOURS) hours.clear();
+    hours.set(hour, offset);
+  }
+  return Number.isNaN(offset) ? intlOffsetSeconds(ms, timeZone) : offset;
+}
+
+/** Offset of `timeZone` from UTC at instant `ms`, in minutes (e.g. -480 for UTC−08:00). */
+export function utcOffsetMinutes(ms: number, timeZone: string): number {
+  return Math.round(offsetSeconds(ms, timeZone) / 60);
 }
 
 /**
@@ -213,10 +254,32 @@ function offsetText(minutes: number, minusSign: string): string {
   return `${sign}${twoDigits(Math.floor(abs / 60))}:${twoDigits(abs % 60)}`;
 }
 
-function wallFields(date: Date, timeZone: string): Record<string, string> {
+interface WallFields {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
+/** The wall-clock fields of an instant in the zone, written as Intl writes them ("2025", "03", "01", "14", …). */
+function wallFields(date: Date, timeZone: string): WallFields {
+  const ms = date.getTime();
+  if (ms >= CACHED_FROM && ms < CACHED_UNTIL) {
+    const wall = new Date(ms + offsetSeconds(ms, timeZone) * 1000);
+    return {
+      year: String(wall.getUTCFullYear()),
+      month: twoDigits(wall.getUTCMonth() + 1),
+      day: twoDigits(wall.getUTCDate()),
+      hour: twoDigits(wall.getUTCHours()),
+      minute: twoDigits(wall.getUTCMinutes()),
+      second: twoDigits(wall.getUTCSeconds()),
+    };
+  }
   const parts: Record<string, string> = {};
   for (const p of wallClock(timeZone).formatToParts(date)) parts[p.type] = p.value;
-  return parts;
+  return parts as unknown as WallFields;
 }
 
 /** ISO 8601 with the zone's offset at that instant, e.g. `2025-03-01T14:05:00-08:00` (structured output). */

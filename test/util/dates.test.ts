@@ -170,4 +170,33 @@ describe("time zones and how times are written", () => {
       "Times in America/Los_Angeles, UTC\u221208:00/\u221207:00.",
     );
   });
+  test("times match Intl's own wall clock across offset changes (offsets are remembered per hour)", () => {
+    const cases: [zone: string, near: string][] = [
+      ["America/Los_Angeles", "2025-03-09T10:00:00Z"], // DST starts at 02:00 local
+      ["America/Los_Angeles", "2025-11-02T09:00:00Z"], // and ends: 01:00–02:00 happens twice
+      ["Australia/Lord_Howe", "2025-04-05T15:00:00Z"], // a half-hour change, at :00 local and :30 UTC
+      ["Asia/Kathmandu", "1985-12-31T18:30:00Z"], // +05:30 → +05:45
+      ["Africa/Monrovia", "1972-01-07T00:44:30Z"], // −00:44:30 (not whole minutes) → UTC
+    ];
+    for (const [zone, near] of cases) {
+      const intl = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      });
+      // Odd steps over three hours each side, so instants land at every minute and second of the hours.
+      for (let ms = Date.parse(near) - 3 * 3_600_000; ms < Date.parse(near) + 3 * 3_600_000; ms += 433_001) {
+        const date = new Date(ms);
+        const p = Object.fromEntries(intl.formatToParts(date).map((part) => [part.type, part.value]));
+        const wall = `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+        assert.equal(isoInZone(date, zone).slice(0, 19), wall, `${zone} at ${date.toISOString()}`);
+        assert.equal(shortTimeInZone(date, zone), wall.slice(0, 16).replace("T", " "));
+      }
+    }
+  });
 });
