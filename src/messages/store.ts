@@ -190,6 +190,8 @@ export class MessagesStore implements MessagesReader {
   /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
   private handlesVersion = -1;
   private readonly statement: (sql: string) => Statement;
+  /** The same cache, untraced: a page's look-ups by IN list (replies, reactions, attachments; see inList). */
+  private readonly lookup: (sql: string) => Statement;
   /** SQL run while `queryPlans` watches. */
   private traced: string[] | null = null;
   /** Message columns, with the message's (first) chat looked up in chat_message_join. */
@@ -208,6 +210,7 @@ export class MessagesStore implements MessagesReader {
     readonly schema: SchemaInfo,
   ) {
     const cached = statementCache(db);
+    this.lookup = cached;
     this.statement = (sql) => {
       this.traced?.push(sql);
       return cached(sql);
@@ -305,7 +308,8 @@ export class MessagesStore implements MessagesReader {
 
   listHandles(): Handle[] {
     return this.run(() => {
-      this.loadHandles();
+      // Asked on every call that names a contact: the table is read again only when chat.db has changed.
+      if (this.dataVersion() !== this.handlesVersion) this.loadHandles();
       return [...this.handles.values()];
     });
   }
@@ -702,10 +706,13 @@ export class MessagesStore implements MessagesReader {
     }
     const from = byJoin ? "chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id" : "message m";
     const order = direction === "desc" ? "DESC" : "ASC";
-    const rows = this.statement(
-      `SELECT ${this.orderedColumns(select, byJoin, date)} FROM ${from} WHERE ${clauses.join(" AND ")}
-       ORDER BY ${date} ${order}, ${rowid} ${order} LIMIT ?`,
-    ).all(...params, limit) as (MessageRow | SearchableRow)[];
+    const rows = rowObjects<MessageRow | SearchableRow>(
+      this.statement(
+        `SELECT ${this.orderedColumns(select, byJoin, date)} FROM ${from} WHERE ${clauses.join(" AND ")}
+         ORDER BY ${date} ${order}, ${rowid} ${order} LIMIT ?`,
+      ),
+      [...params, limit],
+    );
     return rows.map((row) => Object.assign(row, { position: rowPosition(row.sort_date, row.ROWID) }));
   }
 
@@ -719,14 +726,14 @@ export class MessagesStore implements MessagesReader {
     window: { clause: string; params: unknown[] },
     limit: number,
   ): ((MessageRow | SearchableRow) & { position: Position })[] {
-    const rows = this.statement(
-      `SELECT ${this.orderedColumns(select, true, "m.date")}
-       FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
-       WHERE ${filter.where} AND ${window.clause} AND j.chat_id = ? AND j.message_date = 0`,
-    ).all(...filter.params, ...window.params, stream.source.kind === "chat" ? stream.source.rowid : 0) as (
-      | MessageRow
-      | SearchableRow
-    )[];
+    const rows = rowObjects<MessageRow | SearchableRow>(
+      this.statement(
+        `SELECT ${this.orderedColumns(select, true, "m.date")}
+         FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
+         WHERE ${filter.where} AND ${window.clause} AND j.chat_id = ? AND j.message_date = 0`,
+      ),
+      [...filter.params, ...window.params, stream.source.kind === "chat" ? stream.source.rowid : 0],
+    );
     const positioned = rows
       .map((row) => Object.assign(row, { position: rowPosition(row.sort_date, row.ROWID) }))
       .filter((row) => {
@@ -880,12 +887,14 @@ export class MessagesStore implements MessagesReader {
     const result = new Map<string, ReplyTarget>();
     const guids = [...new Set(rows.map((r) => r.thread_originator_guid).filter((g): g is string => !!g))];
     for (const chunk of chunks(guids, 900)) {
-      const found = this.db
-        .prepare(
+      const list = inList(chunk);
+      const found = rowObjects<Pick<MessageRow, "ROWID" | "guid" | "text" | "attributedBody">>(
+        this.lookup(
           `SELECT m.ROWID AS ROWID, m.guid AS guid, m.text AS text, ${columnOrNull(this.schema, "message", "m", "attributedBody")}
-           FROM message m WHERE m.guid IN (${placeholders(chunk)})`,
-        )
-        .all(...chunk) as Pick<MessageRow, "ROWID" | "guid" | "text" | "attributedBody">[];
+         FROM message m WHERE m.guid IN (${list.sql})`,
+        ),
+        list.params,
+      );
       for (const r of found)
         result.set(r.guid, { guid: r.guid, rowid: r.ROWID, preview: previewOf(rowText(r)) });
     }
@@ -903,14 +912,13 @@ export class MessagesStore implements MessagesReader {
     );
     // Chunked to stay far below SQLite's bound-parameter limit.
     for (const chunk of chunks(forms, 900)) {
-      const reactions = this.db
-        .prepare(
-          `SELECT m.associated_message_guid AS target, m.associated_message_type AS type,
-                  ${columnOrNull(this.schema, "message", "m", "associated_message_emoji")},
-                  m.is_from_me AS is_from_me, m.handle_id AS handle_id, m.date AS date
-           FROM message m WHERE m.associated_message_guid IN (${placeholders(chunk)})`,
-        )
-        .all(...chunk) as {
+      const list = inList(chunk);
+      const reactions = this.lookup(
+        `SELECT m.associated_message_guid AS target, m.associated_message_type AS type,
+                ${columnOrNull(this.schema, "message", "m", "associated_message_emoji")},
+                m.is_from_me AS is_from_me, m.handle_id AS handle_id, m.date AS date
+         FROM message m WHERE m.associated_message_guid IN (${list.sql})`,
+      ).all(...list.params) as {
         target: string;
         type: number;
         associated_message_emoji: string | null;
@@ -971,13 +979,15 @@ export class MessagesStore implements MessagesReader {
     const result = new Map<number, Attachment[]>();
     if (messageRowids.length === 0 || !this.hasAttachmentTables) return result;
     for (const chunk of chunks(messageRowids, 900)) {
-      const rows = this.db
-        .prepare(
+      const list = inList(chunk);
+      const rows = rowObjects<AttachmentRow & { message_id: number }>(
+        this.lookup(
           `SELECT j.message_id AS message_id, ${this.attachmentColumns("a")}
-           FROM message_attachment_join j JOIN attachment a ON a.ROWID = j.attachment_id
-           WHERE j.message_id IN (${placeholders(chunk)}) ORDER BY a.ROWID`,
-        )
-        .all(...chunk) as (AttachmentRow & { message_id: number })[];
+         FROM message_attachment_join j JOIN attachment a ON a.ROWID = j.attachment_id
+         WHERE j.message_id IN (${list.sql}) ORDER BY a.ROWID`,
+        ),
+        list.params,
+      );
       for (const row of rows) {
         const list = result.get(row.message_id) ?? [];
         list.push(this.attachmentFromRow(row));
@@ -1069,6 +1079,48 @@ interface SearchableRow {
   text: unknown;
   attributedBody: Buffer | null;
   sort_date: string | number | null;
+}
+
+const columnNames = new WeakMap<Statement, string[]>();
+
+/**
+ * A statement's rows as objects keyed by column name, as `all()` returns them. Read as arrays and keyed here:
+ * better-sqlite3 makes every column's name afresh on each call, which cost a page's read (28 columns) about
+ * as much as reading its rows.
+ */
+function rowObjects<T>(statement: Statement, params: readonly unknown[]): T[] {
+  let names = columnNames.get(statement);
+  if (!names) {
+    names = statement.columns().map((column) => column.name);
+    columnNames.set(statement, names);
+  }
+  const keys = names;
+  let rows: unknown[][];
+  try {
+    rows = statement.raw(true).all(...params) as unknown[][];
+  } finally {
+    statement.raw(false);
+  }
+  return rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) row[keys[i] as string] = values[i];
+    return row as T;
+  });
+}
+
+/** Lengths of the IN lists a page's look-ups are prepared for (chunks hold at most 900 values). */
+const IN_LIST_SIZES = [16, 64, 256, 900];
+
+/**
+ * `IN (…)` placeholders for `values`, padded with NULLs (which match nothing) to one of a few lengths: the
+ * statement is then prepared once per length and cached, instead of once per page (preparing costs more
+ * than running these look-ups).
+ */
+function inList(values: readonly unknown[]): { sql: string; params: unknown[] } {
+  const size = IN_LIST_SIZES.find((n) => n >= values.length) ?? values.length;
+  const params = [...values];
+  while (params.length < size) params.push(null);
+  return { sql: placeholders(params), params };
 }
 
 /** A row's place in date order; rows without a usable date sort as the oldest. */
