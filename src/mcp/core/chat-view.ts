@@ -38,12 +38,22 @@ export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
     name: chatTitle(chat, ctx.nameFor),
     isGroup: chat.isGroup,
     service: chat.service,
-    participants: chat.participants.map((p) => ({ id: p.id, service: p.service, name: ctx.nameFor(p.id) })),
+    participants: participantViews(ctx, chat),
     lastMessage: chat.lastMessage ? ctx.messageView(chat.lastMessage) : null,
-    lastActivity: chat.lastActivity ? isoInZone(chat.lastActivity, ctx.timeZone) : null,
+    lastActivity: lastActivity(ctx, chat),
     messageCount: chat.messageCount,
     unreadCount: chat.unreadCount,
   };
+}
+
+/** A chat's participants as the chat tools show them. */
+export function participantViews(ctx: ToolContext, chat: ChatSummary): ChatView["participants"] {
+  return chat.participants.map((p) => ({ id: p.id, service: p.service, name: ctx.nameFor(p.id) }));
+}
+
+/** When the chat was last active, in the call's zone; null for a chat without messages. */
+export function lastActivity(ctx: ToolContext, chat: ChatSummary): string | null {
+  return chat.lastActivity ? isoInZone(chat.lastActivity, ctx.timeZone) : null;
 }
 
 /** At most this many participants are named on a group's line; the rest are counted. */

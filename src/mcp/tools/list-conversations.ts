@@ -1,14 +1,16 @@
 // list_conversations: conversations with their kind and a preview of the last message.
 
 import { z } from "zod";
+import type { ChatSummary } from "../../messages/types.js";
 import { shortTimeInZone, timeZoneNote } from "../../util/dates.js";
-import { type ChatView, chatView } from "../core/chat-view.js";
-import { type ConversationKind, conversationKind } from "../core/conversation-kind.js";
+import { lastActivity, participantViews } from "../core/chat-view.js";
+import { conversationKind } from "../core/conversation-kind.js";
 import { cursorInput, handleSchema } from "../core/input-schemas.js";
 import { decodeCursor, moreNote, offsetPage } from "../core/paging.js";
+import { chatRefString } from "../core/resolve-references.js";
 import { ToolContext } from "../core/tool-context.js";
 import { guard, okResult } from "../core/tool-result.js";
-import { fencedLines } from "../format.js";
+import { chatTitle, fencedLines } from "../format.js";
 import { shortName } from "../render-messages.js";
 import { defineTool } from "../tool-definition.js";
 
@@ -32,21 +34,23 @@ const conversationSchema = z.object({
 
 type ConversationView = z.infer<typeof conversationSchema>;
 
-function conversationView(chat: ChatView, kind: ConversationKind): ConversationView {
+/** Built from the chat itself, not from its full chat view: a preview needs no view of the last message. */
+function conversationView(ctx: ToolContext, chat: ChatSummary): ConversationView {
   const last = chat.lastMessage;
   const body = last
-    ? (last.text ?? (last.attachments.length > 0 ? `[${last.attachments.length} attachment(s)]` : null))
+    ? (last.displayText ??
+      (last.attachments.length > 0 ? `[${last.attachments.length} attachment(s)]` : null))
     : null;
   return {
-    id: chat.id,
-    ref: chat.ref,
-    name: chat.name,
-    kind,
+    id: chat.rowid,
+    ref: chatRefString(chat),
+    name: chatTitle(chat, ctx.nameFor),
+    kind: conversationKind(chat),
     service: chat.service,
-    participants: chat.participants,
+    participants: participantViews(ctx, chat),
     messageCount: chat.messageCount,
     unreadCount: chat.unreadCount,
-    lastActivity: chat.lastActivity,
+    lastActivity: lastActivity(ctx, chat),
     lastMessagePreview:
       body === null ? null : body.length > PREVIEW_CHARS ? `${body.slice(0, PREVIEW_CHARS)}…` : body,
     lastMessageFromMe: last ? last.isFromMe : null,
@@ -98,7 +102,7 @@ export const listConversations = defineTool({
       const offset = args.cursor === undefined ? 0 : decodeCursor(args.cursor, "offset");
       const found = ctx.messages.listChats({ limit: limit + 1, offset, unreadOnly: args.unread_only });
       const { page: rows, nextCursor } = offsetPage(found, limit, offset);
-      const page = rows.map((chat) => conversationView(chatView(ctx, chat), conversationKind(chat)));
+      const page = rows.map((chat) => conversationView(ctx, chat));
       const dates = page.flatMap((c) => (c.lastActivity ? [new Date(c.lastActivity)] : []));
       const header = `${page.length} conversation${page.length === 1 ? "" : "s"}${args.unread_only ? " with unread messages" : ""}, most recent first.\n${timeZoneNote(ctx.timeZone, dates)}`;
       const lines = page.map((c) => conversationLine(c, ctx.timeZone));
