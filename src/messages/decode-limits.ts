@@ -31,6 +31,10 @@ export class DecodeLimitError extends Error {
   override readonly name = "DecodeLimitError";
 }
 
+function monotonicNow(): number {
+  return performance.now();
+}
+
 /** How many budget steps pass between two looks at the clock (reading it costs more than a step). */
 const CLOCK_EVERY = 1024;
 
@@ -46,14 +50,21 @@ export class DecodeBudget {
   readonly #deadline: number;
 
   constructor(limits: Partial<DecodeLimits> = {}) {
-    this.limits = {
-      maxBytes: limits.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
-      maxDepth: limits.maxDepth ?? DEFAULT_DECODE_LIMITS.maxDepth,
-      maxValues: limits.maxValues ?? DEFAULT_DECODE_LIMITS.maxValues,
-      maxMillis: limits.maxMillis ?? DEFAULT_DECODE_LIMITS.maxMillis,
-    };
+    // One budget per blob decoded (hundreds of thousands while indexing): the defaults are shared.
+    this.limits =
+      limits.maxBytes === undefined &&
+      limits.maxDepth === undefined &&
+      limits.maxValues === undefined &&
+      limits.maxMillis === undefined
+        ? DEFAULT_DECODE_LIMITS
+        : {
+            maxBytes: limits.maxBytes ?? DEFAULT_DECODE_LIMITS.maxBytes,
+            maxDepth: limits.maxDepth ?? DEFAULT_DECODE_LIMITS.maxDepth,
+            maxValues: limits.maxValues ?? DEFAULT_DECODE_LIMITS.maxValues,
+            maxMillis: limits.maxMillis ?? DEFAULT_DECODE_LIMITS.maxMillis,
+          };
     this.#left = this.limits.maxValues;
-    this.#now = limits.now ?? (() => performance.now());
+    this.#now = limits.now ?? monotonicNow;
     this.#deadline = this.#now() + this.limits.maxMillis;
   }
 

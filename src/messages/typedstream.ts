@@ -506,7 +506,8 @@ function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
 // and decoded string lets the next blob get the same, already hashed, string back by comparing bytes: no
 // decoding, and the lookups by class name and type encoding that follow hit the string's cached hash.
 // Direct-mapped and capped in length, so hostile input can only evict entries, never grow the table.
-const INTERN_SLOTS = 256;
+const INTERN_BITS = 8;
+const INTERN_SLOTS = 1 << INTERN_BITS;
 const INTERN_MAX_BYTES = 48;
 const internedBytes: (Uint8Array | undefined)[] = new Array(INTERN_SLOTS).fill(undefined);
 const internedText: string[] = new Array(INTERN_SLOTS).fill("");
@@ -514,9 +515,14 @@ const internedText: string[] = new Array(INTERN_SLOTS).fill("");
 function sharedText(bytes: Uint8Array, start: number, end: number): string {
   const length = end - start;
   if (length > INTERN_MAX_BYTES) return decodeUtf8(bytes, start, end);
-  let hash = length;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-  const slot = (hash ^ (hash >>> 15)) & (INTERN_SLOTS - 1);
+  if (length === 0) return "";
+  // Length and three bytes tell the few names apart; a collision only costs a decode, the bytes decide.
+  const mix =
+    length ^
+    ((bytes[start] as number) << 8) ^
+    ((bytes[start + (length >> 1)] as number) << 16) ^
+    ((bytes[end - 1] as number) << 24);
+  const slot = Math.imul(mix, 0x9e3779b1) >>> (32 - INTERN_BITS);
   const known = internedBytes[slot];
   if (known !== undefined && known.length === length) {
     let k = 0;
