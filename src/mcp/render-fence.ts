@@ -71,6 +71,22 @@ const FOLDED_TAG = new RegExp(
   `(<|❬|〈|&lt;|&#[0o]*6[0o];|&#x[0o]*3c;)\\s*(/?)\\s*untrusted${SEPARATORS}message${SEPARATORS}content`,
   "gi",
 );
+const FOLDED_TAG_ANYWHERE = new RegExp(FOLDED_TAG.source, "i");
+
+/** fold() of each printable ASCII character, the common case of a page's characters. */
+let foldedAscii: string[] | undefined;
+
+/** The whole of `text` folded (what neutraliseDelimiters matches the tag against). */
+function foldedText(text: string): string {
+  foldedAscii ??= Array.from({ length: 128 }, (_, code) => fold(String.fromCharCode(code)));
+  let folded = "";
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    folded += code < 128 ? foldedAscii[code] : fold(ch);
+  }
+  return folded;
+}
+
 /** A cheap first look: text with no bracket-ish character and no "&" cannot hold a tag. */
 const MAYBE_BRACKET = /[<&\u2039\u3008\u27e8\u2329\ufe64\uff1c\u02c2\u1438\u276c\u276e\u227a\u2b9c]/u;
 
@@ -83,6 +99,8 @@ const NON_ASCII = /[^ -~\t\n\r]/;
  */
 export function neutraliseDelimiters(text: string): string {
   if (!MAYBE_BRACKET.test(text) && !NON_ASCII.test(text)) return text;
+  // One emoji in a page of messages gets here: fold it all once, and map positions back only on a match.
+  if (!FOLDED_TAG_ANYWHERE.test(foldedText(text))) return text;
   // The folded text, and for each of its UTF-16 units the index of the original character it came from.
   let folded = "";
   const origin: number[] = [];

@@ -88,10 +88,10 @@ function messageBody(view: MessageView, options: MessageLineOptions): string | n
   return view.attachments.length === 0 ? "(no text)" : null;
 }
 
-/** "14:07" on the message's own day, else "2025-03-02 09:00": when a receipt came. */
-function receiptTime(at: string, sent: string, timeZone: string): string {
+/** "14:07" on the message's own day (`sentDay`), else "2025-03-02 09:00": when a receipt came. */
+function receiptTime(at: string, sentDay: string, timeZone: string): string {
   const when = wallDayTime(new Date(at), timeZone);
-  return when.day === wallDayTime(new Date(sent), timeZone).day ? when.time : `${when.day} ${when.time}`;
+  return when.day === sentDay ? when.time : `${when.day} ${when.time}`;
 }
 
 /**
@@ -99,12 +99,12 @@ function receiptTime(at: string, sent: string, timeZone: string): string {
  * took longer than the minute it was sent in). Like Messages, a page says "delivered" only under my newest
  * message of each chat (`options.deliveredShown`); read times are on every message, they differ.
  */
-function receiptTag(v: MessageView, options: LineContext): string | null {
+function receiptTag(v: MessageView, options: LineContext, sent: WallTime): string | null {
   if (!v.isFromMe || v.event) return null;
-  if (v.readAt) return `[read ${receiptTime(v.readAt, v.date, options.timeZone)}]`;
+  if (v.readAt) return `[read ${receiptTime(v.readAt, sent.day, options.timeZone)}]`;
   if (!v.deliveredAt || (options.deliveredShown && !options.deliveredShown.has(v.id))) return null;
-  const late = new Date(v.deliveredAt).getTime() - new Date(v.date).getTime() > 60_000;
-  return late ? `[delivered ${receiptTime(v.deliveredAt, v.date, options.timeZone)}]` : "[delivered]";
+  const late = new Date(v.deliveredAt).getTime() - sent.ms > 60_000;
+  return late ? `[delivered ${receiptTime(v.deliveredAt, sent.day, options.timeZone)}]` : "[delivered]";
 }
 
 /** `[reply to #812 (Who's in for camping…)]`: what a reply answers, by id, with its first words. */
@@ -115,8 +115,25 @@ function replyTag(v: MessageView): string | null {
   return v.replyTo.id === null ? `[reply${preview}]` : `[reply to #${v.replyTo.id}${preview}]`;
 }
 
+/** When a message was sent, in the page's zone: read once per message, used by its day line, time and receipts. */
+interface WallTime {
+  ms: number;
+  day: string;
+  weekday: string;
+  time: string;
+}
+
+function wallTimeOf(view: MessageView, timeZone: string): WallTime {
+  const date = new Date(view.date);
+  return { ms: date.getTime(), ...wallDayTime(date, timeZone) };
+}
+
 /** The bracketed notes after a message's text, in this order; each says nothing when it does not apply. */
-export const MESSAGE_TAGS: readonly ((view: MessageView, options: LineContext) => string | null)[] = [
+export const MESSAGE_TAGS: readonly ((
+  view: MessageView,
+  options: LineContext,
+  sent: WallTime,
+) => string | null)[] = [
   (v) => (v.attachments.length > 0 ? v.attachments.map(attachmentTag).join(" ") : null),
   // A voice message with words of its own (rare) keeps them; the transcription follows.
   (v) =>
@@ -147,19 +164,21 @@ export const MESSAGE_TAGS: readonly ((view: MessageView, options: LineContext) =
  */
 export function messageLine(view: MessageView, options: MessageLineOptions = {}): string {
   const timeZone = options.timeZone ?? systemTimeZone();
-  const context: LineContext = { ...options, timeZone };
-  const date = new Date(view.date);
-  const when = options.showDate ? shortTimeInZone(date, timeZone) : wallDayTime(date, timeZone).time;
-  const chat = options.showChat && view.chat ? ` [chat:${view.chat.id}]` : "";
-  const to = options.showChat && view.to ? ` → ${shortName(view.to)}` : "";
-  const body = messageBody(view, options);
-  const parts = [`#${view.id} ${when}${chat} ${shortName(view.from)}${to}:`];
-  if (body !== null) parts.push(body);
+  return lineOf(view, { ...options, timeZone }, wallTimeOf(view, timeZone));
+}
+
+function lineOf(view: MessageView, context: LineContext, sent: WallTime): string {
+  const when = context.showDate ? `${sent.day} ${sent.time}` : sent.time;
+  const chat = context.showChat && view.chat ? ` [chat:${view.chat.id}]` : "";
+  const to = context.showChat && view.to ? ` → ${shortName(view.to)}` : "";
+  const body = messageBody(view, context);
+  let line = `#${view.id} ${when}${chat} ${shortName(view.from)}${to}:`;
+  if (body !== null) line += ` ${body}`;
   for (const tag of MESSAGE_TAGS) {
-    const note = tag(view, context);
-    if (note !== null) parts.push(note);
+    const note = tag(view, context, sent);
+    if (note !== null) line += ` ${note}`;
   }
-  return parts.join(" ");
+  return line;
 }
 
 /** "chat:3 Weekend Crew (group)": what a [chat:3] on the lines stands for. */
@@ -183,15 +202,19 @@ function newestOfMineByChat(views: readonly MessageView[]): Set<number> {
 export function messageLines(views: readonly MessageView[], options: MessageLineOptions = {}): string[] {
   const lines: string[] = [];
   const timeZone = options.timeZone ?? systemTimeZone();
-  const deliveredShown = options.deliveredShown ?? newestOfMineByChat(views);
+  const context: LineContext = {
+    ...options,
+    timeZone,
+    deliveredShown: options.deliveredShown ?? newestOfMineByChat(views),
+  };
   let day = "";
   for (const view of views) {
-    const { day: thisDay, weekday } = wallDayTime(new Date(view.date), timeZone);
-    if (!options.showDate && thisDay !== day) {
-      lines.push(`${thisDay} ${weekday}`);
-      day = thisDay;
+    const sent = wallTimeOf(view, timeZone);
+    if (!options.showDate && sent.day !== day) {
+      lines.push(`${sent.day} ${sent.weekday}`);
+      day = sent.day;
     }
-    lines.push(messageLine(view, { ...options, timeZone, deliveredShown }));
+    lines.push(lineOf(view, context, sent));
   }
   return lines;
 }
