@@ -96,18 +96,23 @@ const PHONE_LIKE = /^\+?[\d\s().\-/]+(?:\s*(?:ext\.?|extension|x|#)\s*\d+)?$/i;
  */
 export function handleKey(id: string, region: CountryCode = defaultRegion()): string {
   // Memoised: resolving a person compares their values with every chat.db handle, and libphonenumber
-  // parsing dominated that (≈0.2 ms per number). The function is pure, so a cache is always correct.
-  const cacheKey = `${region}\u0000${id}`;
-  const cached = handleKeyCache.get(cacheKey);
+  // parsing dominated that (≈0.2 ms per number). The function is pure, so a cache is always correct. Keyed
+  // by the id itself (per region), not a string built per call: a contact's page asks for every handle.
+  let keys = handleKeyCache.get(region);
+  if (!keys) {
+    keys = new Map();
+    handleKeyCache.set(region, keys);
+  }
+  const cached = keys.get(id);
   if (cached !== undefined) return cached;
   const key = computeHandleKey(id, region);
-  if (handleKeyCache.size >= HANDLE_KEY_CACHE_LIMIT) handleKeyCache.clear();
-  handleKeyCache.set(cacheKey, key);
+  if (keys.size >= HANDLE_KEY_CACHE_LIMIT) keys.clear();
+  keys.set(id, key);
   return key;
 }
 
 const HANDLE_KEY_CACHE_LIMIT = 50_000;
-const handleKeyCache = new Map<string, string>();
+const handleKeyCache = new Map<CountryCode, Map<string, string>>();
 
 function computeHandleKey(id: string, region: CountryCode): string {
   const value = stripHandlePrefixes(id);

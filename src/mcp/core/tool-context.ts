@@ -1,5 +1,5 @@
 // One tool call's view of the stores, with per-call name caches.
-import { type ContactsStore, handleKey } from "../../contacts/index.js";
+import { type ContactsStore, defaultRegion, handleKey } from "../../contacts/index.js";
 import type { Chat, Handle, Message, MessagesReader } from "../../messages/types.js";
 import type { MessageSender } from "../../send/index.js";
 import { resolveTimeZone } from "../../util/dates.js";
@@ -16,6 +16,7 @@ export class ToolContext {
   readonly timeZone: string;
   readonly #names = new Map<string, string | null>();
   readonly #chats = new Map<number, Chat | null>();
+  readonly #chatRefs = new Map<number, ChatRef | null>();
   #handles: Handle[] | undefined;
 
   /** `timeZone`: the call's `timezone` argument as given (checked here: an unknown zone is refused). */
@@ -44,8 +45,16 @@ export class ToolContext {
 
   chatRef(rowid: number | null): ChatRef | null {
     if (rowid === null) return null;
-    const chat = this.chat(rowid);
-    return chat ? { id: chat.rowid, name: chatTitle(chat, this.nameFor), isGroup: chat.isGroup } : null;
+    if (!this.#chatRefs.has(rowid)) {
+      const chat = this.chat(rowid);
+      this.#chatRefs.set(
+        rowid,
+        chat ? { id: chat.rowid, name: chatTitle(chat, this.nameFor), isGroup: chat.isGroup } : null,
+      );
+    }
+    const ref = this.#chatRefs.get(rowid) ?? null;
+    // A copy each time: callers hand views on, and a page's messages must not share one mutable object.
+    return ref ? { ...ref } : null;
   }
 
   /** A message as tools return it, with its sender's name and its chat, its dates in the call's zone. */
@@ -60,7 +69,9 @@ export class ToolContext {
 
   /** chat.db handles (on any service) whose id means the same phone/email as one of `ids`. */
   handlesMatching(ids: readonly string[]): Handle[] {
-    const keys = new Set(ids.map((id) => handleKey(id)));
-    return this.handles().filter((h) => keys.has(handleKey(h.id)));
+    // The region once, not per handle (it reads the environment).
+    const region = defaultRegion();
+    const keys = new Set(ids.map((id) => handleKey(id, region)));
+    return this.handles().filter((h) => keys.has(handleKey(h.id, region)));
   }
 }
