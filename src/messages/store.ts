@@ -473,7 +473,7 @@ export class MessagesStore implements MessagesReader {
       );
       params.push(...window.params, ids);
     }
-    const rows = this.statement(selects.join(" UNION ALL ")).all(...params) as MessageRow[];
+    const rows = rowObjects<MessageRow>(this.statement(selects.join(" UNION ALL ")), params);
     const newest = new Map<number, { row: MessageRow; position: Position }>();
     for (const row of rows) {
       if (row.chat_id === null || dateKey(row.sort_date) === null) continue;
