@@ -391,14 +391,12 @@ export class MessagesStore implements MessagesReader {
       params.push(options.limit, options.offset ?? 0);
       // O(chats), never O(messages): each chat's last date is one step down its (chat_id, message_date)
       // index, and only the chats are sorted. The plan is asserted in test/messages/list-chats.test.ts.
-      // MATERIALIZED: flattened, the subquery would be run twice per chat (for the result and for the sort).
       const rows = this.statement(
-        `WITH listed AS MATERIALIZED (
+        `SELECT * FROM (
            SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
                   ${lastDate} AS last_date
            FROM chat c WHERE ${where}
-         )
-         SELECT * FROM listed ${having}
+         ) ${having}
          ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ? OFFSET ?`,
       ).all(...params) as (ChatRow & { last_date: number | null })[];
       const deletions = this.deletionMark();
