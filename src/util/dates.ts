@@ -109,7 +109,9 @@ const HOUR_MS = 3_600_000;
  */
 const CACHED_FROM = Date.UTC(1900, 0, 2);
 const CACHED_UNTIL = Date.UTC(9999, 11, 30);
-const MAX_CACHED_HOURS = 100_000;
+/** Hours remembered per zone (about 1 MB; two years of distinct hours), and zones remembered. */
+const MAX_CACHED_HOURS = 20_000;
+const MAX_CACHED_ZONES = 16;
 /** Per zone, per UTC hour: the offset in seconds when it is the same all hour, NaN when it changes within it. */
 const hourOffsets = new Map<string, Map<number, number>>();
 
@@ -124,7 +126,7 @@ function offsetSeconds(ms: number, timeZone: string): number {
   let hours = hourOffsets.get(timeZone);
   if (!hours) {
     hours = new Map();
-    if (hourOffsets.size >= 64) hourOffsets.clear();
+    if (hourOffsets.size >= MAX_CACHED_ZONES) hourOffsets.clear();
     hourOffsets.set(timeZone, hours);
   }
   const hour = Math.floor(ms / HOUR_MS);
