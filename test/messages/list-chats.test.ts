@@ -122,6 +122,20 @@ test("listing chats reads no chat's messages one by one (query plans)", () => {
   assert.match(listing.plan.join("\n"), /chat_message_join_idx_message_date_id_chat_id \(chat_id=\?\)/, text);
 });
 
+test("the listing follows every change to chat.db, though it is kept between unchanged calls", () => {
+  const order = () => store.listChats({ limit: 50 }).map((c) => c.rowid);
+  const newest = (id: number) =>
+    store.listChats({ limit: 50 }).find((c) => c.rowid === id)?.lastMessage?.rowid;
+  add(other);
+  assert.deepEqual(order(), [other, chat]);
+  assert.deepEqual(order(), [other, chat], "unchanged: the same listing");
+  const latest = add(chat);
+  assert.deepEqual(order(), [chat, other], "a new message moves its chat to the top");
+  assert.equal(newest(chat), latest);
+  writer.setChatDisplayName(chat, "Renamed");
+  assert.equal(store.listChats({ limit: 50 })[0]?.displayName, "Renamed", "a renamed chat is listed renamed");
+});
+
 test("each chat's last message is what a one-message read of that chat returns", () => {
   // The listing reads every listed chat's last message in one statement; these are the cases where that read
   // must agree with the chat's own date order: dates in seconds, a restored row whose join date is unset, a
