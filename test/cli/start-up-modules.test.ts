@@ -1,6 +1,8 @@
 // Start-up loads only what answering tools/list needs: PDF, HEIC and image code, the HTTP server and OAuth,
 // the demo generator, phone-number parsing, the confusables table and the plist writer are loaded when first
-// used. (Start-up time itself is measured by `npm run bench`, as a ratio to a bare SDK server, never by a
+// used. Checked twice: the modules the server loads from source, recorded as it runs, and the modules the
+// built CLI's bundle (scripts/build-cli.mjs) loads before its first lazy chunk, from esbuild's own account
+// of it. (Start-up time itself is measured by `npm run bench`, as a ratio to a bare SDK server, never by a
 // test.)
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -9,6 +11,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import { build, type Metafile } from "esbuild";
+// @ts-expect-error: a plain-JavaScript build script, no declarations.
+import { cliBuildOptions } from "../../scripts/build-cli.mjs";
 import { buildScenario, type Scenario } from "../helpers/mcp-scenario.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -108,4 +113,73 @@ test("the first tool that reads a phone number or fences text loads them", async
   });
   assert.ok(loaded.some((m) => NOT_AT_START_UP["phone numbers (libphonenumber-js)"]?.test(m)));
   assert.ok(loaded.some((m) => NOT_AT_START_UP["confusables table (unhomoglyph)"]?.test(m)));
+});
+
+/**
+ * What the built CLI loads to start: its entry (main.js), the program it imports at once, and every chunk
+ * and package those import statically; the chunks they import dynamically are loaded on first use. Each as
+ * a path a NOT_AT_START_UP pattern can match: bundled sources and packages by their own paths, packages
+ * left in node_modules as `node_modules/<name>/`.
+ */
+function bundleStartUpModules(metafile: Metafile): string[] {
+  const outputs = metafile.outputs;
+  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === "src/cli/main.ts");
+  assert.ok(entry, "the bundle has the CLI's entry");
+  // The entry only turns the compile cache on and imports the program (dynamically, so it runs first).
+  const queue = [entry, ...(outputs[entry]?.imports ?? []).filter((i) => !i.external).map((i) => i.path)];
+  const seen = new Set<string>();
+  const modules: string[] = [];
+  while (queue.length > 0) {
+    const path = queue.shift() as string;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const output = outputs[path];
+    assert.ok(output, `${path} is an output of the bundle`);
+    modules.push(...Object.keys(output.inputs).map((input) => `/${input}`));
+    for (const imported of output.imports) {
+      if (imported.kind !== "import-statement") continue;
+      if (imported.external) modules.push(`node_modules/${imported.path}/`);
+      else queue.push(imported.path);
+    }
+  }
+  return modules;
+}
+
+test("the built CLI's bundle loads none of the code kept for first use before it is used", async () => {
+  const { metafile } = await build({
+    ...cliBuildOptions(),
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  assert.ok(metafile);
+  const loaded = bundleStartUpModules(metafile);
+  // The account is complete: the MCP server, the SDK and zod are bundled and loaded; SQLite from node_modules.
+  assert.ok(loaded.some((m) => m.endsWith("/src/mcp/server.ts")));
+  assert.ok(loaded.some((m) => m.includes("node_modules/zod/")));
+  assert.ok(loaded.includes("node_modules/better-sqlite3/"));
+  const early = Object.entries(NOT_AT_START_UP)
+    .filter(([, pattern]) => loaded.some((m) => pattern.test(m)))
+    .map(([what]) => what);
+  assert.deepEqual(early, [], `loaded at start-up: ${early.join(", ")}`);
+  // Nor is the SDK's JSON Schema validator (AJV): the bundle's stand-in loads it on first use.
+  assert.deepEqual(
+    loaded.filter((m) => /ajv/i.test(m)),
+    [],
+  );
+  // ... and they are all in the bundle, in chunks loaded later.
+  const everything = Object.values(metafile.outputs).flatMap((output) => [
+    ...Object.keys(output.inputs).map((input) => `/${input}`),
+    ...output.imports.filter((i) => i.external).map((i) => `node_modules/${i.path}/`),
+  ]);
+  for (const what of [
+    "PDF text (pdfjs-dist)",
+    "HTTP server (express)",
+    "remote mode and OAuth (src/remote)",
+  ]) {
+    assert.ok(
+      everything.some((m) => NOT_AT_START_UP[what]?.test(m)),
+      `${what} is in the bundle`,
+    );
+  }
 });
