@@ -110,6 +110,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   // Chunks of an earlier build have other names: remove them, so the folder holds this build only.
   for (const name of readdirSync(CLI_OUT_DIR))
     if (/^chunk-\w+\.js$/.test(name)) rmSync(join(CLI_OUT_DIR, name));
+  // tsc's source map describes the main.js the bundle replaces.
+  rmSync(join(CLI_OUT_DIR, "main.js.map"), { force: true });
   const result = await build({ ...cliBuildOptions(), metafile: true });
   const outputs = Object.entries(result.metafile.outputs);
   const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
