@@ -189,8 +189,8 @@ function pageTable(small: PageRun, large: PageRun): string {
   const lines = [
     `Page reads over stdio (built CLI): the longest chat, ${small.conversation.messages.toLocaleString("en-US")} messages at ${small.messages.toLocaleString("en-US")}, ${large.conversation.messages.toLocaleString("en-US")} at ${large.messages.toLocaleString("en-US")}`,
     "",
-    `| call | p50 at ${small.messages / 1000}k | p50 at ${large.messages / 1_000_000}M | 1M ÷ 10k (goal ≤ 2) | 1M × SQL floor | goal |`,
-    "| --- | ---: | ---: | ---: | ---: | --- |",
+    `| call | p50 at ${small.messages / 1000}k | p50 at ${large.messages / 1_000_000}M | 1M ÷ 10k (goal ≤ 2) | 1M × SQL floor | server CPU per call at ${small.messages / 1000}k / ${large.messages / 1_000_000}M, p50 | goal |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const [name, at] of Object.entries(large.session.calls)) {
     const before = small.session.calls[name];
@@ -200,7 +200,7 @@ function pageTable(small: PageRun, large: PageRun): string {
         ? large.floors.chat
         : undefined;
     lines.push(
-      `| ${name} | ${before ? `${fmt(before.p50)} ms` : "—"} | ${fmt(at.p50)} ms (p95 ${fmt(at.p95)}) | ${before ? (at.p50 / before.p50).toFixed(2) : "—"} | ${floor ? `${(at.p50 / floor.p50).toFixed(0)}× (floor ${fmt(floor.p50)} ms)` : ""} | < 5 ms |`,
+      `| ${name} | ${before ? `${fmt(before.p50)} ms` : "—"} | ${fmt(at.p50)} ms (p95 ${fmt(at.p95)}) | ${before ? (at.p50 / before.p50).toFixed(2) : "—"} | ${floor ? `${(at.p50 / floor.p50).toFixed(0)}× (floor ${fmt(floor.p50)} ms)` : ""} | ${before?.cpu ? fmt(before.cpu.p50) : "—"} / ${at.cpu ? `${fmt(at.cpu.p50)} ms` : "—"} | < 5 ms |`,
     );
   }
   lines.push("", "Query plans of those reads (Apple's indexes; no `USE TEMP B-TREE FOR ORDER BY`):");

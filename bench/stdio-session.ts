@@ -2,7 +2,7 @@
 // long conversation (first page, a deep page through cursors, a date window), then — on a fresh state folder —
 // the first search, which starts the index build in the worker thread, and the same calls again while it
 // builds, until the search answers from the finished index. The server's peak RSS (VmHWM) covers all of it.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { type Stats, stats } from "./stats.js";
@@ -29,7 +29,8 @@ export interface SessionInput {
 }
 
 export interface SessionOutput {
-  calls: Record<string, Stats>;
+  /** Wall time per call as the client sees it, and the server's CPU time per call (Linux; null elsewhere). */
+  calls: Record<string, Stats & { cpu: Stats | null }>;
   build: null | {
     /** First search until a search answers without the "still being built" notice. */
     seconds: number;
@@ -52,6 +53,24 @@ function peakRss(pid: number | null): number | null {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const match = /VmHWM:\s+(\d+) kB/.exec(status);
     return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time the server's threads have run, in ms (Linux: each /proc/<pid>/task/<tid>/schedstat, in
+ * nanoseconds); null where there is no /proc. Unlike wall time it leaves out waiting for a core, so it stays
+ * meaningful when other work shares the machine.
+ */
+function serverCpuMs(pid: number | null): number | null {
+  if (!pid) return null;
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    }
+    return ns / 1e6;
   } catch {
     return null;
   }
@@ -80,8 +99,16 @@ export async function stdioSession(input: SessionInput): Promise<SessionOutput> 
   const repeat = async (reps: number, name: string, args: Record<string, unknown>) => {
     await call(name, args);
     const samples: number[] = [];
-    for (let i = 0; i < reps; i++) samples.push((await timed(name, args)).ms);
-    return stats(samples);
+    const cpu: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const before = serverCpuMs(transport.pid);
+      samples.push((await timed(name, args)).ms);
+      // The answer is written before the server's last bookkeeping for the call: let it finish.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      const after = serverCpuMs(transport.pid);
+      if (before !== null && after !== null) cpu.push(after - before);
+    }
+    return { ...stats(samples), cpu: cpu.length > 0 ? stats(cpu) : null };
   };
   try {
     const contactPage = { contact: input.contact, start_date: "2001-01-02", limit: 50 };
