@@ -39,7 +39,7 @@ import {
 import type { SearchQuery } from "./types.js";
 
 /** Bump when the index layout or what it stores changes: older files are then rebuilt. */
-const INDEX_FORMAT = 4;
+const INDEX_FORMAT = 5;
 const DEFAULT_BATCH = 5000;
 /**
  * SQLite page caches, per connection (the server and the build's worker each hold one to the index and one
@@ -58,6 +58,11 @@ const DAY_NANOS = 24n * 3600n * 1_000_000_000n;
 const SWEEP_INTERVAL_MS = 24 * 3600 * 1000;
 /** FTS5's trigram tokenizer needs three characters to use the index. */
 const TRIGRAM = 3;
+/**
+ * At most this many of a needle's trigrams go into its FTS query: any subset finds every match (candidates
+ * are verified), and each trigram is one more list to read (a 1,000-character needle's took 27 ms).
+ */
+const MAX_QUERY_TRIGRAMS = 24;
 /** The index's columns for the store's message filters (tapbacks are never indexed). */
 const DOC_FILTER_COLUMNS: FilterColumns = {
   date: "d.date",
@@ -109,22 +114,19 @@ export class SearchIndexError extends Error {
   override readonly name = "SearchIndexError";
 }
 
-interface ChatJoinRow {
-  message_id: number;
-  chat_id: number;
-}
+/** `[message_id, chat_id]` rows of chat_message_join (raw: cheaper than a named object per row). */
+type ChatJoinRow = [number, number];
 
 function addChats(chats: Map<number, number[]>, rows: ChatJoinRow[]): void {
-  for (const r of rows) {
-    const list = chats.get(r.message_id);
-    if (list) list.push(r.chat_id);
-    else chats.set(r.message_id, [r.chat_id]);
+  for (const [message, chat] of rows) {
+    const list = chats.get(message);
+    if (list) list.push(chat);
+    else chats.set(message, [chat]);
   }
 }
 
 interface SourceRow {
   ROWID: number;
-  guid: string;
   text: string | null;
   attributedBody: Buffer | null;
   handle_id: number | null;
@@ -148,9 +150,26 @@ export function indexableText(
   return searchableText(row.text, row.attributedBody);
 }
 
-/** An FTS5 phrase literal: the whole string, quotes doubled, so no query syntax leaks through. */
-function ftsPhrase(text: string): string {
+/** An FTS5 string literal: quotes doubled, so no query syntax leaks through. */
+function ftsString(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
+}
+
+/**
+ * FTS5 expression for documents containing every trigram of `text` (at least three code points), a
+ * superset of those containing `text`. The index keeps no positions (`detail = none`: a third of the size
+ * and of the work to build), so it cannot match a phrase; the scan's matcher verifies each candidate.
+ */
+function trigramQuery(text: string): string {
+  const chars = [...text];
+  const count = chars.length - TRIGRAM + 1;
+  const starts = new Set<number>();
+  // Spread over the whole needle (first and last included) when there are more than the cap.
+  const step = Math.max(1, (count - 1) / (MAX_QUERY_TRIGRAMS - 1));
+  for (let i = 0; i < count; i += step) starts.add(Math.round(i));
+  starts.add(count - 1);
+  const trigrams = new Set([...starts].map((i) => chars.slice(i, i + TRIGRAM).join("")));
+  return `(${[...trigrams].map(ftsString).join(" AND ")})`;
 }
 
 function codePoints(text: string): number {
@@ -262,34 +281,43 @@ export class SearchIndex {
 
   private sourceStatement(where: string): Statement {
     const col = (c: string) => columnOrNull(this.schema, "message", "m", c);
-    const sql = `SELECT m.ROWID AS ROWID, m.guid AS guid, m.text AS text, ${col("attributedBody")},
-        m.handle_id AS handle_id, m.date AS date, ${col("associated_message_type")},
-        ${col("date_edited")}, ${col("date_retracted")}
+    // Read in this order by sourceRows (raw arrays: named row objects built by the driver cost a quarter of
+    // the build's CPU). The guid is read only for the anchors (see sourceReplaced).
+    const sql = `SELECT m.ROWID, m.text, ${col("attributedBody")}, m.handle_id, m.date,
+        ${col("associated_message_type")}, ${col("date_edited")}, ${col("date_retracted")}
       FROM message m WHERE ${where}`;
     // Dates are nanoseconds above 2^53: read them exactly, so since/until filters compare like the scan's.
-    return this.sourceQuery(sql).safeIntegers(true);
+    return this.sourceQuery(sql).safeIntegers(true).raw(true);
   }
 
   private sourceRows(stmt: Statement, ...params: unknown[]): SourceRow[] {
-    return (stmt.all(...params) as Record<string, unknown>[]).map((r) => ({
-      ROWID: Number(r.ROWID),
-      guid: String(r.guid),
-      text: r.text as string | null,
-      attributedBody: r.attributedBody as Buffer | null,
-      handle_id: r.handle_id === null ? null : Number(r.handle_id),
-      date: r.date as bigint | null,
-      associated_message_type: r.associated_message_type === null ? null : Number(r.associated_message_type),
-      date_edited: r.date_edited as bigint | null,
-      date_retracted: r.date_retracted as bigint | null,
+    return (stmt.all(...params) as unknown[][]).map((r) => ({
+      ROWID: Number(r[0]),
+      text: r[1] as string | null,
+      attributedBody: r[2] as Buffer | null,
+      handle_id: r[3] === null ? null : Number(r[3]),
+      date: r[4] as bigint | null,
+      associated_message_type: r[5] === null ? null : Number(r[5]),
+      date_edited: r[6] as bigint | null,
+      date_retracted: r[7] as bigint | null,
     }));
+  }
+
+  /** `ROWID:guid` of a chat.db message: what sourceReplaced compares later. */
+  private anchor(rowid: number): string {
+    const row = this.sourceQuery("SELECT guid FROM message WHERE ROWID = ?").get(rowid) as
+      | { guid: string }
+      | undefined;
+    return `${rowid}:${row?.guid ?? ""}`;
   }
 
   /** Chats of the messages in a ROWID range (a build batch). */
   private chatsOf(fromRowid: number, toRowid: number): Map<number, number[]> {
     const chats = new Map<number, number[]>();
+    // No ORDER BY: doc_chat's primary key orders them, and sorting each batch cost more than reading it.
     const stmt = this.sourceQuery(
-      "SELECT message_id, chat_id FROM chat_message_join WHERE message_id > ? AND message_id <= ? ORDER BY message_id, chat_id",
-    );
+      "SELECT message_id, chat_id FROM chat_message_join WHERE message_id > ? AND message_id <= ?",
+    ).raw(true);
     addChats(chats, stmt.all(fromRowid, toRowid) as ChatJoinRow[]);
     return chats;
   }
@@ -298,9 +326,11 @@ export class SearchIndex {
   private chatsOfRowids(rowids: number[]): Map<number, number[]> {
     const chats = new Map<number, number[]>();
     for (const chunk of chunks(rowids, 900)) {
-      const stmt = this.source.prepare(
-        `SELECT message_id, chat_id FROM chat_message_join WHERE message_id IN (${placeholders(chunk)})`,
-      );
+      const stmt = this.source
+        .prepare(
+          `SELECT message_id, chat_id FROM chat_message_join WHERE message_id IN (${placeholders(chunk)})`,
+        )
+        .raw(true);
       addChats(chats, stmt.all(...chunk) as ChatJoinRow[]);
     }
     return chats;
@@ -471,8 +501,8 @@ export class SearchIndex {
         if (!last) return 0;
         this.writeRows(rows, this.chatsOf(from, last.ROWID), false);
         this.noteEdits(rows);
-        if (from === 0 && rows[0]) this.setMeta("anchor_first", `${rows[0].ROWID}:${rows[0].guid}`);
-        this.setMeta("anchor_last", `${last.ROWID}:${last.guid}`);
+        if (from === 0 && rows[0]) this.setMeta("anchor_first", this.anchor(rows[0].ROWID));
+        this.setMeta("anchor_last", this.anchor(last.ROWID));
         this.setMeta("watermark", last.ROWID);
         return rows.length;
       })
@@ -746,13 +776,13 @@ export class SearchIndex {
 
   /** FTS5 expression for a substring needle, or null when it is too short for trigrams. */
   private substringFtsQuery(needle: string): string | null {
-    return codePoints(needle) >= TRIGRAM ? ftsPhrase(needle) : null;
+    return codePoints(needle) >= TRIGRAM ? trigramQuery(needle) : null;
   }
 
   /**
    * Candidates for fuzzy mode. The matcher accepts a message that contains the whole query, or in which every
    * query word matches some word within the allowed edits. Words are expanded against the vocabulary of
-   * indexed words (so candidates are a superset) and looked up as trigram phrases; query words with a
+   * indexed words (so candidates are a superset) and looked up by their trigrams; query words with a
    * variant too short for trigrams cannot narrow anything and are left to verification.
    * Returns "none" when nothing can match, null when the index cannot narrow (verify every document).
    */
@@ -766,7 +796,7 @@ export class SearchIndex {
       const variants = this.variantsOf(word);
       if (variants.length === 0) return wholeQuery; // this word matches nothing, so only the whole query can
       if (variants.some((v) => codePoints(v) < TRIGRAM)) continue;
-      wordGroups.push(`(${variants.map(ftsPhrase).join(" OR ")})`);
+      wordGroups.push(`(${variants.map(trigramQuery).join(" OR ")})`);
     }
     if (wordGroups.length === 0) return null;
     return `${wholeQuery} OR (${wordGroups.join(" AND ")})`;
@@ -817,7 +847,7 @@ const SCHEMA_SQL = `
   CREATE TABLE IF NOT EXISTS vocab (word TEXT PRIMARY KEY) WITHOUT ROWID;
   -- case_sensitive 1: the text is already lower-cased by normalizeForSearch; SQLite's own folding could differ.
   CREATE VIRTUAL TABLE IF NOT EXISTS doc_fts USING fts5(
-    text, content = 'doc', content_rowid = 'rowid', tokenize = 'trigram case_sensitive 1', columnsize = 0
+    text, content = 'doc', content_rowid = 'rowid', tokenize = 'trigram case_sensitive 1', columnsize = 0, detail = none
   );
   -- Inserts reach doc_fts batch by batch (see writeRows); deletes through this trigger.
   CREATE TRIGGER IF NOT EXISTS doc_ad AFTER DELETE ON doc BEGIN
