@@ -4,7 +4,7 @@
 // and says so. Any other trouble with the index (unreadable, corrupt) falls back to the store's linear scan,
 // which gives the same answers, only slower. A busy index (another process building it) is retried, never
 // switched off.
-import { Worker } from "node:worker_threads";
+import { type ResourceLimits, Worker } from "node:worker_threads";
 import { comparePositions, decodePosition } from "./date-order.js";
 import { MessagesDbError } from "./errors.js";
 import {
@@ -65,41 +65,57 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
- * The worker's garbage is short-lived (one batch of rows at a time): a small young generation keeps its
- * heap small instead of letting V8 size it for throughput (part of the peak-RSS budget in
- * docs/performance.md).
+ * The worker's V8 heap. Its garbage is short-lived (a chunk of rows at a time): a small young generation and a
+ * capped old one keep the heap small instead of letting V8 size it for throughput (the build's share of the
+ * peak-RSS budget in docs/performance.md). A build's live data is a few MB; should a history not fit (the
+ * worker runs out of memory under the cap), the build is run again without the cap.
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+export const WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 48 };
 
 /**
  * A worker running search-index-worker next to this module. Compiled (dist/), that is plain JavaScript. From
  * source (tsx: `npm start`, the tests) a worker thread does not inherit tsx's loader, so a two-line bootstrap
  * registers it first.
  */
-function startWorker(workerData: IndexWorkerInput): Worker {
+function startWorker(workerData: IndexWorkerInput, resourceLimits: ResourceLimits): Worker {
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./search-index-worker.js", import.meta.url), {
-      workerData,
-      resourceLimits: WORKER_LIMITS,
-    });
+    return new Worker(new URL("./search-index-worker.js", import.meta.url), { workerData, resourceLimits });
   }
   const tsx = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./search-index-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
+  return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
 }
 
 /**
  * Builds (or resumes) the index for a chat.db in a worker thread with its own SQLite connections.
  * Resolves when the worker is done; rejects with the worker's error (its SQLite code kept).
  */
-export function buildInWorker(
+export async function buildInWorker(
   input: IndexWorkerInput,
+  onProgress?: IndexProgress,
+  onStart?: (worker: Worker) => void,
+  limits: ResourceLimits = WORKER_LIMITS,
+): Promise<void> {
+  try {
+    await runWorker(input, limits, onProgress, onStart);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== "ERR_WORKER_OUT_OF_MEMORY" || limits.maxOldGenerationSizeMb === undefined) throw error;
+    // Every committed batch is kept: the uncapped worker resumes where this one stopped.
+    const { maxOldGenerationSizeMb: _, ...uncapped } = limits;
+    await runWorker(input, uncapped, onProgress, onStart);
+  }
+}
+
+function runWorker(
+  input: IndexWorkerInput,
+  limits: ResourceLimits,
   onProgress?: IndexProgress,
   onStart?: (worker: Worker) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(input);
+    const worker = startWorker(input, limits);
     onStart?.(worker);
     let settled = false;
     const settle = (error?: Error) => {

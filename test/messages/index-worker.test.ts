@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { Worker } from "node:worker_threads";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { encodeAttributedBody } from "../../src/messages/codec.js";
-import { IndexedMessagesReader } from "../../src/messages/indexed-reader.js";
+import { buildInWorker, IndexedMessagesReader } from "../../src/messages/indexed-reader.js";
 import { SearchIndex } from "../../src/messages/search-index.js";
 import { openMessagesStore } from "../../src/messages/store.js";
 
@@ -151,6 +152,30 @@ test("two builders racing on one index both end up answering from it", async (t)
   assert.deepEqual(
     logs.filter((l) => /disabled|unavailable/i.test(l)),
     [],
+  );
+});
+
+test("a worker that runs out of memory under its heap cap is run again without it, and the build completes", async (t) => {
+  const root = tempRoot(t, "mmcp-index-oom-");
+  const { dbPath, writer } = buildDb(root, 300);
+  writer.close();
+  const store = openMessagesStore(dbPath);
+  t.after(() => store.close());
+  const stateDir = join(root, "state");
+  const workers: Worker[] = [];
+  // A 1 MB old generation cannot even load the worker's modules: the first worker dies of it.
+  await buildInWorker({ chatDbPath: dbPath, stateDir, batchSize: 100 }, undefined, (w) => workers.push(w), {
+    maxYoungGenerationSizeMb: 1,
+    maxOldGenerationSizeMb: 1,
+  });
+  assert.equal(workers.length, 2);
+  const index = SearchIndex.open(store, { stateDir });
+  t.after(() => index.close());
+  assert.equal(index.ready, true);
+  const query = { text: "meadow", limit: 50 };
+  assert.deepEqual(
+    index.search(query),
+    store.searchMessages(query).map((m) => m.rowid),
   );
 });
 
