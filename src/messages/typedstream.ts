@@ -88,12 +88,22 @@ const TEXT_BYTES: unique symbol = Symbol("text bytes");
 // keeps hostile input from growing the cache without bound.
 const typeCache = new Map<string, TypeNode[]>();
 const TYPE_CACHE_LIMIT = 512;
+/** Most groups hold one value of a one-character type ("@", "+", "i"): those are found by character code. */
+const singleTypes: (TypeNode[] | undefined)[] = new Array(128).fill(undefined);
 
 function fail(message: string): never {
-  throw new TypedStreamError(message);
+  // Every decoder error is caught inside this module and reported by its message, so its stack is never
+  // seen; not capturing one makes a damaged blob several times cheaper to reject.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const error = new TypedStreamError(message);
+  Error.stackTraceLimit = stackTraceLimit;
+  throw error;
 }
 
 function parseTypeEncoding(encoding: string): TypeNode[] {
+  const single = encoding.length === 1 ? singleTypes[encoding.charCodeAt(0)] : undefined;
+  if (single !== undefined) return single;
   const cached = typeCache.get(encoding);
   if (cached) return cached;
   const out: TypeNode[] = [];
@@ -129,7 +139,8 @@ function parseTypeEncoding(encoding: string): TypeNode[] {
   };
   while (i < encoding.length) out.push(parseOne(0));
   if (out.length === 0) fail("empty type encoding");
-  if (typeCache.size < TYPE_CACHE_LIMIT) typeCache.set(encoding, out);
+  if (encoding.length === 1) singleTypes[encoding.charCodeAt(0)] = out;
+  else if (typeCache.size < TYPE_CACHE_LIMIT) typeCache.set(encoding, out);
   return out;
 }
 
@@ -145,7 +156,7 @@ class TypedStreamReader {
    * a consumer walking the result (rendering, JSON) sees shared references expanded, and nested sharing
    * would otherwise double the work per level while costing the blob two bytes.
    */
-  private costs: WeakMap<object, number> | undefined;
+  private costs: Map<object, number> | undefined;
   private spent = 0;
 
   constructor(
@@ -378,7 +389,7 @@ class TypedStreamReader {
         : materialize(cls, kind, fields, false);
     if (value !== null && typeof value === "object") {
       // Made on first use: a text-only decode finishes no container, so it never needs one.
-      this.costs ??= new WeakMap();
+      this.costs ??= new Map();
       this.costs.set(value, this.spent - spentBefore);
     }
     this.objects[slot] = value;
