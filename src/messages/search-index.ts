@@ -391,8 +391,17 @@ export class SearchIndex {
 
   // ---- writing the index ---------------------------------------------------------------------
 
-  /** Writes (or removes) the rows' documents. Runs inside the caller's transaction. */
-  private writeRows(rows: SourceRow[], chats: Map<number, number[]>, replace: boolean): number {
+  /**
+   * Writes (or removes) the rows' documents. Runs inside the caller's transaction. Their words are added to
+   * `words`, for the caller to store once per transaction (`addWords`): per chunk, the same few thousand
+   * common words would be offered to the vocabulary again and again.
+   */
+  private writeRows(
+    rows: SourceRow[],
+    chats: Map<number, number[]>,
+    replace: boolean,
+    words: Set<string>,
+  ): number {
     const insertDoc = this.statement(
       "INSERT INTO doc (rowid, handle_id, date, pmax, text) VALUES (?, ?, ?, ?, ?)",
     );
@@ -403,8 +412,6 @@ export class SearchIndex {
     let outlierFloor = this.meta("outlier_floor");
     let broken = false;
     const insertChat = this.statement("INSERT OR IGNORE INTO doc_chat (rowid, chat_id) VALUES (?, ?)");
-    const insertWord = this.statement("INSERT OR IGNORE INTO vocab (word) VALUES (?)");
-    const words = new Set<string>();
     let written = 0;
     for (const row of rows) {
       if (replace) this.removeDoc(row.ROWID);
@@ -455,10 +462,15 @@ export class SearchIndex {
     this.setMeta("pmax", running);
     if (outlierFloor !== null) this.setMeta("outlier_floor", outlierFloor);
     if (broken) this.setMeta("pmax_broken", 1);
+    return written;
+  }
+
+  /** Stores new words in the vocabulary (fuzzy search expands against it). Runs inside the caller's transaction. */
+  private addWords(words: Set<string>): void {
+    const insertWord = this.statement("INSERT OR IGNORE INTO vocab (word) VALUES (?)");
     let added = 0;
     for (const word of words) added += insertWord.run(word).changes;
     if (added > 0) this.setMeta("vocab_version", Number(this.meta("vocab_version") ?? 0) + 1);
-    return written;
   }
 
   /** Removes a message's document and chat links. Runs inside the caller's transaction. */
@@ -502,11 +514,12 @@ export class SearchIndex {
         const chunk = Math.min(READ_CHUNK, this.batchSize);
         let after = from;
         let count = 0;
+        const words = new Set<string>();
         while (count < this.batchSize) {
           const rows = this.sourceRows(read, after, Math.min(chunk, this.batchSize - count));
           const last = rows.at(-1);
           if (!last) break;
-          this.writeRows(rows, this.chatsOf(after, last.ROWID), false);
+          this.writeRows(rows, this.chatsOf(after, last.ROWID), false, words);
           this.noteEdits(rows);
           if (after === 0) this.setMeta("anchor_first", this.anchor(rows[0]?.ROWID ?? last.ROWID));
           after = last.ROWID;
@@ -514,6 +527,7 @@ export class SearchIndex {
           if (rows.length < chunk) break;
         }
         if (count === 0) return 0;
+        this.addWords(words);
         this.setMeta("anchor_last", this.anchor(after));
         this.setMeta("watermark", after);
         return count;
@@ -634,7 +648,9 @@ export class SearchIndex {
     const rows = this.sourceRows(stmt, ...params, ...conditions.map(() => clampToInt64(since)));
     if (rows.length === 0) return 0;
     this.db.transaction(() => {
-      this.writeRows(rows, this.chatsOfRowids(rows.map((r) => r.ROWID)), true);
+      const words = new Set<string>();
+      this.writeRows(rows, this.chatsOfRowids(rows.map((r) => r.ROWID)), true, words);
+      this.addWords(words);
       this.noteEdits(rows);
     })();
     return rows.length;
