@@ -9,10 +9,10 @@
 // relative to it (see keepModuleUrls).
 //
 // Usage: node scripts/build-cli.mjs      (`npm run build` runs it)
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -78,6 +78,24 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * The options the MCP SDK converts a tool's input schema to JSON Schema with (its JSON Schema target);
+ * test/mcp/built-input-schemas.test.ts checks it still asks with these.
+ */
+export const SDK_SCHEMA_OPTIONS = { target: "draft-2020-12" };
+
+/**
+ * Writes each tool's input schema as tools/list serves it beside the compiled tool-definition module, from
+ * the compiled definitions (tsc ran first), so start-up does not convert them (tool-definition.ts).
+ */
+async function writeInputSchemas() {
+  const mcp = join(ROOT, "dist", "src", "mcp");
+  const { TOOLS } = await import(pathToFileURL(join(mcp, "tool-list.js")).href);
+  const definitions = await import(pathToFileURL(join(mcp, "tool-definition.js")).href);
+  const built = definitions.convertInputSchemas(TOOLS, SDK_SCHEMA_OPTIONS);
+  writeFileSync(join(mcp, definitions.BUILT_INPUT_SCHEMAS_FILE), `${JSON.stringify(built)}\n`);
+}
+
 /** esbuild's options for the CLI bundle (the start-up test checks what its entry loads). */
 export function cliBuildOptions() {
   return {
@@ -113,6 +131,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   // tsc's source map describes the main.js the bundle replaces.
   rmSync(join(CLI_OUT_DIR, "main.js.map"), { force: true });
   const result = await build({ ...cliBuildOptions(), metafile: true });
+  await writeInputSchemas();
   const outputs = Object.entries(result.metafile.outputs);
   const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
   process.stdout.write(

@@ -2,6 +2,9 @@
 // the permission it needs, handler). Everything around the tools — which ones a server registers (read-only
 // mode, remote scopes), the server instructions, the README table, the schema snapshots — is derived from
 // these values and the one list in tool-list.ts, never kept by hand.
+
+import { readFileSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import {
   type CallToolResult,
   type InputRequiredResult,
@@ -102,7 +105,7 @@ export function strictInputSchema(tool: AnyToolDefinition): z.ZodObject {
  * would send; still enforced here, with a plain error), and what is implied (see leftOut). Done here because
  * the SDK has no option for it.
  */
-function compactJsonSchema(schema: z.ZodObject): z.ZodObject {
+function compactJsonSchema(schema: z.ZodObject, toolName?: string): z.ZodObject {
   const standard = schema["~standard"] as z.ZodObject["~standard"] & {
     jsonSchema: {
       input(options: unknown): Record<string, unknown>;
@@ -141,12 +144,59 @@ function compactJsonSchema(schema: z.ZodObject): z.ZodObject {
     value: {
       ...standard,
       jsonSchema: {
-        input: (options: unknown) => compact(standard.jsonSchema.input(options)),
+        input: (options: unknown) =>
+          (toolName === undefined ? undefined : builtInputSchema(toolName, options)) ??
+          compact(standard.jsonSchema.input(options)),
         output: (options: unknown) => compact(standard.jsonSchema.output(options)),
       },
     },
   });
   return served;
+}
+
+/**
+ * Each tool's input schema as tools/list serves it, computed from the definitions by `npm run build`
+ * (scripts/build-cli.mjs) and written beside the compiled module: converting the zod schemas was about 5 %
+ * of start-up. Used only for the conversion options it was computed with; from source (tsx), and for any
+ * other options, the schemas are converted as they are asked for.
+ */
+export const BUILT_INPUT_SCHEMAS_FILE = "tool-input-schemas.json";
+
+/** What that file holds: the options the SDK converts with, and each tool's schema for them. */
+export interface BuiltInputSchemas {
+  options: unknown;
+  tools: Record<string, Record<string, unknown>>;
+}
+
+let builtSchemas: BuiltInputSchemas | null | undefined;
+
+function builtInputSchema(toolName: string, options: unknown): Record<string, unknown> | undefined {
+  if (builtSchemas === undefined) {
+    try {
+      const file = new URL(BUILT_INPUT_SCHEMAS_FILE, import.meta.url);
+      builtSchemas = JSON.parse(readFileSync(file, "utf8")) as BuiltInputSchemas;
+    } catch {
+      builtSchemas = null;
+    }
+  }
+  if (!builtSchemas || !isDeepStrictEqual(builtSchemas.options, options)) return undefined;
+  const schema = builtSchemas.tools[toolName];
+  // A copy: the SDK may add to what it is given.
+  return schema ? structuredClone(schema) : undefined;
+}
+
+/** Every tool's served input schema for `options`, converted now: what the build writes to that file. */
+export function convertInputSchemas(
+  tools: readonly AnyToolDefinition[],
+  options: unknown,
+): BuiltInputSchemas {
+  const convert = (tool: AnyToolDefinition) => {
+    const standard = compactJsonSchema(strictInputSchema(tool))["~standard"] as unknown as {
+      jsonSchema: { input(options: unknown): Record<string, unknown> };
+    };
+    return standard.jsonSchema.input(options);
+  };
+  return { options, tools: Object.fromEntries(tools.map((tool) => [tool.name, convert(tool)])) };
 }
 
 function missing(what: string, tool: string): never {
@@ -165,7 +215,7 @@ export function registerTool(
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: compactJsonSchema(strictInputSchema(tool)),
+      inputSchema: compactJsonSchema(strictInputSchema(tool), tool.name),
       annotations: tool.annotations,
       ...(tool._meta ? { _meta: tool._meta } : {}),
     },

@@ -61,6 +61,7 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
       "server.json",
       "dist/src/cli/main.js",
       "dist/src/mcp/apps/conversation-view.html",
+      "dist/src/mcp/tool-input-schemas.json",
       "src/demo/schema/chat_schema.sql",
       "src/demo/schema/chat_schema_macos26_additions.sql",
       "src/demo/schema/addressbook_schema.sql",
@@ -109,6 +110,13 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
       assert.equal(client.getServerVersion()?.version, pkg.version);
       const { tools } = await client.listTools();
       const names = tools.map((tool) => tool.name);
+      // Served from the schemas the build computed (tool-input-schemas.json): what source serves, snapshotted.
+      for (const tool of tools) {
+        const snapshot = JSON.parse(
+          readFileSync(join(REPO_ROOT, "test", "mcp", "tool-snapshots", `${tool.name}.json`), "utf8"),
+        ) as { inputSchema: unknown };
+        assert.deepEqual(tool.inputSchema, snapshot.inputSchema, `${tool.name}'s input schema`);
+      }
       for (const name of ["get_recent_messages", "search_messages", "list_chats", "find_contact"]) {
         assert.ok(names.includes(name), `${name} is offered (got ${names.join(", ")})`);
       }
