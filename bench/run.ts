@@ -38,6 +38,8 @@ interface Options {
   peers?: boolean;
   /** A built checkout of anipotts/imessage-mcp, compared over stdio with --peers. */
   imessageMcp?: string;
+  /** Another Node binary (e.g. Node 22) for an extra pair of start-up rows. */
+  startupNode?: string;
 }
 
 /** The conversation the page measurements read: the longest chat and its (first) handle. */
@@ -393,6 +395,7 @@ async function startupTime(
   contactsRoot: string,
   stateDir: string,
   reps: number,
+  variant: { node?: string; env?: Record<string, string | undefined> } = {},
 ): Promise<StartupResult> {
   // What users run (`npx mac-messages-mcp`: the compiled CLI), and the source through tsx for comparison.
   const launcher =
@@ -401,11 +404,13 @@ async function startupTime(
       : ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")];
   const once = async (args: string[]) => {
     const start = performance.now();
+    const env = { ...process.env, ...variant.env, MAC_MESSAGES_MCP_HOME: stateDir };
+    for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
     const transport = new StdioClientTransport({
-      command: process.execPath,
+      command: variant.node ?? process.execPath,
       args,
       cwd: ROOT,
-      env: { ...process.env, MAC_MESSAGES_MCP_HOME: stateDir } as Record<string, string>,
+      env: env as Record<string, string>,
       stderr: "ignore",
     });
     const client = new Client({ name: "bench-startup", version: "1.0.0" });
@@ -430,6 +435,40 @@ async function startupTime(
     floor: stats(floor.map((r) => r.ms)),
     floorCpu: cpuStats(floor),
   };
+}
+
+/**
+ * Start-up again where this machine differs from a user's: without NODE_EXTRA_CA_CERTS when it is set (Node 20
+ * parses every certificate it names at each process start, before any JavaScript runs), and on another Node
+ * (`--startup-node`, e.g. Node 22 with its compile cache) when one is given. Server and floor alike.
+ */
+async function startupVariants(
+  options: Options,
+  chatDb: string,
+  contactsRoot: string,
+  stateDir: string,
+): Promise<{ label: string; result: StartupResult }[]> {
+  const variants: { label: string; result: StartupResult }[] = [];
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    log("server start-up without NODE_EXTRA_CA_CERTS …");
+    variants.push({
+      label: "built CLI, NODE_EXTRA_CA_CERTS unset",
+      result: await startupTime("dist", chatDb, contactsRoot, stateDir, 15, {
+        env: { NODE_EXTRA_CA_CERTS: undefined },
+      }),
+    });
+  }
+  if (options.startupNode) {
+    const version = execFileSync(options.startupNode, ["--version"], { encoding: "utf8" }).trim();
+    log(`server start-up on Node ${version} …`);
+    // The first start fills Node 22's compile cache; the measured ones are what a user sees afterwards.
+    await startupTime("dist", chatDb, contactsRoot, stateDir, 1, { node: options.startupNode });
+    variants.push({
+      label: `built CLI on Node ${version}`,
+      result: await startupTime("dist", chatDb, contactsRoot, stateDir, 15, { node: options.startupNode }),
+    });
+  }
+  return variants;
 }
 
 /** Markdown rows of a start-up measurement: wall and CPU time, each as a ratio to the floor. */
@@ -484,6 +523,7 @@ async function main(): Promise<void> {
     .option("--reps <n>", "timed repetitions per measurement", (v) => Number(v), 30)
     .option("--quick", "only stdio sessions, start-up and decode (no scan baseline, no remote load)")
     .option("--peers", "only the peers (installed into a cache folder) side by side with this project")
+    .option("--startup-node <path>", "with --quick: start-up rows on this Node binary too (e.g. Node 22)")
     .option(
       "--imessage-mcp <folder>",
       "with --peers: a built checkout of anipotts/imessage-mcp to compare over stdio",
@@ -525,6 +565,7 @@ async function main(): Promise<void> {
     log("server start-up …");
     const startupState = join(RESULTS, "startup-state");
     const startup = await startupTime("dist", demo.chatDb, demo.contactsRoot, startupState, 15);
+    const variants = await startupVariants(options, demo.chatDb, demo.contactsRoot, startupState);
     rmSync(startupState, { recursive: true, force: true });
     log("what the model reads (tools/list size) …");
     const budget = await modelBudget();
@@ -536,6 +577,7 @@ async function main(): Promise<void> {
       pagesLarge,
       decode,
       startup,
+      startupVariants: variants,
       modelBudget: budget,
     };
     writeFileSync(join(RESULTS, "latest-quick.json"), `${JSON.stringify(quick, null, 2)}\n`);
@@ -545,6 +587,7 @@ async function main(): Promise<void> {
         "| --- | ---: | --- |",
         `| typedstream decode, per CPU-second (per wall-second) | ${decode.blobsPerCpuSec.toLocaleString("en-US")} blobs/s (${decode.blobsPerSec.toLocaleString("en-US")}) | > 400k blobs/s |`,
         ...startupRows("built CLI", startup),
+        ...variants.flatMap((v) => startupRows(v.label, v.result)),
         `| load average during the run (1/5/15 min) | ${loadavg()
           .map((l) => l.toFixed(1))
           .join(" / ")} | (${cpus().length} cores) |`,
