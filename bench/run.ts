@@ -404,7 +404,11 @@ async function startupTime(
       : ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")];
   const once = async (args: string[]) => {
     const start = performance.now();
-    const env = { ...process.env, ...variant.env, MAC_MESSAGES_MCP_HOME: stateDir };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      ...variant.env,
+      MAC_MESSAGES_MCP_HOME: stateDir,
+    };
     for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
     const transport = new StdioClientTransport({
       command: variant.node ?? process.execPath,
