@@ -190,7 +190,13 @@ export class MessagesStore implements MessagesReader {
   private readonly counts = new Map<number, { count: number; lastMessageId: number }>();
   private countsDeletionMark = "";
   /** listChats' last listing (statement and parameters), valid while chat.db's data_version is `version`. */
-  private lastListing: { key: string; version: number; rows: ListingRow[] } | null = null;
+  private lastListing: {
+    key: string;
+    version: number;
+    rows: ListingRow[];
+    /** The listed chats' participants and last messages, read by the first call that used these rows. */
+    related?: { handles: Map<number, number[]>; lastMessages: Map<number, Message> };
+  } | null = null;
   private deletionCalls = 0;
   /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
   private handlesVersion = -1;
@@ -408,16 +414,20 @@ export class MessagesStore implements MessagesReader {
       // while chat.db is unchanged (data_version: any commit by Messages changes it), as `handles` are.
       const key = `${listing.source}\n${params.map(String).join(",")}`;
       const version = this.dataVersion();
-      let rows: ListingRow[];
-      if (this.lastListing?.key === key && this.lastListing.version === version) rows = this.lastListing.rows;
-      else {
-        rows = listing.all(...params) as ListingRow[];
-        this.lastListing = { key, version, rows };
+      if (this.lastListing?.key !== key || this.lastListing.version !== version) {
+        this.lastListing = { key, version, rows: listing.all(...params) as ListingRow[] };
       }
+      const cached = this.lastListing;
+      const rows = cached.rows;
       const deletions = this.deletionMark();
       const chatRowids = rows.map((row) => row.ROWID);
-      const handles = this.participantRowids(chatRowids);
-      const lastMessages = this.lastMessages(chatRowids);
+      // Participants and last messages change only with chat.db too: kept with the rows (they were most of a
+      // warm list_chats' reads: about 2 of its 6 ms of CPU at 1M).
+      cached.related ??= {
+        handles: this.participantRowids(chatRowids),
+        lastMessages: this.lastMessages(chatRowids),
+      };
+      const { handles, lastMessages } = cached.related;
       const counts = this.messageCounts(chatRowids, deletions);
       return rows.map((row) => {
         const chat = this.chatFromRow(row, handles.get(row.ROWID) ?? []);

@@ -132,6 +132,9 @@ test("the listing follows every change to chat.db, though it is kept between unc
   const latest = add(chat);
   assert.deepEqual(order(), [chat, other], "a new message moves its chat to the top");
   assert.equal(newest(chat), latest);
+  const again = add(chat);
+  assert.deepEqual(order(), [chat, other], "the same order");
+  assert.equal(newest(chat), again, "but a new last message (kept with the listing only while unchanged)");
   writer.setChatDisplayName(chat, "Renamed");
   assert.equal(store.listChats({ limit: 50 })[0]?.displayName, "Renamed", "a renamed chat is listed renamed");
 });
