@@ -876,9 +876,13 @@ export class MessagesStore implements MessagesReader {
   getMessagesByRowids(rowids: number[]): Message[] {
     if (rowids.length === 0) return [];
     return this.run(() => {
-      const rows = this.db
-        .prepare(`SELECT ${this.messageSelect} FROM message m WHERE m.ROWID IN (${placeholders(rowids)})`)
-        .all(...rowids) as MessageRow[];
+      // Like a page's other look-ups: IN lists of a few prepared lengths, rows keyed by rowObjects.
+      const rows: MessageRow[] = [];
+      for (const chunk of chunks(rowids, 900)) {
+        const list = inList(chunk);
+        const sql = `SELECT ${this.messageSelect} FROM message m WHERE m.ROWID IN (${list.sql})`;
+        rows.push(...rowObjects<MessageRow>(this.lookup(sql), list.params));
+      }
       const byId = new Map(this.hydrate(rows).map((m) => [m.rowid, m]));
       return rowids.map((id) => byId.get(id)).filter((m): m is Message => m !== undefined);
     });
