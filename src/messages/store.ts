@@ -186,9 +186,16 @@ export function openMessagesStore(path: string, options: OpenOptions = {}): Mess
 
 export class MessagesStore implements MessagesReader {
   private readonly handles = new Map<number, Handle>();
-  /** Message counts per chat (see messageCounts), valid while `countsDeletionMark` holds. */
-  private readonly counts = new Map<number, { count: number; lastMessageId: number }>();
+  /**
+   * Message counts per chat (see messageCounts), valid while `countsDeletionMark` holds; `version`: the
+   * data_version the count was last brought up to date at (unchanged since: nothing to add).
+   */
+  private readonly counts = new Map<number, { count: number; lastMessageId: number; version: number }>();
   private countsDeletionMark = "";
+  /** The data_version `countsDeletionMark` was read at: a deletion commits, so it changes data_version too. */
+  private deletionMarkVersion = -1;
+  /** Unread counts by chat as of data_version `version` (see unreadCountsByChat). */
+  private unread: { version: number; byChat: Map<number, number> } | null = null;
   /** listChats' last listing (statement and parameters), valid while chat.db's data_version is `version`. */
   private lastListing: {
     key: string;
@@ -283,8 +290,13 @@ export class MessagesStore implements MessagesReader {
     }
   }
 
+  /**
+   * chat.db's `PRAGMA data_version`: changes whenever another connection (Messages) commits. Through the
+   * statement cache: `db.pragma()` prepares the statement again at every call, and this is asked several
+   * times per tool call.
+   */
   private dataVersion(): number {
-    return this.db.pragma("data_version", { simple: true }) as number;
+    return this.lookup("PRAGMA data_version").pluck().get() as number;
   }
 
   private loadHandles(): void {
@@ -380,7 +392,8 @@ export class MessagesStore implements MessagesReader {
 
   listChats(options: { limit: number; offset?: number; unreadOnly?: boolean; since?: Date }): ChatSummary[] {
     return this.run(() => {
-      const unread = this.unreadCountsByChat();
+      const version = this.dataVersion();
+      const unread = this.unreadCountsByChat(version);
       const params: unknown[] = [];
       let where = "1";
       if (options.unreadOnly) {
@@ -413,13 +426,11 @@ export class MessagesStore implements MessagesReader {
       // Still O(chats) (about 1 ms for 400 chats), so the same listing is answered again from its last rows
       // while chat.db is unchanged (data_version: any commit by Messages changes it), as `handles` are.
       const key = `${listing.source}\n${params.map(String).join(",")}`;
-      const version = this.dataVersion();
       if (this.lastListing?.key !== key || this.lastListing.version !== version) {
         this.lastListing = { key, version, rows: listing.all(...params) as ListingRow[] };
       }
       const cached = this.lastListing;
       const rows = cached.rows;
-      const deletions = this.deletionMark();
       const chatRowids = rows.map((row) => row.ROWID);
       // Participants and last messages change only with chat.db too: kept with the rows (they were most of a
       // warm list_chats' reads: about 2 of its 6 ms of CPU at 1M).
@@ -428,7 +439,7 @@ export class MessagesStore implements MessagesReader {
         lastMessages: this.lastMessages(chatRowids),
       };
       const { handles, lastMessages } = cached.related;
-      const counts = this.messageCounts(chatRowids, deletions);
+      const counts = this.messageCounts(chatRowids, version);
       return rows.map((row) => {
         const chat = this.chatFromRow(row, handles.get(row.ROWID) ?? []);
         const last = lastMessages.get(row.ROWID) ?? null;
@@ -512,26 +523,32 @@ export class MessagesStore implements MessagesReader {
    * Messages in each chat. Counting means reading the chat's whole slice of chat_message_join (52,000 rows for
    * a long chat at 1M messages), so a chat is counted once per process and afterwards only its new rows are
    * added: new messages get higher ROWIDs, which the (chat_id, message_id) primary key finds directly.
-   * Any deletion starts again from a full count (see deletionMark). One statement for all listed chats.
+   * Any deletion starts again from a full count (see deletionMark). One statement for all listed chats, and
+   * none while chat.db's data_version is what it was when they were last counted (nothing was added).
    */
-  private messageCounts(chatRowids: number[], deletions: string): Map<number, number> {
-    if (deletions !== this.countsDeletionMark) {
-      this.counts.clear();
-      this.countsDeletionMark = deletions;
+  private messageCounts(chatRowids: number[], version: number): Map<number, number> {
+    if (version !== this.deletionMarkVersion) {
+      const deletions = this.deletionMark();
+      this.deletionMarkVersion = version;
+      if (deletions !== this.countsDeletionMark) {
+        this.counts.clear();
+        this.countsDeletionMark = deletions;
+      }
     }
-    const since = chatRowids.map((id): [number, number] => [id, this.counts.get(id)?.lastMessageId ?? -1]);
-    // Two correlated subqueries per chat, not a join grouped by chat: grouping would sort every counted row.
-    const newer = "FROM chat_message_join WHERE chat_id = c.value ->> 0 AND message_id > c.value ->> 1";
-    const added = this.statement(
-      `SELECT (SELECT COUNT(*) ${newer}) AS n, (SELECT MAX(message_id) ${newer}) AS last FROM json_each(?) c`,
-    ).all(JSON.stringify(since)) as { n: number; last: number | null }[];
-    const result = new Map<number, number>();
-    since.forEach(([chatRowid, after], i) => {
-      const count = (this.counts.get(chatRowid)?.count ?? 0) + (added[i]?.n ?? 0);
-      this.counts.set(chatRowid, { count, lastMessageId: added[i]?.last ?? after });
-      result.set(chatRowid, count);
-    });
-    return result;
+    const stale = chatRowids.filter((id) => this.counts.get(id)?.version !== version);
+    if (stale.length > 0) {
+      const since = stale.map((id): [number, number] => [id, this.counts.get(id)?.lastMessageId ?? -1]);
+      // Two correlated subqueries per chat, not a join grouped by chat: grouping would sort every counted row.
+      const newer = "FROM chat_message_join WHERE chat_id = c.value ->> 0 AND message_id > c.value ->> 1";
+      const added = this.statement(
+        `SELECT (SELECT COUNT(*) ${newer}) AS n, (SELECT MAX(message_id) ${newer}) AS last FROM json_each(?) c`,
+      ).all(JSON.stringify(since)) as { n: number; last: number | null }[];
+      since.forEach(([chatRowid, after], i) => {
+        const count = (this.counts.get(chatRowid)?.count ?? 0) + (added[i]?.n ?? 0);
+        this.counts.set(chatRowid, { count, lastMessageId: added[i]?.last ?? after, version });
+      });
+    }
+    return new Map(chatRowids.map((id) => [id, this.counts.get(id)?.count ?? 0]));
   }
 
   /**
@@ -556,9 +573,13 @@ export class MessagesStore implements MessagesReader {
     return parts.length === 2 ? parts.join(":") : `unknown:${this.deletionCalls++}`;
   }
 
-  /** Unread incoming messages per chat; uses Messages' own (is_read, is_from_me, …) index. */
-  private unreadCountsByChat(): Map<number, number> {
+  /**
+   * Unread incoming messages per chat; uses Messages' own (is_read, is_from_me, …) index. Kept while chat.db's
+   * data_version is unchanged: reading a message commits, so the counts follow.
+   */
+  private unreadCountsByChat(version: number): Map<number, number> {
     if (!hasColumn(this.schema, "message", "is_read")) return new Map();
+    if (this.unread?.version === version) return this.unread.byChat;
     const itemType = hasColumn(this.schema, "message", "item_type") ? "AND m.item_type = 0" : "";
     const rows = this.statement(
       `SELECT cmj.chat_id AS chat_id, COUNT(*) AS n FROM message m
@@ -566,7 +587,8 @@ export class MessagesStore implements MessagesReader {
        WHERE m.is_read = 0 AND m.is_from_me = 0 ${itemType} AND ${this.notTapback}
        GROUP BY cmj.chat_id`,
     ).all() as { chat_id: number; n: number }[];
-    return new Map(rows.map((r) => [r.chat_id, r.n]));
+    this.unread = { version, byChat: new Map(rows.map((r) => [r.chat_id, r.n])) };
+    return this.unread.byChat;
   }
 
   // ---- messages ------------------------------------------------------------------------------

@@ -99,8 +99,9 @@ test("message counts stay exact as messages arrive, are deleted, recently delete
 });
 
 test("listing chats reads no chat's messages one by one (query plans)", () => {
-  // Once counted, a chat's count only reads rows newer than the last one counted.
+  // Once counted, a chat's count only reads rows newer than the last one counted (a new one here).
   counts();
+  add(chat);
   const plans = store.queryPlans((s) => s.listChats({ limit: 50 }));
   const text = plans.map((p) => `${p.sql}\n  ${p.plan.join("\n  ")}`).join("\n");
   assert.ok(plans.length >= 3, text);
@@ -120,6 +121,42 @@ test("listing chats reads no chat's messages one by one (query plans)", () => {
   const listing = plans.find((p) => /FROM chat c/.test(p.sql));
   assert.ok(listing, text);
   assert.match(listing.plan.join("\n"), /chat_message_join_idx_message_date_id_chat_id \(chat_id=\?\)/, text);
+});
+
+test("an unchanged chat.db is listed again without counting anything", () => {
+  counts();
+  const plans = store.queryPlans((s) => s.listChats({ limit: 50 }));
+  const sql = plans.map((p) => p.sql).join("\n");
+  assert.doesNotMatch(sql, /COUNT\(/, "neither message nor unread counts are read again");
+  add(chat);
+  const after = store.queryPlans((s) => s.listChats({ limit: 50 }));
+  assert.match(after.map((p) => p.sql).join("\n"), /COUNT\(/, "after a change they are");
+  assert.deepEqual(counts(), truth());
+});
+
+test("unread counts follow new, read and deleted messages", () => {
+  const unread = () => store.listChats({ limit: 50 }).find((c) => c.rowid === chat)?.unreadCount;
+  const before = unread() ?? 0;
+  const incoming = (chatRowid: number) =>
+    writer.addMessage({
+      chatRowid,
+      handleRowid: ann,
+      text: "unread",
+      date: new Date(NOW + ++minutes * MINUTE),
+      isFromMe: false,
+      isRead: false,
+      service: "iMessage",
+    }).rowid;
+  const first = incoming(chat);
+  assert.equal(unread(), before + 1);
+  assert.equal(unread(), before + 1, "unchanged: the same");
+  const second = incoming(chat);
+  assert.equal(unread(), before + 2);
+  writer.db.prepare("UPDATE message SET is_read = 1 WHERE ROWID = ?").run(first);
+  assert.equal(unread(), before + 1, "a message read on the Mac is no longer unread");
+  writer.db.prepare("DELETE FROM chat_message_join WHERE message_id = ?").run(second);
+  assert.equal(unread(), before, "nor is a deleted one");
+  assert.deepEqual(counts(), truth());
 });
 
 test("the listing follows every change to chat.db, though it is kept between unchanged calls", () => {
