@@ -38,6 +38,11 @@ export interface ToolCall {
   readonly scheduler: MessageScheduler;
   /** Whether this server offers the tool named (a view shows a reply box only when send_message is there). */
   offers(toolName: string): boolean;
+  /**
+   * The form the caller asked for (render-result.ts): only "json" sends the structured data on, so a handler
+   * may leave out of it what is costly to read and only the data shows (list_chats' message counts).
+   */
+  format: ResultFormat;
 }
 
 export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -232,6 +237,7 @@ export function registerTool(
           return deps.scheduler ?? missing("scheduler", tool.name);
         },
         offers: (name) => offered.has(name),
+        format: format as ResultFormat,
       });
       if (isInputRequiredResult(result)) return result;
       return resultInFormat(result, format as ResultFormat);

@@ -22,6 +22,7 @@ import type {
   Chat,
   ChatSummary,
   Handle,
+  ListChatsOptions,
   Message,
   MessageQuery,
   MessagesReader,
@@ -401,7 +402,7 @@ export class IndexedMessagesReader implements MessagesReader {
     return this.store.getChat(ref);
   }
 
-  listChats(options: { limit: number; offset?: number; unreadOnly?: boolean; since?: Date }): ChatSummary[] {
+  listChats<Counted extends boolean = true>(options: ListChatsOptions<Counted>): ChatSummary<Counted>[] {
     return this.store.listChats(options);
   }
 

@@ -58,6 +58,7 @@ import type {
   Chat,
   ChatSummary,
   Handle,
+  ListChatsOptions,
   Message,
   MessageQuery,
   MessagesReader,
@@ -390,7 +391,7 @@ export class MessagesStore implements MessagesReader {
     });
   }
 
-  listChats(options: { limit: number; offset?: number; unreadOnly?: boolean; since?: Date }): ChatSummary[] {
+  listChats<Counted extends boolean = true>(options: ListChatsOptions<Counted>): ChatSummary<Counted>[] {
     return this.run(() => {
       const version = this.dataVersion();
       const unread = this.unreadCountsByChat(version);
@@ -439,15 +440,18 @@ export class MessagesStore implements MessagesReader {
         lastMessages: this.lastMessages(chatRowids),
       };
       const { handles, lastMessages } = cached.related;
-      const counts = this.messageCounts(chatRowids, version);
-      return rows.map((row) => {
+      const counts = options.messageCounts === false ? null : this.messageCounts(chatRowids, version);
+      return rows.map((row): ChatSummary<Counted> => {
         const chat = this.chatFromRow(row, handles.get(row.ROWID) ?? []);
         const last = lastMessages.get(row.ROWID) ?? null;
         return {
           ...chat,
           lastMessage: last,
           lastActivity: appleNanosToDate(row.last_date) ?? last?.date ?? null,
-          messageCount: counts.get(row.ROWID) ?? 0,
+          // Without counts (only possible when Counted is not `true`) the count is null.
+          messageCount: (counts === null
+            ? null
+            : (counts.get(row.ROWID) ?? 0)) as ChatSummary<Counted>["messageCount"],
           unreadCount: unread.get(row.ROWID) ?? 0,
         };
       });

@@ -1,7 +1,12 @@
 // Every reading tool, resource and prompt through the official SDK client against a real chat.db + AddressBook.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import BetterSqlite3 from "better-sqlite3";
+import { ContactsStore } from "../../src/contacts/index.js";
 import { READ_TOOL_NAMES } from "../../src/mcp/index.js";
+import type { ToolCall } from "../../src/mcp/tool-definition.js";
+import { listChats } from "../../src/mcp/tools/list-chats.js";
+import { openMessagesStore } from "../../src/messages/index.js";
 import {
   buildScenario,
   type Connected,
@@ -402,6 +407,37 @@ describe("list_chats", () => {
       together,
       chats.map((c) => c.id),
     );
+  });
+
+  test("list_chats as text, which shows no message counts, reads none; as JSON it counts", () => {
+    const messages = openMessagesStore(scenario.chatDb);
+    try {
+      const deps = {
+        messages,
+        contacts: ContactsStore.open({ roots: [scenario.contactsRoot] }),
+        sender: null,
+      };
+      // The handler reads chat.db before its first await, so the statements it runs can be traced.
+      const run = (format: "text" | "json") =>
+        messages.queryPlans(() => listChats.handler({}, { deps, format } as unknown as ToolCall));
+      const counting = (plans: { sql: string }[]) =>
+        plans.some((p) => /SELECT COUNT\(\*\) FROM chat_message_join/.test(p.sql));
+      assert.equal(counting(run("text")), false, "text: no message counts read");
+      assert.equal(counting(run("json")), true, "json: counted");
+    } finally {
+      messages.close();
+    }
+  });
+
+  test("JSON message counts over MCP are the chats' message counts", async () => {
+    const { data } = await call(conn.client, "list_chats", { format: "json" });
+    const db = new BetterSqlite3(scenario.chatDb, { readonly: true });
+    try {
+      const count = db.prepare("SELECT COUNT(*) FROM chat_message_join WHERE chat_id = ?").pluck();
+      for (const chat of data.chats) assert.equal(chat.messageCount, count.get(chat.id), `chat ${chat.id}`);
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -134,6 +134,23 @@ test("an unchanged chat.db is listed again without counting anything", () => {
   assert.deepEqual(counts(), truth());
 });
 
+test("a listing without message counts reads none and says null", () => {
+  const fresh = openMessagesStore(writer.path);
+  try {
+    const plans = fresh.queryPlans((s) => {
+      const listed = s.listChats({ limit: 50, messageCounts: false });
+      assert.ok(listed.length > 0);
+      for (const c of listed) assert.equal(c.messageCount, null);
+    });
+    const sql = plans.map((p) => p.sql).join("\n");
+    assert.doesNotMatch(sql, /SELECT COUNT\(\*\) FROM chat_message_join/);
+    assert.match(sql, /FROM chat c/, "the listing itself was read");
+    assert.deepEqual(new Map(fresh.listChats({ limit: 50 }).map((c) => [c.rowid, c.messageCount])), truth());
+  } finally {
+    fresh.close();
+  }
+});
+
 test("unread counts follow new, read and deleted messages", () => {
   const unread = () => store.listChats({ limit: 50 }).find((c) => c.rowid === chat)?.unreadCount;
   const before = unread() ?? 0;

@@ -22,13 +22,14 @@ export const chatSchema = z.object({
   participants: z.array(handleSchema),
   lastMessage: messageSchema.nullable(),
   lastActivity: z.string().nullable(),
-  messageCount: z.number().int(),
+  // Counted for format "json" only (the text does not show it): null never reaches a caller.
+  messageCount: z.number().int().nullable(),
   unreadCount: z.number().int(),
 });
 
 export type ChatView = z.infer<typeof chatSchema>;
 
-export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
+export function chatView(ctx: ToolContext, chat: ChatSummary<boolean>): ChatView {
   ctx.knowChat(chat);
   return {
     id: chat.rowid,
@@ -47,12 +48,12 @@ export function chatView(ctx: ToolContext, chat: ChatSummary): ChatView {
 }
 
 /** A chat's participants as the chat tools show them. */
-export function participantViews(ctx: ToolContext, chat: ChatSummary): ChatView["participants"] {
+export function participantViews(ctx: ToolContext, chat: ChatSummary<boolean>): ChatView["participants"] {
   return chat.participants.map((p) => ({ id: p.id, service: p.service, name: ctx.nameFor(p.id) }));
 }
 
 /** When the chat was last active, in the call's zone; null for a chat without messages. */
-export function lastActivity(ctx: ToolContext, chat: ChatSummary): string | null {
+export function lastActivity(ctx: ToolContext, chat: ChatSummary<boolean>): string | null {
   return chat.lastActivity ? isoInZone(chat.lastActivity, ctx.timeZone) : null;
 }
 

@@ -33,7 +33,7 @@ export const listChats = defineTool({
   name: "list_chats",
   permission: "read",
   ...listChatsTool,
-  handler: (args, { deps }) =>
+  handler: (args, { deps, format }) =>
     guard(() => {
       const ctx = new ToolContext(deps, { timeZone: args.timezone });
       const limit = clampLimit(args.limit);
@@ -45,6 +45,8 @@ export const listChats = defineTool({
         offset,
         unreadOnly: args.unread_only,
         since,
+        // The text shows no message counts, and a chat's first count reads all its messages: JSON only.
+        messageCounts: format === "json",
       });
       const { page: rows, nextCursor } = offsetPage(found, limit, offset);
       const page = rows.map((c) => chatView(ctx, c));
