@@ -43,7 +43,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps): void {
     () => {
       const ctx = new ToolContext(deps);
       try {
-        const chats = ctx.messages.listChats({ limit: UNREAD_CHATS, unreadOnly: true });
+        const chats = ctx.messages.listChats({ limit: UNREAD_CHATS, unreadOnly: true, messageCounts: false });
         if (chats.length === 0) {
           return userPrompt(
             "No unread messages",

@@ -100,7 +100,7 @@ export function registerResources(server: McpServer, deps: ServerDeps): void {
         chat: (value) => {
           const ctx = new ToolContext(deps);
           try {
-            const chats = ctx.messages.listChats({ limit: 500 });
+            const chats = ctx.messages.listChats({ limit: 500, messageCounts: false });
             return rankCompletions(
               chats.flatMap((c) => [chatTitle(c, ctx.nameFor), String(c.rowid)]),
               value,

@@ -103,7 +103,8 @@ export function resolveChat(ctx: ToolContext, ref: string): Chat {
   const direct = ctx.messages.getChat(trimmed);
   if (direct) return direct;
   const wanted = trimmed.toLowerCase();
-  const chats = ctx.messages.listChats({ limit: 2000 });
+  // Names only: no message counts (the first count of each chat reads all its messages).
+  const chats = ctx.messages.listChats({ limit: 2000, messageCounts: false });
   const exact = chats.filter((c) => chatTitle(c, ctx.nameFor).toLowerCase() === wanted);
   const matches =
     exact.length > 0 ? exact : chats.filter((c) => chatTitle(c, ctx.nameFor).toLowerCase().includes(wanted));
