@@ -33,6 +33,14 @@ export function statementCache(db: Database): (sql: string) => Statement {
   };
 }
 
+/**
+ * A bound LIMIT: `LIMIT ${BOUND_LIMIT}`. SQLite (3.47 and later) plans with the value bound to a bare `LIMIT ?`,
+ * so every new binding expires the statement and its next run prepares it again: about 80 µs for an empty
+ * page read and 160 µs for a 51-row one, as much as half of the read. `+?` is the same number when the
+ * statement runs, but not a bare variable to the planner, so the prepared statement is kept.
+ */
+export const BOUND_LIMIT = "+?";
+
 /** `?, ?, ?` for binding each value. */
 export function placeholders(values: readonly unknown[]): string {
   return values.map(() => "?").join(", ");

@@ -33,6 +33,7 @@ import {
 } from "./message-row.js";
 import { columnOrNull, hasColumn, missingTables, readSchema, type SchemaInfo } from "./schema.js";
 import {
+  BOUND_LIMIT,
   chunks,
   type FilterColumns,
   type MessageFilter,
@@ -629,11 +630,11 @@ export class MessagesStore implements MessagesReader {
       rows = this.statement(
         `SELECT ${this.chatMessageSelect} FROM chat_message_join j CROSS JOIN message m ON m.ROWID = j.message_id
          WHERE ${where} AND j.chat_id IN (${placeholders(chatRowids)}) AND j.message_id > ?
-         ORDER BY j.message_id LIMIT ?`,
+         ORDER BY j.message_id LIMIT ${BOUND_LIMIT}`,
       ).all(...params, ...chatRowids, afterRowid, limit) as MessageRow[];
     } else {
       rows = this.statement(
-        `SELECT ${this.messageSelect} FROM message m WHERE ${where} ORDER BY m.ROWID LIMIT ?`,
+        `SELECT ${this.messageSelect} FROM message m WHERE ${where} ORDER BY m.ROWID LIMIT ${BOUND_LIMIT}`,
       ).all(...params, limit) as MessageRow[];
     }
     const unique = [...new Map(rows.map((r) => [r.ROWID, r])).values()];
@@ -758,7 +759,7 @@ export class MessagesStore implements MessagesReader {
     const rows = rowObjects<MessageRow | SearchableRow>(
       this.statement(
         `SELECT ${this.orderedColumns(select, byJoin, date)} FROM ${from} WHERE ${clauses.join(" AND ")}
-         ORDER BY ${date} ${order}, ${rowid} ${order} LIMIT ?`,
+         ORDER BY ${date} ${order}, ${rowid} ${order} LIMIT ${BOUND_LIMIT}`,
       ),
       [...params, limit],
     );
@@ -1106,7 +1107,7 @@ export class MessagesStore implements MessagesReader {
         params.push(`${escapeLike(query.mimePrefix)}%`);
       }
       const rows = this.statement(
-        `${this.attachmentQuerySql(clauses.join(" AND "))} ORDER BY a.ROWID DESC LIMIT ?`,
+        `${this.attachmentQuerySql(clauses.join(" AND "))} ORDER BY a.ROWID DESC LIMIT ${BOUND_LIMIT}`,
       ).all(...params, query.limit) as Parameters<MessagesStore["attachmentWithMessage"]>[0][];
       return rows.map((r) => this.attachmentWithMessage(r));
     });

@@ -361,4 +361,21 @@ describe("query plans on Apple's schema and indexes", () => {
       }
     });
   }
+
+  // SQLite plans with the value bound to a bare `LIMIT ?`, so every run that binds it prepares the statement
+  // again (see BOUND_LIMIT in sql.ts): none of a page's statements may have one.
+  test("page reads keep their prepared statements: no bare LIMIT ?", () => {
+    const polling: ((s: MessagesStore) => unknown)[] = [
+      (s) => s.getMessages({ chatRowids: [f.chat], afterRowid: 0, limit: 5 }),
+      (s) => s.getMessages({ afterRowid: 0, limit: 5 }),
+    ];
+    let limited = 0;
+    for (const read of [...reads.map(([, read]) => read), ...polling]) {
+      for (const { sql } of store.queryPlans(read)) {
+        assert.doesNotMatch(sql, /\b(LIMIT|OFFSET)\s+\?/i, sql);
+        if (/\bLIMIT\b/.test(sql)) limited++;
+      }
+    }
+    assert.ok(limited > 0, "no read with a LIMIT was traced");
+  });
 });
