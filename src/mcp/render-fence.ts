@@ -73,18 +73,38 @@ const FOLDED_TAG = new RegExp(
 );
 const FOLDED_TAG_ANYWHERE = new RegExp(FOLDED_TAG.source, "i");
 
-/** fold() of each printable ASCII character, the common case of a page's characters. */
-let foldedAscii: string[] | undefined;
+/**
+ * fold() of ASCII, the common case of a page's characters: almost every ASCII character folds to its own lower
+ * case; `odd` matches those that do not ("0" can pass for "o"). fold() of an ASCII character is lower case.
+ */
+let asciiFolds: { table: string[]; odd: RegExp } | undefined;
 
-/** The whole of `text` folded (what neutraliseDelimiters matches the tag against). */
-function foldedText(text: string): string {
-  foldedAscii ??= Array.from({ length: 128 }, (_, code) => fold(String.fromCharCode(code)));
-  let folded = "";
-  for (const ch of text) {
-    const code = ch.charCodeAt(0);
-    folded += code < 128 ? foldedAscii[code] : fold(ch);
+function foldAscii(run: string): string {
+  if (!asciiFolds) {
+    const table = Array.from({ length: 128 }, (_, code) => fold(String.fromCharCode(code)));
+    const odd = table.flatMap((f, code) => (f === String.fromCharCode(code).toLowerCase() ? [] : [code]));
+    const pattern = odd.map((code) => `\\x${code.toString(16).padStart(2, "0")}`).join("");
+    asciiFolds = { table, odd: new RegExp(pattern === "" ? "[^\\s\\S]" : `[${pattern}]`, "g") };
   }
-  return folded;
+  const { table, odd } = asciiFolds;
+  return run.replace(odd, (ch) => table[ch.charCodeAt(0)] ?? ch).toLowerCase();
+}
+
+const NON_ASCII_RUN = /[\u0080-\uffff]+/g;
+
+/**
+ * The whole of `text` folded (what neutraliseDelimiters matches the tag against): runs of ASCII at once (one
+ * character at a time cost ~30 ns each, 0.2 ms for a list_chats page), other characters one by one.
+ */
+function foldedText(text: string): string {
+  let folded = "";
+  let at = 0;
+  for (const match of text.matchAll(NON_ASCII_RUN)) {
+    folded += foldAscii(text.slice(at, match.index));
+    for (const ch of match[0]) folded += fold(ch);
+    at = match.index + match[0].length;
+  }
+  return folded + foldAscii(text.slice(at));
 }
 
 /** A cheap first look: text with no bracket-ish character and no "&" cannot hold a tag. */
