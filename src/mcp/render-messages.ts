@@ -24,11 +24,16 @@ export function localTimestamp(date: Date, timeZone: string = systemTimeZone()):
  * where an attachment sits; the attachment is listed separately).
  */
 export function oneLine(text: string): string {
+  // Most names and texts have neither: one test instead of two replaces that copy the string (every line of a
+  // page calls this for its names and text).
+  if (!ONE_LINE_WORK.test(text)) return text.trim();
   return text
     .replace(/\uFFFC/g, "")
     .replace(/\r\n|\r|\n|\u2028|\u2029/g, " ⏎ ")
     .trim();
 }
+
+const ONE_LINE_WORK = /[\uFFFC\r\n\u2028\u2029]/;
 
 /** A name as shown inside the fence: one line, at most TEXT_CAPS.name characters. */
 export function shortName(name: string): string {
@@ -125,7 +130,9 @@ interface WallTime {
 
 function wallTimeOf(view: MessageView, timeZone: string): WallTime {
   const date = new Date(view.date);
-  return { ms: date.getTime(), ...wallDayTime(date, timeZone) };
+  // Field by field, not `{ ms, ...wallDayTime() }`: Node 20 builds objects with a spread slowly (~1.5 µs here).
+  const { day, weekday, time } = wallDayTime(date, timeZone);
+  return { ms: date.getTime(), day, weekday, time };
 }
 
 /** The bracketed notes after a message's text, in this order; each says nothing when it does not apply. */
