@@ -1,23 +1,27 @@
 #!/usr/bin/env node
 // Part of `npm run build`, after tsc: replaces the compiled CLI entry (dist/src/cli/main.js, the package's
-// bin) with an esbuild bundle of the CLI, minified, so that start-up reads and compiles three files instead
-// of ~240 modules (zod alone is ~100): module loading and compiling were most of start-up
-// (docs/performance.md). What start-up does not need lands in chunks beside it, loaded on first use (remote
-// mode, the demo generator), and native or rarely needed packages stay in node_modules.
-// test/cli/start-up-modules.test.ts checks from esbuild's account of this build what start-up loads.
+// bin) with a small launcher, and writes the whole CLI beside it as one CommonJS script (program.cjs),
+// minified, which the launcher runs through V8's code cache (src/cli/code-cache.ts): module loading and
+// compiling were most of start-up, and Node 20 caches compiled code only for a script (docs/performance.md).
+// What start-up does not need (remote mode, the demo generator) is in the script too but initialised on
+// first use, and native or rarely needed packages stay in node_modules.
+// test/cli/start-up-modules.test.ts checks from esbuild's account of this build what start-up runs.
 // tsc's output stays as it is: the search index worker runs from it, and the bundled code finds files
-// relative to it (see keepModuleUrls).
+// relative to it (see forTheScript).
 //
 // Usage: node scripts/build-cli.mjs      (`npm run build` runs it)
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-/** Where the bundle goes: the bin's own folder, every chunk beside it. */
+/** Where the launcher and the program go: the bin's own folder. */
 export const CLI_OUT_DIR = join(ROOT, "dist", "src", "cli");
+/** The program's file name beside the launcher (src/cli/main.ts runs it). */
+export const PROGRAM_BUNDLE = "program.cjs";
 
 /**
  * Packages loaded from node_modules rather than bundled: native code (better-sqlite3, sharp), and packages
@@ -38,21 +42,28 @@ export const EXTERNAL_PACKAGES = [
 ];
 
 /**
- * Each bundled module of ours keeps the `import.meta.url` of its compiled file in dist/src/, so the paths
- * it resolves from there (the index worker, the conversation view's HTML, package.json, the demo's .sql
- * files) are the same bundled or not.
+ * Two rewrites of our own modules for the script they are bundled into:
+ * - each keeps the `import.meta.url` of its compiled file in dist/src/, so the paths it resolves from there
+ *   (the index worker, the conversation view's HTML, package.json, the demo's .sql files) are the same
+ *   bundled or not;
+ * - an `import("package")` (pdf.js, HEIC, sharp) calls `__importPackage("package")` instead, the launcher's
+ *   own import() that src/cli/code-cache.ts hands the script: in a script compiled from V8's code cache,
+ *   Node 20 loses the loader an import() needs (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Relative imports
+ *   are bundled; test/cli/start-up-modules.test.ts checks no import() of a package is left.
  */
-const keepModuleUrls = {
-  name: "keep-module-urls",
+const forTheScript = {
+  name: "for-the-script",
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (!args.path.startsWith(join(ROOT, "src"))) return undefined;
       const source = await readFile(args.path, "utf8");
-      if (!source.includes("import.meta.url")) return undefined;
       const compiled = join(ROOT, "dist", relative(ROOT, args.path)).replace(/\.ts$/, ".js");
       const fromBundle = relative(CLI_OUT_DIR, compiled).split("\\").join("/");
       const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
-      return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
+      const contents = source
+        .replaceAll("import.meta.url", url)
+        .replace(/(?<!typeof\s+)\bimport\((["'])([^."'][^"']*)\1\)/g, "__importPackage($1$2$1)");
+      return contents === source ? undefined : { contents, loader: "ts" };
     });
   },
 };
@@ -96,45 +107,76 @@ async function writeInputSchemas() {
   writeFileSync(join(mcp, definitions.BUILT_INPUT_SCHEMAS_FILE), `${JSON.stringify(built)}\n`);
 }
 
-/** esbuild's options for the CLI bundle (the start-up test checks what its entry loads). */
+/**
+ * esbuild's options for the program (the start-up test checks what its entry runs at once). One CommonJS
+ * script, because V8's code cache is for a script (an ES module graph has none on Node 20): the modules
+ * only imported dynamically (remote mode, the demo) are in it as functions run on first use, which cost
+ * nothing at start-up once the cache holds the rest. `import.meta` is the script's own.
+ */
 export function cliBuildOptions() {
   return {
-    entryPoints: { main: join(ROOT, "src", "cli", "main.ts") },
-    outdir: CLI_OUT_DIR,
+    entryPoints: [join(ROOT, "src", "cli", "program.ts")],
+    outfile: join(CLI_OUT_DIR, PROGRAM_BUNDLE),
     bundle: true,
-    splitting: true,
-    format: "esm",
+    format: "cjs",
     platform: "node",
     target: "node20",
     minify: true,
     // Error and class names stay readable in messages and logs.
     keepNames: true,
     external: EXTERNAL_PACKAGES,
-    chunkNames: "chunk-[hash]",
     // The SDK's Node shims import its JSON Schema validator (AJV) at once; ours load it on first use.
     alias: {
       "@modelcontextprotocol/server/_shims": join(ROOT, "src", "mcp", "lazy-json-schema-validator.ts"),
     },
-    // Bundled CommonJS (commander) calls require for Node's own modules.
-    banner: {
-      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
-    },
-    plugins: [keepModuleUrls, zodEnglishOnly],
+    define: { "import.meta": "__importMeta" },
+    banner: { js: 'var __importMeta = { url: require("node:url").pathToFileURL(__filename).href };' },
+    plugins: [forTheScript, zodEnglishOnly],
+    logLevel: "warning",
+  };
+}
+
+/** The launcher imports the program's modules only where there is no built program: never bundled. */
+const programModulesExternal = {
+  name: "program-modules-external",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/program\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+/**
+ * esbuild's options for the launcher, the bin: src/cli/main.ts and the code cache, nothing else, with the
+ * program's SHA-256 written in (it names the program's code cache, and need not be computed at each start).
+ */
+export function launcherBuildOptions(programSha256) {
+  return {
+    define: { PROGRAM_SHA256: JSON.stringify(programSha256) },
+    entryPoints: [join(ROOT, "src", "cli", "main.ts")],
+    outfile: join(CLI_OUT_DIR, "main.js"),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    plugins: [programModulesExternal],
     logLevel: "warning",
   };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // Chunks of an earlier build have other names: remove them, so the folder holds this build only.
+  // Chunks of earlier builds (ES modules split at the lazy imports) would only mislead: remove them.
   for (const name of readdirSync(CLI_OUT_DIR))
     if (/^chunk-\w+\.js$/.test(name)) rmSync(join(CLI_OUT_DIR, name));
-  // tsc's source map describes the main.js the bundle replaces.
+  // tsc's source map describes the main.js the launcher replaces.
   rmSync(join(CLI_OUT_DIR, "main.js.map"), { force: true });
-  const result = await build({ ...cliBuildOptions(), metafile: true });
+  const program = await build({ ...cliBuildOptions(), metafile: true });
+  const programSha256 = createHash("sha256")
+    .update(readFileSync(join(CLI_OUT_DIR, PROGRAM_BUNDLE)))
+    .digest("hex");
+  const launcher = await build({ ...launcherBuildOptions(programSha256), metafile: true });
   await writeInputSchemas();
-  const outputs = Object.entries(result.metafile.outputs);
-  const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+  const kb = (result) => Math.round(Object.values(result.metafile.outputs)[0].bytes / 1024);
   process.stdout.write(
-    `cli bundle: ${relative(ROOT, join(CLI_OUT_DIR, "main.js"))} and ${outputs.length - 1} chunks, ${Math.round(bytes / 1024)} KB\n`,
+    `cli: ${relative(ROOT, join(CLI_OUT_DIR, "main.js"))} (${kb(launcher)} KB) runs ${PROGRAM_BUNDLE} (${kb(program)} KB)\n`,
   );
 }

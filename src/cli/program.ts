@@ -1,4 +1,4 @@
-// The `mac-messages-mcp` command (started by main.ts): stdio MCP server by default, plus doctor, remote and auth commands.
+// The `mac-messages-mcp` command (run by main.ts): stdio MCP server by default, plus doctor, remote and auth commands.
 import { Command, Option } from "commander";
 import { PACKAGE_INFO, resolveReadOnly } from "../config/index.js";
 import { createMcpServer, SEND_TOOL_NAMES } from "../mcp/index.js";
@@ -88,6 +88,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-await buildProgram()
-  .parseAsync(process.argv)
-  .catch((error: unknown) => fail(error));
+/**
+ * Runs the command line. Called by main.ts rather than run on import: the built CLI is a CommonJS script
+ * (scripts/build-cli.mjs), which cannot await at its top level.
+ */
+export async function runProgram(argv: string[]): Promise<void> {
+  await buildProgram()
+    .parseAsync(argv)
+    .catch((error: unknown) => fail(error));
+}

@@ -1,8 +1,8 @@
 // Start-up loads only what answering tools/list needs: PDF, HEIC and image code, the HTTP server and OAuth,
 // the demo generator, phone-number parsing, the confusables table and the plist writer are loaded when first
 // used. Checked twice: the modules the server loads from source, recorded as it runs, and the modules the
-// built CLI's bundle (scripts/build-cli.mjs) loads before its first lazy chunk, from esbuild's own account
-// of it. (Start-up time itself is measured by `npm run bench`, as a ratio to a bare SDK server, never by a
+// built CLI's one script (scripts/build-cli.mjs) runs at once rather than on first use, from esbuild's own
+// account of it. (Start-up time itself is measured by `npm run bench`, as a ratio to a bare SDK server, never by a
 // test.)
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -13,7 +13,7 @@ import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { build, type Metafile } from "esbuild";
 // @ts-expect-error: a plain-JavaScript build script, no declarations.
-import { cliBuildOptions } from "../../scripts/build-cli.mjs";
+import { cliBuildOptions, launcherBuildOptions } from "../../scripts/build-cli.mjs";
 import { buildScenario, type Scenario } from "../helpers/mcp-scenario.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -116,28 +116,28 @@ test("the first tool that reads a phone number or fences text loads them", async
 });
 
 /**
- * What the built CLI loads to start: its entry (main.js), the program it imports at once, and every chunk
- * and package those import statically; the chunks they import dynamically are loaded on first use. Each as
- * a path a NOT_AT_START_UP pattern can match: bundled sources and packages by their own paths, packages
- * left in node_modules as `node_modules/<name>/`.
+ * What the built program runs at start: src/cli/program.ts and every module it imports statically, to the
+ * end; the modules only imported dynamically (remote mode, the demo) are in the same script but initialised
+ * on first use, as are the packages it imports through the launcher (see the last test). Each as a path a
+ * NOT_AT_START_UP pattern can match: bundled sources and packages by their own paths, packages left in
+ * node_modules as `node_modules/<name>/`.
  */
 function bundleStartUpModules(metafile: Metafile): string[] {
-  const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === "src/cli/main.ts");
-  assert.ok(entry, "the bundle has the CLI's entry");
-  // The entry only turns the compile cache on and imports the program (dynamically, so it runs first).
-  const queue = [entry, ...(outputs[entry]?.imports ?? []).filter((i) => !i.external).map((i) => i.path)];
+  const inputs = metafile.inputs;
+  const entry = "src/cli/program.ts";
+  assert.ok(inputs[entry], "the bundle has the CLI's program");
+  const queue = [entry];
   const seen = new Set<string>();
   const modules: string[] = [];
   while (queue.length > 0) {
     const path = queue.shift() as string;
     if (seen.has(path)) continue;
     seen.add(path);
-    const output = outputs[path];
-    assert.ok(output, `${path} is an output of the bundle`);
-    modules.push(...Object.keys(output.inputs).map((input) => `/${input}`));
-    for (const imported of output.imports) {
-      if (imported.kind !== "import-statement") continue;
+    const input = inputs[path];
+    assert.ok(input, `${path} is an input of the bundle`);
+    modules.push(`/${path}`);
+    for (const imported of input.imports) {
+      if (imported.kind === "dynamic-import" || imported.path === "<runtime>") continue;
       if (imported.external) modules.push(`node_modules/${imported.path}/`);
       else queue.push(imported.path);
     }
@@ -145,8 +145,8 @@ function bundleStartUpModules(metafile: Metafile): string[] {
   return modules;
 }
 
-test("the built CLI's bundle loads none of the code kept for first use before it is used", async () => {
-  const { metafile } = await build({
+test("the built CLI's program runs none of the code kept for first use before it is used", async () => {
+  const { metafile, outputFiles } = await build({
     ...cliBuildOptions(),
     write: false,
     metafile: true,
@@ -154,7 +154,7 @@ test("the built CLI's bundle loads none of the code kept for first use before it
   });
   assert.ok(metafile);
   const loaded = bundleStartUpModules(metafile);
-  // The account is complete: the MCP server, the SDK and zod are bundled and loaded; SQLite from node_modules.
+  // The account is complete: the MCP server, the SDK and zod are bundled and run; SQLite from node_modules.
   assert.ok(loaded.some((m) => m.endsWith("/src/mcp/server.ts")));
   assert.ok(loaded.some((m) => m.includes("node_modules/zod/")));
   assert.ok(loaded.includes("node_modules/better-sqlite3/"));
@@ -167,19 +167,40 @@ test("the built CLI's bundle loads none of the code kept for first use before it
     loaded.filter((m) => /ajv/i.test(m)),
     [],
   );
-  // ... and they are all in the bundle, in chunks loaded later.
-  const everything = Object.values(metafile.outputs).flatMap((output) => [
-    ...Object.keys(output.inputs).map((input) => `/${input}`),
-    ...output.imports.filter((i) => i.external).map((i) => `node_modules/${i.path}/`),
+  // ... and remote mode is in the script, to be initialised later.
+  const everything = Object.entries(metafile.inputs).flatMap(([path, input]) => [
+    `/${path}`,
+    ...input.imports.filter((i) => i.external).map((i) => `node_modules/${i.path}/`),
   ]);
-  for (const what of [
-    "PDF text (pdfjs-dist)",
-    "HTTP server (express)",
-    "remote mode and OAuth (src/remote)",
-  ]) {
+  for (const what of ["HTTP server (express)", "remote mode and OAuth (src/remote)"]) {
     assert.ok(
       everything.some((m) => NOT_AT_START_UP[what]?.test(m)),
       `${what} is in the bundle`,
     );
   }
+  // No import() of a package is left in the script: in a script compiled from V8's code cache, Node 20 has
+  // no loader for it (src/cli/code-cache.ts). The build hands those to the launcher's import() instead.
+  const packageImports = Object.entries(metafile.inputs).flatMap(([path, input]) =>
+    input.imports.filter((i) => i.kind === "dynamic-import" && i.external).map((i) => `${path} → ${i.path}`),
+  );
+  assert.deepEqual(packageImports, []);
+  const script = outputFiles?.[0]?.text ?? "";
+  assert.match(script, /__importPackage\("pdfjs-dist\/legacy\/build\/pdf\.mjs"\)/);
+});
+
+test("the built CLI's launcher holds none of the program: it runs it, or imports it where there is none", async () => {
+  const { metafile } = await build({
+    ...launcherBuildOptions("0".repeat(64)),
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  assert.ok(metafile);
+  const inputs = Object.keys(metafile.inputs);
+  assert.ok(inputs.includes("src/cli/code-cache.ts"));
+  assert.ok(!inputs.some((path) => /node_modules|src\/(mcp|messages)\//.test(path)), inputs.join(", "));
+  const imported = Object.values(metafile.inputs).flatMap((input) =>
+    input.imports.filter((i) => i.external && !i.path.startsWith("node:")).map((i) => i.path),
+  );
+  assert.deepEqual(imported, ["./program.js"]);
 });

@@ -4,7 +4,7 @@
 // runs every `claude mcp add` line of README.md and docs/ with the real Claude Code CLI against this install.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -21,6 +21,7 @@ import {
   userEnv,
 } from "../helpers/packed-package.js";
 import { realClientsOrSkip } from "../helpers/real-clients.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
@@ -133,6 +134,35 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
     }
   });
 
+  test("the installed command keeps its compiled program for the next start, and starts without it", async () => {
+    // src/cli/code-cache.ts: written by a first start into the state folder, used by the next one; a
+    // damaged cache is replaced, an unwritable folder only means compiling as usual. NODE_DEBUG shows which.
+    const cacheDir = join(userEnv(installed).MAC_MESSAGES_MCP_HOME ?? "", "code-cache");
+    rmSync(cacheDir, { recursive: true, force: true });
+    const first = await debugSession({}, /code cache: wrote/);
+    assert.match(first, /code cache: none at /);
+    const [name] = readdirSync(cacheDir).filter((file) => file.endsWith(".v8"));
+    assert.ok(name, first);
+    assert.match(await debugSession({}), new RegExp(`code cache: used .*${name}`));
+
+    const file = join(cacheDir, name);
+    const damaged = readFileSync(file);
+    damaged.writeUInt8(damaged.readUInt8(damaged.length >> 1) ^ 0xff, damaged.length >> 1);
+    writeFileSync(file, damaged);
+    assert.match(await debugSession({}, /code cache: wrote/), /code cache: damaged, ignored/);
+    assert.match(await debugSession({}), /code cache: used/);
+
+    // A cache folder that cannot be made (a file is in the way, whoever runs the test: root ignores modes).
+    rmSync(cacheDir, { recursive: true, force: true });
+    writeFileSync(cacheDir, "");
+    try {
+      const unwritable = await debugSession({}, /code cache: not written/);
+      assert.doesNotMatch(unwritable, /^\s+at /m, "no stack trace");
+    } finally {
+      rmSync(cacheDir, { force: true });
+    }
+  });
+
   test("`mac-messages-mcp doctor` from the install checks everything and prints the fix for what fails", async () => {
     // With no chat.db in the clean home the data checks pass on the demo; whatever fails (sending, off a Mac)
     // comes with its fix, and then the exit code is 1.
@@ -186,6 +216,36 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
     }
   });
 });
+
+/**
+ * One session of the installed command on the demo with NODE_DEBUG on: tools/list answered, then, when
+ * `until` is given, its stderr matching it before the session is closed. Returns its stderr.
+ */
+async function debugSession(env: Record<string, string>, until?: RegExp): Promise<string> {
+  const transport = new StdioClientTransport({
+    command: installed.bin,
+    args: ["--demo"],
+    cwd: installed.workDir,
+    env: userEnv(installed, { TMPDIR: installed.workDir, NODE_DEBUG: "mac-messages-mcp", ...env }),
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const client = new Client({ name: "npm-package-test", version: "1.0.0" });
+  try {
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    assert.ok(tools.length > 10, stderr);
+    if (until) await waitUntil(() => until.test(stderr), `${until} on the server's stderr`, 120_000);
+    return stderr;
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nserver stderr:\n${stderr}`);
+  } finally {
+    await client.close();
+  }
+}
 
 /** Every `claude mcp add …` line in a sh/bash block of README.md and docs/*.md, without its trailing comment. */
 function claudeAddLines(): { file: string; line: string }[] {

@@ -1,0 +1,175 @@
+// Runs the built CLI (one CommonJS script, scripts/build-cli.mjs) through V8's code cache, so that a start
+// after the first deserialises the compiled program instead of parsing and compiling ~850 KB of JavaScript:
+// most of what start-up costs beyond Node's own (docs/performance.md, "Start-up"). Node 20 has no compile
+// cache for ES modules, and on Node 22 its module compile cache keeps less than this one (it is written
+// before the program runs, so it holds the top level and little of what answering tools/list compiles).
+//
+// Hand-written rather than the npm package v8-compile-cache (2.4.0): that one is a require() hook for every
+// CommonJS module loaded, and this program is one script; and an import() in a script it compiles from its
+// cache fails on Node 20 (see WRAPPER), while ours loads pdf.js, HEIC and sharp that way.
+//
+// The cache is one file per bundle content, Node version and set of flags (V8 refuses a cache made under
+// other flags or another V8, and checks nothing but the source's length otherwise), beside the program's
+// other state. Written after the program has run a while, so it also holds the functions that answering the
+// first requests compiled, and never before the first answer. A missing, unreadable or
+// unwritable cache only means a slower start; nothing here may stop the program from running.
+import { createHash } from "node:crypto";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { debuglog } from "node:util";
+import vm from "node:vm";
+
+/** `NODE_DEBUG=mac-messages-mcp` prints what the cache did (used, rejected, written) on stderr. */
+const debug = debuglog("mac-messages-mcp");
+
+/** How long after the program started the cache is written (by a process still running then). */
+export const CODE_CACHE_WRITE_DELAY_MS = 2_000;
+/** Cache files kept per bundle name (other Node versions and builds): the newest few. */
+const KEPT_CACHE_FILES = 4;
+const DIGEST_BYTES = 32;
+
+/**
+ * Node's own CommonJS wrapper, the script seeing the same five names as a module `require` loads, and a
+ * sixth: `__importPackage`, an import() from this module, which the build puts in place of the script's
+ * own import() of a package (scripts/build-cli.mjs, forTheScript). A script compiled from the code cache
+ * on Node 20 loses the loader its own import() needs, whatever importModuleDynamically says.
+ */
+const WRAPPER = [
+  "(function (exports, require, module, __filename, __dirname, __importPackage) { ",
+  "\n});",
+] as const;
+
+/** The script's import() of a package: resolved from this file, which sits beside the script. */
+const importPackage = (specifier: string): Promise<unknown> => import(specifier);
+
+export interface CodeCacheOptions {
+  /** The cache folder; may throw (no home folder), which only means no cache. */
+  cacheDir: () => string;
+  /**
+   * The SHA-256 of the script as its build wrote it, which spares hashing ~850 KB at every start (~1.5 ms);
+   * the file's size and modification time then stand for it having been changed since. Without it, the
+   * script's contents are hashed.
+   */
+  sourceHash?: string;
+}
+
+/**
+ * The file a cache of `source` is kept in, named by the source and by what V8 checks a cache against (its
+ * version and flags): the source's length is all V8 checks of the source itself.
+ */
+function codeCacheFile(file: string, source: string, options: CodeCacheOptions): string {
+  const { size, mtimeMs } = options.sourceHash !== undefined ? statSync(file) : { size: 0, mtimeMs: 0 };
+  const key = createHash("sha256")
+    .update(
+      JSON.stringify([
+        options.sourceHash ?? createHash("sha256").update(source).digest("hex"),
+        size,
+        mtimeMs,
+        process.version,
+        process.arch,
+        process.execArgv,
+        process.env.NODE_OPTIONS ?? "",
+      ]),
+    )
+    .digest("hex")
+    .slice(0, 16);
+  return join(options.cacheDir(), `${basename(file).replace(/\.[cm]?js$/, "")}-${key}.v8`);
+}
+
+/**
+ * The cached data in `file`, or undefined when there is none or it is damaged. Each file starts with the
+ * SHA-256 of the rest: V8 release builds do not checksum a code cache, and a damaged one that passes its
+ * length check could run wrong code.
+ */
+function readCodeCache(file: string): Buffer | undefined {
+  let contents: Buffer;
+  try {
+    contents = readFileSync(file);
+  } catch {
+    debug("code cache: none at %s", file);
+    return undefined;
+  }
+  const data = contents.subarray(DIGEST_BYTES);
+  if (
+    data.length === 0 ||
+    !createHash("sha256").update(data).digest().equals(contents.subarray(0, DIGEST_BYTES))
+  ) {
+    debug("code cache: damaged, ignored: %s", file);
+    return undefined;
+  }
+  return data;
+}
+
+/** Writes the cache atomically (a temporary file renamed), readable by the user only; drops the oldest. */
+function writeCodeCache(file: string, data: Buffer): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    const digest = createHash("sha256").update(data).digest();
+    writeFileSync(temporary, Buffer.concat([digest, data]), { mode: 0o600 });
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  const prefix = basename(file).replace(/-[0-9a-f]+\.v8$/, "-");
+  const others = readdirSync(dir)
+    .filter((name) => name.startsWith(prefix) && name.endsWith(".v8") && name !== basename(file))
+    .map((name) => ({ path: join(dir, name), mtime: statSync(join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of others.slice(KEPT_CACHE_FILES - 1)) unlinkSync(old.path);
+  debug("code cache: wrote %s (%d bytes)", file, data.length);
+}
+
+/**
+ * Runs the CommonJS script `bundleFile` as Node's loader would and returns its exports, compiled from the
+ * code cache in `options.cacheDir()` when there is a usable one there, and writing one otherwise. Throws
+ * only what reading or running the script itself throws.
+ */
+export function runWithCodeCache(bundleFile: string, options: CodeCacheOptions): unknown {
+  const source = readFileSync(bundleFile, "utf8");
+  let cacheFile: string | undefined;
+  let cachedData: Buffer | undefined;
+  try {
+    cacheFile = codeCacheFile(bundleFile, source, options);
+    cachedData = readCodeCache(cacheFile);
+  } catch {
+    // No cache folder (no home, say) is a slower start, whatever the reason.
+  }
+  const script = new vm.Script(WRAPPER[0] + source + WRAPPER[1], { filename: bundleFile, cachedData });
+  const usable = cachedData !== undefined && !script.cachedDataRejected;
+  if (cachedData !== undefined) debug("code cache: %s %s", usable ? "used" : "rejected by V8", cacheFile);
+  if (!usable && cacheFile !== undefined) writeLater(script, cacheFile);
+  const module = { exports: {} as unknown };
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  const require = createRequire(bundleFile);
+  run.call(module.exports, module.exports, require, module, bundleFile, dirname(bundleFile), importPackage);
+  return module.exports;
+}
+
+/**
+ * Writes the cache once the program has run a while: it then also holds the functions that answering the
+ * first requests compiled. Only a process that lives that long writes one (a server does; `--version` or
+ * `doctor` would leave a cache of their own few functions, which the server would then use as it is). The
+ * timer does not keep the process alive.
+ */
+function writeLater(script: vm.Script, file: string): void {
+  setTimeout(() => {
+    try {
+      writeCodeCache(file, script.createCachedData());
+    } catch (error) {
+      debug("code cache: not written (%s)", (error as Error).message);
+    }
+  }, CODE_CACHE_WRITE_DELAY_MS).unref();
+}
