@@ -193,6 +193,25 @@ test("the listing follows every change to chat.db, though it is kept between unc
   assert.equal(store.listChats({ limit: 50 })[0]?.displayName, "Renamed", "a renamed chat is listed renamed");
 });
 
+test("listings with other limits, offsets and windows share what was read for a chat, and follow changes", () => {
+  const last = (options: { limit: number; offset?: number; since?: Date }) =>
+    new Map(
+      store.listChats({ ...options, messageCounts: false }).map((c) => [c.rowid, c.lastMessage?.rowid]),
+    );
+  const first = add(chat);
+  assert.equal(last({ limit: 1 }).get(chat), first);
+  assert.equal(last({ limit: 50, since: new Date(NOW) }).get(chat), first, "a window reuses the chat's read");
+  const second = add(chat);
+  assert.equal(
+    last({ limit: 50, since: new Date(NOW - MINUTE) }).get(chat),
+    second,
+    "after a change, read again",
+  );
+  assert.equal(last({ limit: 1 }).get(chat), second);
+  add(other);
+  assert.equal(last({ limit: 1, offset: 1 }).get(chat), second, "the second page");
+});
+
 test("each chat's last message is what a one-message read of that chat returns", () => {
   // The listing reads every listed chat's last message in one statement; these are the cases where that read
   // must agree with the chat's own date order: dates in seconds, a restored row whose join date is unset, a
