@@ -482,7 +482,7 @@ async function warmCodeCache(
 /**
  * Start-up again where this machine differs from a user's: without NODE_EXTRA_CA_CERTS when it is set (Node 20
  * parses every certificate it names at each process start, before any JavaScript runs), and on another Node
- * (`--startup-node`, e.g. Node 22 with its compile cache) when one is given. Server and floor alike.
+ * (`--startup-node`, e.g. Node 22) when one is given. Server and floor alike.
  */
 async function startupVariants(
   options: Options,
