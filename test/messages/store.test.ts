@@ -456,6 +456,86 @@ describe("a chat.db built from Apple's schema", () => {
   });
 });
 
+// A page's replies, reactions and attachments are looked up with IN lists padded with NULLs to a few prepared
+// lengths and cut into chunks of 900 (store.ts, inList): pages whose look-ups fall on each side of every length
+// must still find each message's reaction, reply target and attachment.
+describe("a page's look-ups by IN list", () => {
+  let root: string;
+  let store: MessagesStore;
+  const COUNT = 520;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), "mmcp-in-lists-"));
+    const w = new ChatDbWriter(join(root, "Messages", "chat.db"));
+    const ann = w.addHandle({ id: "+15550100001", service: "iMessage" });
+    const chat = w.addChat({
+      identifier: "+15550100001",
+      service: "iMessage",
+      isGroup: false,
+      participants: [ann],
+    });
+    const now = Date.UTC(2025, 5, 15, 12);
+    let previous: string | null = null;
+    for (let i = 0; i < COUNT; i++) {
+      const message = w.addMessage({
+        chatRowid: chat,
+        handleRowid: ann,
+        text: `message ${i}`,
+        date: new Date(now - (COUNT - i) * HOUR),
+        isFromMe: false,
+        service: "iMessage",
+        threadOriginatorGuid: previous,
+      });
+      w.addMessage({
+        chatRowid: chat,
+        handleRowid: ann,
+        associatedMessageGuid: `p:0/${message.guid}`,
+        associatedMessageType: 2000,
+        date: new Date(now - (COUNT - i) * HOUR + 60_000),
+        isFromMe: true,
+        service: "iMessage",
+      });
+      w.addAttachment({
+        messageRowid: message.rowid,
+        path: `~/Library/Messages/Attachments/${i}.png`,
+        name: `${i}.png`,
+        mimeType: "image/png",
+        uti: "public.png",
+        totalBytes: 100 + i,
+      });
+      previous = message.guid;
+    }
+    w.close();
+    store = openMessagesStore(join(root, "Messages", "chat.db"));
+  });
+  after(() => {
+    store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  // Two reaction forms per message (bp: and p:0/): pages of 8, 9, 16, 17, … messages look up 16, 18, 32, 34, …
+  for (const size of [1, 8, 9, 16, 17, 32, 33, 64, 65, 128, 129, 256, 257, 450, 451, COUNT]) {
+    test(`a page of ${size} finds every reaction, reply target and attachment`, () => {
+      const messages = store.getMessages({ chatRowids: [1], limit: size });
+      assert.equal(messages.length, size);
+      for (const m of messages) {
+        const i = Number(m.text?.split(" ")[1]);
+        assert.equal(m.tapbacks.length, 1, `reactions of message ${i}`);
+        assert.deepEqual(
+          m.attachments.map((a) => a.name),
+          [`${i}.png`],
+        );
+        if (i === 0) assert.equal(m.replyTo, null);
+        else assert.equal(m.replyTo?.preview, `message ${i - 1}`);
+      }
+      const byRowid = store.getMessagesByRowids(messages.map((m) => m.rowid));
+      assert.deepEqual(
+        byRowid.map((m) => m.rowid),
+        messages.map((m) => m.rowid),
+      );
+    });
+  }
+});
+
 describe("schema variations", () => {
   const dir = mkdtempSync(join(tmpdir(), "mmcp-schema-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
