@@ -115,7 +115,11 @@ interface ChatRow {
 }
 
 /** A chat as listChats lists it, with the date of its last message. */
-type ListingRow = ChatRow & { last_date: number | null };
+type ListingRow = ChatRow & {
+  last_date: number | null;
+  /** last_date exactly when it is an integer (as text: nanoseconds do not fit a double), else null. */
+  last_date_int: string | null;
+};
 
 interface AttachmentRow {
   ROWID: number;
@@ -198,8 +202,12 @@ export class MessagesStore implements MessagesReader {
   private deletionMarkVersion = -1;
   /** Unread counts by chat as of data_version `version` (see unreadCountsByChat). */
   private unread: { version: number; byChat: Map<number, number> } | null = null;
-  /** listChats' last listing (statement and parameters), valid while chat.db's data_version is `version`. */
-  private lastListing: { key: string; version: number; rows: ListingRow[] } | null = null;
+  /** Every chat in listChats' order, as read while chat.db's data_version was `version`. */
+  private listing: {
+    version: number;
+    rows: ListingRow[];
+    lastDates: Map<ListingRow, bigint | number | null>;
+  } | null = null;
   /**
    * Participants (handle ROWIDs) and last message of each chat listed since chat.db's data_version was
    * `version`, by chat: kept per chat rather than per listing, so other pages, filters (since_hours, whose
@@ -400,42 +408,17 @@ export class MessagesStore implements MessagesReader {
     return this.run(() => {
       const version = this.dataVersion();
       const unread = this.unreadCountsByChat(version);
-      const params: unknown[] = [];
-      let where = "1";
-      if (options.unreadOnly) {
-        const ids = [...unread.keys()];
-        if (ids.length === 0) return [];
-        where += ` AND c.ROWID IN (${placeholders(ids)})`;
-        params.push(...ids);
-      }
-      // Old databases lack chat_message_join.message_date; fall back to the messages' own dates.
-      const lastDate = hasColumn(this.schema, "chat_message_join", "message_date")
-        ? "(SELECT MAX(message_date) FROM chat_message_join WHERE chat_id = c.ROWID)"
-        : "(SELECT MAX(m.date) FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id WHERE j.chat_id = c.ROWID)";
-      let having = "";
+      if (options.unreadOnly && unread.size === 0) return [];
+      // Every chat in order, read once per data_version; the options pick from it (their SQL used to be a
+      // new O(chats) statement per call for a window, which moves with the clock, or another page).
+      let rows = this.orderedChats(version);
+      if (options.unreadOnly) rows = rows.filter((row) => unread.has(row.ROWID));
       if (options.since) {
-        const window = windowClause({ since: options.since }, { date: "last_date", dateEncoding: "chat.db" });
-        having = `WHERE ${window.clause}`;
-        params.push(...window.params);
+        const ranges = dateRanges({ since: options.since });
+        rows = rows.filter((row) => this.lastDateIn(row, ranges));
       }
-      params.push(options.limit, options.offset ?? 0);
-      // O(chats), never O(messages): each chat's last date is one step down its (chat_id, message_date)
-      // index, and only the chats are sorted. The plan is asserted in test/messages/list-chats.test.ts.
-      const listing = this.statement(
-        `SELECT * FROM (
-           SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
-                  ${lastDate} AS last_date
-           FROM chat c WHERE ${where}
-         ) ${having}
-         ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ${BOUND_LIMIT} OFFSET ${BOUND_LIMIT}`,
-      );
-      // Still O(chats) (about 1 ms for 400 chats), so the same listing is answered again from its last rows
-      // while chat.db is unchanged (data_version: any commit by Messages changes it), as `handles` are.
-      const key = `${listing.source}\n${params.map(String).join(",")}`;
-      if (this.lastListing?.key !== key || this.lastListing.version !== version) {
-        this.lastListing = { key, version, rows: listing.all(...params) as ListingRow[] };
-      }
-      const rows = this.lastListing.rows;
+      const offset = Math.max(0, Math.floor(options.offset ?? 0));
+      rows = rows.slice(offset, offset + Math.max(0, Math.floor(options.limit)));
       const chatRowids = rows.map((row) => row.ROWID);
       // Participants and last messages change only with chat.db too: kept per chat (they were most of a warm
       // list_chats' reads: about 2 of its 6 ms of CPU at 1M), read for the chats not seen at this version.
@@ -469,6 +452,54 @@ export class MessagesStore implements MessagesReader {
         });
       });
     });
+  }
+
+  /**
+   * Every chat, most recently active first (chats without messages last, ties by ROWID): O(chats), never
+   * O(messages), as each chat's last date is one step down its (chat_id, message_date) index and only the
+   * chats are sorted (about 1 ms for 400 chats; the plan is asserted in test/messages/list-chats.test.ts).
+   * Kept while chat.db is unchanged (data_version: any commit by Messages changes it), as `handles` are.
+   */
+  private orderedChats(version: number): ListingRow[] {
+    if (this.listing?.version !== version) {
+      // Old databases lack chat_message_join.message_date; fall back to the messages' own dates.
+      const lastDate = hasColumn(this.schema, "chat_message_join", "message_date")
+        ? "(SELECT MAX(message_date) FROM chat_message_join WHERE chat_id = c.ROWID)"
+        : "(SELECT MAX(m.date) FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id WHERE j.chat_id = c.ROWID)";
+      const rows = this.statement(
+        `SELECT *, CASE typeof(last_date) WHEN 'integer' THEN CAST(last_date AS TEXT) END AS last_date_int FROM (
+           SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
+                  ${lastDate} AS last_date
+           FROM chat c
+         )
+         ORDER BY last_date IS NULL, last_date DESC, ROWID DESC`,
+      ).all() as ListingRow[];
+      this.listing = { version, rows, lastDates: new Map() };
+    }
+    return this.listing.rows;
+  }
+
+  /**
+   * Whether a chat's last date falls in one of `ranges` (dateRanges: one per date encoding), compared as
+   * SQLite compares the stored value with the ranges' integer bounds: integers exactly (as bigint), REALs by
+   * value (a JavaScript number and a bigint compare exactly), and NULL, TEXT and BLOB never (the ranges are
+   * always bounded above, and SQLite sorts text and blobs above every number).
+   */
+  private lastDateIn(row: ListingRow, ranges: DateRange[]): boolean {
+    const cache = this.listing?.lastDates;
+    let value = cache?.get(row);
+    if (value === undefined) {
+      value =
+        row.last_date_int !== null
+          ? BigInt(row.last_date_int)
+          : typeof row.last_date === "number"
+            ? row.last_date
+            : null;
+      cache?.set(row, value);
+    }
+    if (value === null) return false;
+    const v = value;
+    return ranges.some((r) => (r.low === null || v >= r.low) && (r.high === null || v <= r.high));
   }
 
   /** The handle ROWIDs of each chat's participants, in ROWID order: one statement for all listed chats. */

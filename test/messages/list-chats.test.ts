@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
+import { instantKey } from "../../src/messages/date-order.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
+import { windowClause } from "../../src/messages/sql.js";
 
 const NOW = Date.UTC(2025, 5, 15, 12);
 const MINUTE = 60_000;
@@ -289,6 +291,96 @@ test("each chat's last message is what a one-message read of that chat returns",
       assert.equal(listed.get(seconds)?.rowid, inSeconds.rowid);
       assert.equal(listed.get(empty), null);
       assert.equal(listed.get(tapbacksOnly), null);
+    } finally {
+      s.close();
+    }
+  } finally {
+    w.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("since_hours, unread_only, limit and offset pick exactly what the listing statement with them would", () => {
+  // The listing is read once per data_version and the options filter it in JS; the reference here is SQL's
+  // own answer, through the dates where JavaScript numbers are not exact (nanoseconds at the bound ± 1), in
+  // seconds, as REAL and as TEXT, and a chat without messages.
+  const dir = mkdtempSync(join(tmpdir(), "mmcp-list-window-"));
+  const w = new ChatDbWriter(join(dir, "chat.db"));
+  try {
+    const cy = w.addHandle({ id: "+15550100003", service: "iMessage" });
+    const since = new Date(NOW - 30 * MINUTE);
+    const bound = instantKey(since);
+    const chats = ["at", "below", "seconds", "real", "text", "empty", "old", "after"].map((identifier) =>
+      w.addChat({ identifier, service: "iMessage", isGroup: false, participants: [cy] }),
+    );
+    const [at, below, seconds, real, text, , old, newer] = chats as number[];
+    const joinDate = (chatRowid: number | undefined, value: unknown, extra: { isRead?: boolean } = {}) => {
+      const { rowid } = w.addMessage({
+        chatRowid: chatRowid ?? null,
+        handleRowid: cy,
+        text: "x",
+        date: new Date(NOW - 60 * MINUTE),
+        isFromMe: false,
+        isRead: extra.isRead ?? true,
+        service: "iMessage",
+      });
+      w.db.prepare("UPDATE chat_message_join SET message_date = ? WHERE message_id = ?").run(value, rowid);
+    };
+    joinDate(at, bound);
+    joinDate(below, bound - 1n, { isRead: false });
+    joinDate(seconds, Number(bound / 1_000_000_000n) + 60, { isRead: false });
+    joinDate(real, Number(bound) + 5e9);
+    joinDate(text, "not a date", { isRead: false });
+    joinDate(old, bound - 10n ** 15n);
+    joinDate(newer, bound + 10n ** 12n, { isRead: false });
+    const s = openMessagesStore(w.path);
+    try {
+      const window = windowClause({ since }, { date: "last_date", dateEncoding: "chat.db" });
+      const reference = (withSince: boolean, unreadOnly: boolean, limit: number, offset: number) => {
+        const unread = s.listChats({ limit: 100, messageCounts: false }).filter((c) => c.unreadCount > 0);
+        const ids = unreadOnly ? unread.map((c) => c.rowid) : [];
+        return w.db
+          .prepare(
+            `SELECT ROWID FROM (
+               SELECT c.ROWID, (SELECT MAX(message_date) FROM chat_message_join WHERE chat_id = c.ROWID) AS last_date
+               FROM chat c WHERE ${unreadOnly ? `c.ROWID IN (${ids.join(",") || "NULL"})` : "1"}
+             ) ${withSince ? `WHERE ${window.clause}` : ""}
+             ORDER BY last_date IS NULL, last_date DESC, ROWID DESC LIMIT ? OFFSET ?`,
+          )
+          .pluck()
+          .all(...(withSince ? window.params : []), limit, offset);
+      };
+      let checked = 0;
+      for (const withSince of [false, true]) {
+        for (const unreadOnly of [false, true]) {
+          for (const [limit, offset] of [
+            [50, 0],
+            [2, 0],
+            [2, 1],
+            [3, 2],
+            [1, 7],
+          ] as const) {
+            const listed = s
+              .listChats({ limit, offset, unreadOnly, ...(withSince ? { since } : {}), messageCounts: false })
+              .map((c) => c.rowid);
+            assert.deepEqual(
+              listed,
+              reference(withSince, unreadOnly, limit, offset),
+              `${withSince} ${unreadOnly} ${limit} ${offset}`,
+            );
+            checked += listed.length;
+          }
+        }
+      }
+      assert.ok(checked > 20);
+      const windowed = s.listChats({ limit: 50, since, messageCounts: false }).map((c) => c.rowid);
+      assert.ok(
+        windowed.includes(at as number) && windowed.includes(real as number),
+        "at the bound, and a REAL",
+      );
+      assert.ok(!windowed.includes(below as number), "one nanosecond before the bound is out");
+      assert.ok(windowed.includes(seconds as number), "a date in seconds is compared as seconds");
+      assert.ok(!windowed.includes(text as number) && !windowed.includes(old as number));
     } finally {
       s.close();
     }
