@@ -6,7 +6,7 @@
 //
 // To show a new message field, add one entry to MESSAGE_TAGS (or to messageBody for what replaces the
 // text): nothing else changes.
-import { shortTimeInZone, systemTimeZone, timeZoneNote, wallDayTime } from "../util/dates.js";
+import { instantOf, shortTimeInZone, systemTimeZone, timeZoneNote, wallDayTime } from "../util/dates.js";
 import type { AttachmentView, MessageView } from "./format.js";
 import { wrapUntrusted } from "./render-fence.js";
 import { capText, formatBytes, TEXT_CAPS } from "./render-truncate.js";
@@ -95,7 +95,7 @@ function messageBody(view: MessageView, options: MessageLineOptions): string | n
 
 /** "14:07" on the message's own day (`sentDay`), else "2025-03-02 09:00": when a receipt came. */
 function receiptTime(at: string, sentDay: string, timeZone: string): string {
-  const when = wallDayTime(new Date(at), timeZone);
+  const when = wallDayTime(new Date(instantOf(at)), timeZone);
   return when.day === sentDay ? when.time : `${when.day} ${when.time}`;
 }
 
@@ -108,7 +108,7 @@ function receiptTag(v: MessageView, options: LineContext, sent: WallTime): strin
   if (!v.isFromMe || v.event) return null;
   if (v.readAt) return `[read ${receiptTime(v.readAt, sent.day, options.timeZone)}]`;
   if (!v.deliveredAt || (options.deliveredShown && !options.deliveredShown.has(v.id))) return null;
-  const late = new Date(v.deliveredAt).getTime() - sent.ms > 60_000;
+  const late = instantOf(v.deliveredAt) - sent.ms > 60_000;
   return late ? `[delivered ${receiptTime(v.deliveredAt, sent.day, options.timeZone)}]` : "[delivered]";
 }
 
@@ -129,7 +129,7 @@ interface WallTime {
 }
 
 function wallTimeOf(view: MessageView, timeZone: string): WallTime {
-  const date = new Date(view.date);
+  const date = new Date(instantOf(view.date));
   // Field by field, not `{ ms, ...wallDayTime() }`: Node 20 builds objects with a spread slowly (~1.5 µs here).
   const { day, weekday, time } = wallDayTime(date, timeZone);
   return { ms: date.getTime(), day, weekday, time };
@@ -201,7 +201,7 @@ function newestOfMineByChat(views: readonly MessageView[]): Set<number> {
     if (!view.isFromMe || view.event) continue;
     const key = view.chat?.id ?? null;
     const current = newest.get(key);
-    if (!current || new Date(view.date).getTime() > new Date(current.date).getTime()) newest.set(key, view);
+    if (!current || instantOf(view.date) > instantOf(current.date)) newest.set(key, view);
   }
   return new Set([...newest.values()].map((v) => v.id));
 }
@@ -279,7 +279,7 @@ export function renderMessagePage(page: MessagePage): string {
       page.header,
       timeZoneNote(
         timeZone,
-        page.messages.map((m) => new Date(m.date)),
+        page.messages.map((m) => new Date(instantOf(m.date))),
       ),
       wrapUntrusted([...names, ...lines].join("\n")),
     );

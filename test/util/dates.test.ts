@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { promisify } from "node:util";
 import {
   DateInputError,
+  instantOf,
   isoInZone,
   parseDateArgument,
   parseDateWindow,
@@ -198,5 +199,28 @@ describe("time zones and how times are written", () => {
         assert.equal(shortTimeInZone(date, zone), wall.slice(0, 16).replace("T", " "));
       }
     }
+  });
+});
+
+describe("instantOf", () => {
+  test("reads a date text as Date.parse does, the first time and every time after, also once its memory is full", () => {
+    const texts = [
+      "2025-03-01T14:05:00-08:00",
+      "2025-03-01T14:05:00.123+05:30",
+      "2001-01-01T00:00:00Z",
+      "1969-12-31T23:59:59.999-00:00",
+      "not a date",
+      "",
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const text of texts) assert.equal(Object.is(instantOf(text), Date.parse(text)), true, text);
+    }
+    // More distinct texts than it keeps: every answer stays right while it forgets.
+    const base = Date.UTC(2024, 0, 1);
+    for (let i = 0; i < 10_000; i++) {
+      const text = new Date(base + i * 61_000).toISOString();
+      assert.equal(instantOf(text), base + i * 61_000);
+    }
+    for (const text of texts) assert.equal(Object.is(instantOf(text), Date.parse(text)), true, text);
   });
 });
