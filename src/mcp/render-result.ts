@@ -40,7 +40,22 @@ export function capStrings<T>(value: T, key = ""): T {
   }
   if (Array.isArray(value)) return value.map((item) => capStrings(item, key)) as T;
   if (value !== null && typeof value === "object" && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, capStrings(v, k)])) as T;
+    // A loop over the keys, not Object.fromEntries(Object.entries(…).map(…)): three arrays per object made
+    // this most of a JSON result's cost (0.9 ms for list_chats' 47 KB at 1M). defineProperty for the one key
+    // an assignment would treat as the prototype.
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const capped = capStrings((value as Record<string, unknown>)[k], k);
+      if (k === "__proto__")
+        Object.defineProperty(out, k, {
+          value: capped,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[k] = capped;
+    }
+    return out as T;
   }
   return value;
 }
