@@ -48,13 +48,12 @@ const DEFAULT_BATCH = 5000;
  */
 const READ_CHUNK = 1000;
 /**
- * SQLite page caches, per connection (the server and the build's worker each hold one to the index and one
- * to chat.db). The files stay in the OS page cache anyway. With SQLite's default 16 MB each (and the
- * worker's default young generation) a 1M-message server peaked at 271 MB while building, with these at
- * 226 MB, building no slower and searching no slower after (docs/performance.md).
+ * SQLite page cache of an index connection (the server and the build's worker each hold one; their chat.db
+ * connections keep sql.ts's CHAT_DB_CACHE_KIB). The files stay in the OS page cache anyway. With SQLite's
+ * default 16 MB each (and the worker's default young generation) a 1M-message server peaked at 271 MB while
+ * building, with these at 226 MB, building no slower and searching no slower after (docs/performance.md).
  */
 const INDEX_CACHE_KIB = 4096;
-const SOURCE_CACHE_KIB = 2048;
 /** Edits made on another device may carry a slightly earlier clock; re-read a margin behind the mark. */
 const EDIT_MARGIN_NANOS = 10n * 60n * 1_000_000_000n;
 /** How long after sending a message can still change: Messages allows 15 minutes; a day leaves room for clocks. */
@@ -230,10 +229,9 @@ export class SearchIndex {
       throw new SearchIndexError(`Cannot create ${options.stateDir} for the search index: ${String(error)}`);
     }
     const path = searchIndexPath(options.stateDir, chatDb.path);
+    // Reads chat.db in ROWID order, each page once: its small page cache (CHAT_DB_CACHE_KIB) is all it needs.
     const source = openChatDbReadOnly(chatDb.path);
     try {
-      // This connection reads chat.db in ROWID order, each page once: a page cache would only hold memory.
-      source.pragma(`cache_size = -${SOURCE_CACHE_KIB}`);
       let db: Database;
       try {
         db = openIndexFile(path, chatDb.path);

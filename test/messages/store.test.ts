@@ -9,6 +9,7 @@ import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { encodeAttributedBody, encodeMessageSummaryInfo } from "../../src/messages/codec.js";
 import { classifyOpenError, MessagesDbError } from "../../src/messages/errors.js";
 import { type MessagesStore, openMessagesStore, resolveAttachmentPath } from "../../src/messages/index.js";
+import { CHAT_DB_CACHE_KIB, openChatDbReadOnly } from "../../src/messages/sql.js";
 import { EXPORTER_TEST_DB } from "../helpers/fixtures.js";
 
 const FIXTURE_DB = EXPORTER_TEST_DB;
@@ -632,6 +633,21 @@ describe("opening", () => {
     } finally {
       store.close();
       writer.close();
+    }
+  });
+
+  test("a chat.db connection keeps a small page cache, not better-sqlite3's 16 MB default", () => {
+    const path = join(dir, "cache", "chat.db");
+    new ChatDbWriter(path).close();
+    const db = openChatDbReadOnly(path);
+    try {
+      assert.equal(db.pragma("cache_size", { simple: true }), -CHAT_DB_CACHE_KIB);
+      assert.ok(
+        CHAT_DB_CACHE_KIB <= 4096,
+        "a few MB: the page cache stays allocated for the life of the process",
+      );
+    } finally {
+      db.close();
     }
   });
 
