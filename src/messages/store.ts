@@ -114,12 +114,25 @@ interface ChatRow {
   service_name: string | null;
 }
 
-/** A chat as listChats lists it, with the date of its last message. */
-type ListingRow = ChatRow & {
-  last_date: number | null;
-  /** last_date exactly when it is an integer (as text: nanoseconds do not fit a double), else null. */
-  last_date_int: string | null;
-};
+/**
+ * Whether a chat's stored last date falls in one of `ranges` (dateRanges: one per date encoding), compared as
+ * SQLite compares it with the ranges' integer bounds: integers exactly (bigint), REALs by value (a number and
+ * a bigint compare exactly), and NULL, TEXT and BLOB never (the ranges are always bounded above, and SQLite
+ * sorts text and blobs above every number).
+ */
+function lastDateIn(value: ListingEntry["lastDate"], ranges: DateRange[]): boolean {
+  if (typeof value !== "bigint" && typeof value !== "number") return false;
+  return ranges.some((r) => (r.low === null || value >= r.low) && (r.high === null || value <= r.high));
+}
+
+/**
+ * A chat's place in listChats' order: its ROWID and the stored date of its last message, exactly as SQLite
+ * holds it (integers as bigint: nanoseconds do not fit a double; REAL as number; TEXT or BLOB if garbage).
+ */
+interface ListingEntry {
+  rowid: number;
+  lastDate: bigint | number | string | Buffer | null;
+}
 
 interface AttachmentRow {
   ROWID: number;
@@ -203,18 +216,15 @@ export class MessagesStore implements MessagesReader {
   /** Unread counts by chat as of data_version `version` (see unreadCountsByChat). */
   private unread: { version: number; byChat: Map<number, number> } | null = null;
   /** Every chat in listChats' order, as read while chat.db's data_version was `version`. */
-  private listing: {
-    version: number;
-    rows: ListingRow[];
-    lastDates: Map<ListingRow, bigint | number | null>;
-  } | null = null;
+  private listing: { version: number; entries: ListingEntry[] } | null = null;
   /**
-   * Participants (handle ROWIDs) and last message of each chat listed since chat.db's data_version was
-   * `version`, by chat: kept per chat rather than per listing, so other pages, filters (since_hours, whose
-   * listing differs at every call) and limits need only the chats they add.
+   * The chat row, participants (handle ROWIDs) and last message of each chat listed since chat.db's
+   * data_version was `version`, by chat: other pages, filters (since_hours, whose window moves with the
+   * clock) and limits need only the chats they add.
    */
   private chatDetails: {
     version: number;
+    rows: Map<number, ChatRow>;
     handles: Map<number, number[]>;
     lastMessages: Map<number, Message | null>;
   } | null = null;
@@ -411,45 +421,57 @@ export class MessagesStore implements MessagesReader {
       if (options.unreadOnly && unread.size === 0) return [];
       // Every chat in order, read once per data_version; the options pick from it (their SQL used to be a
       // new O(chats) statement per call for a window, which moves with the clock, or another page).
-      let rows = this.orderedChats(version);
-      if (options.unreadOnly) rows = rows.filter((row) => unread.has(row.ROWID));
+      let entries = this.orderedChats(version);
+      if (options.unreadOnly) entries = entries.filter((entry) => unread.has(entry.rowid));
       if (options.since) {
         const ranges = dateRanges({ since: options.since });
-        rows = rows.filter((row) => this.lastDateIn(row, ranges));
+        entries = entries.filter((entry) => lastDateIn(entry.lastDate, ranges));
       }
       const offset = Math.max(0, Math.floor(options.offset ?? 0));
-      rows = rows.slice(offset, offset + Math.max(0, Math.floor(options.limit)));
-      const chatRowids = rows.map((row) => row.ROWID);
-      // Participants and last messages change only with chat.db too: kept per chat (they were most of a warm
-      // list_chats' reads: about 2 of its 6 ms of CPU at 1M), read for the chats not seen at this version.
+      entries = entries.slice(offset, offset + Math.max(0, Math.floor(options.limit)));
+      const chatRowids = entries.map((entry) => entry.rowid);
+      // The chat rows, participants and last messages change only with chat.db too: kept per chat (they were
+      // most of a warm list_chats' reads: about 2 of its 6 ms of CPU at 1M), read for chats not seen yet.
       if (this.chatDetails?.version !== version) {
-        this.chatDetails = { version, handles: new Map(), lastMessages: new Map() };
+        this.chatDetails = { version, rows: new Map(), handles: new Map(), lastMessages: new Map() };
       }
-      const { handles, lastMessages } = this.chatDetails;
-      const unseen = chatRowids.filter((id) => !lastMessages.has(id));
+      const { rows, handles, lastMessages } = this.chatDetails;
+      const unseen = chatRowids.filter((id) => !rows.has(id));
       if (unseen.length > 0) {
+        const chatRows = this.statement(
+          `SELECT ${CHAT_COLUMNS} FROM chat WHERE ROWID IN (SELECT value FROM json_each(?))`,
+        ).all(JSON.stringify(unseen)) as ChatRow[];
         const participants = this.participantRowids(unseen);
         const last = this.lastMessages(unseen);
+        for (const row of chatRows) rows.set(row.ROWID, row);
         for (const id of unseen) {
           handles.set(id, participants.get(id) ?? []);
           lastMessages.set(id, last.get(id) ?? null);
         }
       }
       const counts = options.messageCounts === false ? null : this.messageCounts(chatRowids, version);
-      return rows.map((row): ChatSummary<Counted> => {
+      return entries.flatMap((entry): ChatSummary<Counted>[] => {
+        const row = rows.get(entry.rowid);
+        // Only a chat deleted by a commit between the listing and this read is missing: the next call (a new
+        // data_version) reads both again.
+        if (!row) return [];
         const chat = this.chatFromRow(row, handles.get(row.ROWID) ?? []);
         const last = lastMessages.get(row.ROWID) ?? null;
+        // As a double, as the listing read it before (appleNanosToDate rounds a bigint slightly differently).
+        const lastDate = typeof entry.lastDate === "bigint" ? Number(entry.lastDate) : entry.lastDate;
         // Object.assign, not `{ ...chat, lastMessage, … }`: on Node 20 (V8 11.3) properties written after a
         // spread take a slow path, about 8 µs per summary here (0.4 ms of a page of 50 chats; 0.03 ms so).
-        return Object.assign(chat, {
+        const summary = Object.assign(chat, {
           lastMessage: last,
-          lastActivity: appleNanosToDate(row.last_date) ?? last?.date ?? null,
+          lastActivity:
+            (typeof lastDate === "number" ? appleNanosToDate(lastDate) : null) ?? last?.date ?? null,
           // Without counts (only possible when Counted is not `true`) the count is null.
           messageCount: (counts === null
             ? null
             : (counts.get(row.ROWID) ?? 0)) as ChatSummary<Counted>["messageCount"],
           unreadCount: unread.get(row.ROWID) ?? 0,
         });
+        return [summary];
       });
     });
   }
@@ -460,46 +482,27 @@ export class MessagesStore implements MessagesReader {
    * chats are sorted (about 1 ms for 400 chats; the plan is asserted in test/messages/list-chats.test.ts).
    * Kept while chat.db is unchanged (data_version: any commit by Messages changes it), as `handles` are.
    */
-  private orderedChats(version: number): ListingRow[] {
+  private orderedChats(version: number): ListingEntry[] {
     if (this.listing?.version !== version) {
       // Old databases lack chat_message_join.message_date; fall back to the messages' own dates.
       const lastDate = hasColumn(this.schema, "chat_message_join", "message_date")
         ? "(SELECT MAX(message_date) FROM chat_message_join WHERE chat_id = c.ROWID)"
         : "(SELECT MAX(m.date) FROM chat_message_join j JOIN message m ON m.ROWID = j.message_id WHERE j.chat_id = c.ROWID)";
+      // Only the keys: the other columns of 400 chats cost about 2 ms more, and a page needs 50. Safe
+      // integers, so that a window compares the dates exactly (see lastDateIn).
       const rows = this.statement(
-        `SELECT *, CASE typeof(last_date) WHEN 'integer' THEN CAST(last_date AS TEXT) END AS last_date_int FROM (
-           SELECT c.ROWID, c.guid, c.chat_identifier, c.display_name, c.style, c.service_name,
-                  ${lastDate} AS last_date
-           FROM chat c
-         )
+        `SELECT ROWID, last_date FROM (SELECT c.ROWID, ${lastDate} AS last_date FROM chat c)
          ORDER BY last_date IS NULL, last_date DESC, ROWID DESC`,
-      ).all() as ListingRow[];
-      this.listing = { version, rows, lastDates: new Map() };
+      )
+        .safeIntegers(true)
+        .raw(true)
+        .all() as [bigint, ListingEntry["lastDate"]][];
+      this.listing = {
+        version,
+        entries: rows.map(([rowid, last]) => ({ rowid: Number(rowid), lastDate: last })),
+      };
     }
-    return this.listing.rows;
-  }
-
-  /**
-   * Whether a chat's last date falls in one of `ranges` (dateRanges: one per date encoding), compared as
-   * SQLite compares the stored value with the ranges' integer bounds: integers exactly (as bigint), REALs by
-   * value (a JavaScript number and a bigint compare exactly), and NULL, TEXT and BLOB never (the ranges are
-   * always bounded above, and SQLite sorts text and blobs above every number).
-   */
-  private lastDateIn(row: ListingRow, ranges: DateRange[]): boolean {
-    const cache = this.listing?.lastDates;
-    let value = cache?.get(row);
-    if (value === undefined) {
-      value =
-        row.last_date_int !== null
-          ? BigInt(row.last_date_int)
-          : typeof row.last_date === "number"
-            ? row.last_date
-            : null;
-      cache?.set(row, value);
-    }
-    if (value === null) return false;
-    const v = value;
-    return ranges.some((r) => (r.low === null || v >= r.low) && (r.high === null || v <= r.high));
+    return this.listing.entries;
   }
 
   /** The handle ROWIDs of each chat's participants, in ROWID order: one statement for all listed chats. */
