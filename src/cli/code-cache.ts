@@ -1,7 +1,7 @@
 // Runs the built CLI (one CommonJS script, scripts/build-cli.mjs) through V8's code cache, so that a start
 // after the first deserialises the compiled program instead of parsing and compiling ~850 KB of JavaScript:
 // most of what start-up costs beyond Node's own (docs/performance.md, "Start-up"). Node 20 has no compile
-// cache for ES modules, and on Node 22 this one starts quicker than its module compile cache does (523M
+// cache for ES modules, and on Node 22 this one starts quicker than its module compile cache does (489M
 // against 742M instructions to tools/list; that cache is made as a module is compiled, before it runs).
 //
 // Hand-written rather than the npm package v8-compile-cache (2.4.0): that one is a require() hook for every
