@@ -15,19 +15,20 @@
 // unwritable cache only means a slower start; nothing here may stop the program from running.
 import { createHash } from "node:crypto";
 import {
-  mkdirSync,
+  closeSync,
+  fstatSync,
+  openSync,
   readdirSync,
   readFileSync,
-  renameSync,
-  rmSync,
+  type Stats,
   statSync,
   unlinkSync,
-  writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { debuglog } from "node:util";
 import vm from "node:vm";
+import { writeFileAtomic } from "../util/secure-file.js";
 
 /** `NODE_DEBUG=mac-messages-mcp` prints what the cache did (used, rejected, written) on stderr. */
 const debug = debuglog("mac-messages-mcp");
@@ -87,14 +88,31 @@ function codeCacheFile(file: string, source: string, options: CodeCacheOptions):
 }
 
 /**
- * The cached data in `file`, or undefined when there is none or it is damaged. Each file starts with the
- * SHA-256 of the rest: V8 release builds do not checksum a code cache, and a damaged one that passes its
- * length check could run wrong code.
+ * Whether only we can change this file or folder. A cache is code we run: one that another user could have
+ * written (a state folder pointed at a shared place) is not read.
+ */
+function onlyOurs(info: Stats): boolean {
+  return (info.mode & 0o022) === 0 && (typeof process.getuid !== "function" || info.uid === process.getuid());
+}
+
+/**
+ * The cached data in `file`, or undefined when there is none, it is not only ours, or it is damaged. Each
+ * file starts with the SHA-256 of the rest: V8 release builds do not checksum a code cache, and a damaged
+ * one that passes its length check could run wrong code.
  */
 function readCodeCache(file: string): Buffer | undefined {
   let contents: Buffer;
   try {
-    contents = readFileSync(file);
+    const fd = openSync(file, "r");
+    try {
+      if (!onlyOurs(fstatSync(fd)) || !onlyOurs(statSync(dirname(file)))) {
+        debug("code cache: others could write it, ignored: %s", file);
+        return undefined;
+      }
+      contents = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     debug("code cache: none at %s", file);
     return undefined;
@@ -110,19 +128,10 @@ function readCodeCache(file: string): Buffer | undefined {
   return data;
 }
 
-/** Writes the cache atomically (a temporary file renamed), readable by the user only; drops the oldest. */
+/** Writes the cache atomically, owner-only in an owner-only folder (writeFileAtomic); drops the oldest. */
 function writeCodeCache(file: string, data: Buffer): void {
+  writeFileAtomic(file, Buffer.concat([createHash("sha256").update(data).digest(), data]));
   const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    const digest = createHash("sha256").update(data).digest();
-    writeFileSync(temporary, Buffer.concat([digest, data]), { mode: 0o600 });
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
   const prefix = basename(file).replace(/-[0-9a-f]+\.v8$/, "-");
   const others = readdirSync(dir)
     .filter((name) => name.startsWith(prefix) && name.endsWith(".v8") && name !== basename(file))

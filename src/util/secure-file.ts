@@ -46,14 +46,14 @@ export function tightenFileMode(path: string, mode: 0o600 | 0o700): void {
  * Writes `content` so that readers see either the old file or the new one, never a torn one:
  * temp file (0600) in the same directory, fsync, rename over the target, fsync the directory.
  */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const dir = dirname(path);
   ensurePrivateDir(dir);
   removeStaleTempFiles(path);
   const tempPath = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tempPath, "wx", 0o600);
   try {
-    writeSync(fd, content);
+    writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

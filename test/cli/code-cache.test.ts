@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -172,6 +173,27 @@ test("a damaged, truncated or refused cache is ignored and replaced", async () =
     assert.match(run.stderr, said, what);
     const again = await runScript(script, cacheDir);
     assert.match(again.stderr, /code cache: used/, `${what}: replaced by a good one`);
+  }
+});
+
+test("a cache or cache folder others could write is not read, and is replaced by a private one", async () => {
+  const script = writeScript("shared.cjs", 5);
+  const cacheDir = join(root, "state-shared", "code-cache");
+  await runScript(script, cacheDir, /code cache: wrote/);
+  const [name] = cacheFiles(cacheDir);
+  assert.ok(name);
+  const file = join(cacheDir, name);
+  for (const [what, path, mode] of [
+    ["the file", file, 0o666],
+    ["the folder", cacheDir, 0o777],
+  ] as const) {
+    chmodSync(path, mode);
+    const run = await runScript(script, cacheDir, /code cache: wrote/);
+    assertRan(run, 5, script);
+    assert.match(run.stderr, /code cache: others could write it, ignored/, what);
+    assert.equal(statSync(cacheDir).mode & 0o777, 0o700, what);
+    assert.equal(statSync(file).mode & 0o777, 0o600, what);
+    assert.match((await runScript(script, cacheDir)).stderr, /code cache: used/, what);
   }
 });
 
