@@ -537,6 +537,92 @@ describe("a page's look-ups by IN list", () => {
   }
 });
 
+// A page's reads leave out the columns that hold their default on nearly every row and look them up for the rows
+// that do not (store.ts, SPARSE_COLUMNS): whatever those columns hold, a page must read each message exactly as a
+// read of the whole row does.
+describe("a page's messages whose rarely set columns are set", () => {
+  let root: string;
+  let store: MessagesStore;
+  let chat = 0;
+  let ann = 0;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), "mmcp-sparse-"));
+    const dbPath = join(root, "Messages", "chat.db");
+    const w = new ChatDbWriter(dbPath);
+    ann = w.addHandle({ id: "+15550100001", service: "iMessage" });
+    const bob = w.addHandle({ id: "+15550100002", service: "iMessage" });
+    chat = w.addChat({
+      identifier: "chat-sparse",
+      service: "iMessage",
+      isGroup: true,
+      participants: [ann, bob],
+    });
+    const now = Date.UTC(2025, 5, 15, 12);
+    let n = 0;
+    const add = (extra: Record<string, unknown>) =>
+      w.addMessage({
+        chatRowid: chat,
+        handleRowid: ann,
+        text: `message ${n}`,
+        date: new Date(now - ++n * HOUR),
+        isFromMe: false,
+        service: "iMessage",
+        ...extra,
+      });
+    const first = add({});
+    add({ subject: "About Saturday" });
+    add({ expressiveSendStyleId: "com.apple.MobileSMS.expressivesend.impact" });
+    add({ threadOriginatorGuid: first.guid });
+    add({ dateEdited: new Date(now - 10 * HOUR) });
+    add({ dateRetracted: new Date(now - 11 * HOUR), dateEdited: new Date(now - 11 * HOUR), text: null });
+    add({
+      messageSummaryInfo: encodeMessageSummaryInfo({
+        editedParts: [0],
+        unsentParts: [],
+        history: { 0: [{ date: new Date(now - 20 * HOUR), text: "first words" }] },
+      }),
+      dateEdited: new Date(now - 19 * HOUR),
+    });
+    add({ itemType: 2, groupTitle: "Weekend Crew", text: null });
+    add({ itemType: 1, groupActionType: 1, otherHandle: bob, text: null });
+    add({ itemType: 3, groupActionType: 1, text: null });
+    add({ associatedMessageGuid: `p:0/${first.guid}`, associatedMessageType: 1000 });
+    add({});
+    w.close();
+    // Values a page must not take for defaults: a REAL 0.0 and a text '0' where 0 is the default, NULL for 0,
+    // an empty string where NULL is.
+    const db = new Database(dbPath);
+    const ids = db.prepare("SELECT ROWID FROM message ORDER BY ROWID DESC LIMIT 4").pluck().all() as number[];
+    db.prepare("UPDATE message SET date_edited = 0.0 WHERE ROWID = ?").run(ids[0]);
+    db.prepare("UPDATE message SET item_type = CAST('0' AS TEXT) WHERE ROWID = ?").run(ids[1]);
+    db.prepare("UPDATE message SET other_handle = NULL, associated_message_type = NULL WHERE ROWID = ?").run(
+      ids[2],
+    );
+    db.prepare("UPDATE message SET subject = '', group_title = '' WHERE ROWID = ?").run(ids[3]);
+    db.close();
+    store = openMessagesStore(dbPath);
+  });
+  after(() => {
+    store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  for (const [name, query] of [
+    ["a chat's page", () => ({ chatRowids: [chat] })],
+    ["a contact's page", () => ({ handleRowids: [ann] })],
+    ["all messages", () => ({})],
+  ] as const) {
+    test(`${name} reads each message as a whole-row read does`, () => {
+      const page = store.getMessages({ ...query(), limit: 50 });
+      assert.equal(page.length, 12);
+      assert.deepEqual(page, store.getMessagesByRowids(page.map((m) => m.rowid)));
+      assert.ok(page.some((m) => m.subject === "About Saturday"));
+      assert.ok(page.some((m) => m.groupEvent?.kind === "renamed"));
+      assert.ok(page.some((m) => m.isEdited && m.edit !== null));
+    });
+  }
+});
+
 describe("schema variations", () => {
   const dir = mkdtempSync(join(tmpdir(), "mmcp-schema-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -565,6 +651,37 @@ describe("schema variations", () => {
     try {
       assert.equal(store.getMessages({ limit: 1 })[0]!.text, "Hello from Tahoe");
       assert.match(store.listChats({ limit: 1 })[0]!.guid, /^any;-;/);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a page reads columns declared otherwise than Apple's as they are stored (a text '0' is not 0)", () => {
+    const path = join(dir, "untyped.db");
+    const db = new Database(path);
+    db.exec(`
+      CREATE TABLE handle (ROWID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, id TEXT NOT NULL, service TEXT NOT NULL);
+      CREATE TABLE chat (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT UNIQUE NOT NULL, style INTEGER, chat_identifier TEXT, service_name TEXT, display_name TEXT);
+      CREATE TABLE message (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT UNIQUE NOT NULL, text TEXT, handle_id INTEGER DEFAULT 0, service TEXT, date INTEGER, is_from_me INTEGER DEFAULT 0, item_type TEXT, date_edited, subject);
+      CREATE TABLE chat_message_join (chat_id INTEGER, message_id INTEGER, PRIMARY KEY (chat_id, message_id));
+      CREATE TABLE chat_handle_join (chat_id INTEGER, handle_id INTEGER);
+      INSERT INTO handle (id, service) VALUES ('+15550100010', 'SMS');
+      INSERT INTO chat (guid, style, chat_identifier, service_name) VALUES ('SMS;-;+15550100010', 45, '+15550100010', 'SMS');
+      INSERT INTO chat_handle_join VALUES (1, 1);
+      INSERT INTO message (guid, text, handle_id, service, date, item_type, date_edited, subject) VALUES
+        ('m1', 'plain', 1, 'SMS', 700000000000000000, 0, 0, NULL),
+        ('m2', 'text zero', 1, 'SMS', 700000001000000000, '0', 0, NULL),
+        ('m3', 'real zero', 1, 'SMS', 700000002000000000, 0, 0.0, NULL),
+        ('m4', 'empty subject', 1, 'SMS', 700000003000000000, 0, 0, '');
+      INSERT INTO chat_message_join SELECT 1, ROWID FROM message;
+    `);
+    db.close();
+    const store = openMessagesStore(path);
+    try {
+      const page = store.getMessages({ chatRowids: [1], limit: 10 });
+      assert.equal(page.length, 4);
+      assert.deepEqual(page, store.getMessagesByRowids(page.map((m) => m.rowid)));
+      assert.equal(page.find((m) => m.text === "text zero")?.itemType, "0");
     } finally {
       store.close();
     }
