@@ -21,7 +21,7 @@ import type { WorkerInput, WorkerOutput } from "./mcp-worker.js";
 import { modelBudget, modelBudgetTable } from "./model-budget.js";
 import { peersTable, runPeers } from "./peers.js";
 import { type Stats, stats } from "./stats.js";
-import { type SessionOutput, stdioSession } from "./stdio-session.js";
+import { type SessionOutput, stdioSessions } from "./stdio-session.js";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const RESULTS = join(ROOT, "bench", "results");
@@ -153,37 +153,51 @@ interface PageRun {
   plans: string[];
 }
 
-async function pageRun(options: Options, messages: number, build: boolean): Promise<PageRun> {
-  const demo = demoData({ ...options, messages });
-  const conversation = longestConversation(demo.chatDb);
-  const stateDir = join(RESULTS, `stdio-state-${messages}`);
-  rmSync(stateDir, { recursive: true, force: true });
-  log(`stdio session on ${messages.toLocaleString("en-US")} messages (chat of ${conversation.messages}) …`);
-  try {
-    const session = await stdioSession({
-      entry: join(ROOT, "dist", "src", "cli", "main.js"),
-      cwd: ROOT,
-      chatDb: demo.chatDb,
-      contactsRoot: demo.contactsRoot,
-      stateDir,
-      contact: conversation.contact,
-      chat: conversation.chat,
-      windowStart: conversation.windowStart,
-      windowEnd: conversation.windowEnd,
-      depth: 20,
-      searchWord: "dinner",
-      reps: options.reps,
-      build,
-    });
-    return {
-      messages,
-      conversation,
-      floors: pageFloors(demo.chatDb, conversation, options.reps),
-      session,
-      plans: pagePlans(demo.chatDb, conversation),
-    };
-  } finally {
+/**
+ * The page-read sessions on each size of demo, run side by side (stdioSessions: every call takes turns
+ * between the servers, so the ratio between sizes is not a change of load between two runs); the last size
+ * also measures the index build.
+ */
+async function pageRuns(options: Options, sizes: number[]): Promise<PageRun[]> {
+  const runs = sizes.map((messages) => {
+    const demo = demoData({ ...options, messages });
+    const conversation = longestConversation(demo.chatDb);
+    const stateDir = join(RESULTS, `stdio-state-${messages}`);
     rmSync(stateDir, { recursive: true, force: true });
+    return { messages, demo, conversation, stateDir };
+  });
+  log(
+    `stdio sessions side by side on ${runs
+      .map((r) => `${r.messages.toLocaleString("en-US")} messages (chat of ${r.conversation.messages})`)
+      .join(" and ")} …`,
+  );
+  try {
+    const sessions = await stdioSessions(
+      runs.map((run, i) => ({
+        entry: join(ROOT, "dist", "src", "cli", "main.js"),
+        cwd: ROOT,
+        chatDb: run.demo.chatDb,
+        contactsRoot: run.demo.contactsRoot,
+        stateDir: run.stateDir,
+        contact: run.conversation.contact,
+        chat: run.conversation.chat,
+        windowStart: run.conversation.windowStart,
+        windowEnd: run.conversation.windowEnd,
+        depth: 20,
+        searchWord: "dinner",
+        reps: options.reps,
+        build: i === runs.length - 1,
+      })),
+    );
+    return runs.map((run, i) => ({
+      messages: run.messages,
+      conversation: run.conversation,
+      floors: pageFloors(run.demo.chatDb, run.conversation, options.reps),
+      session: sessions[i] as SessionOutput,
+      plans: pagePlans(run.demo.chatDb, run.conversation),
+    }));
+  } finally {
+    for (const run of runs) rmSync(run.stateDir, { recursive: true, force: true });
   }
 }
 
@@ -596,8 +610,10 @@ async function main(): Promise<void> {
   const demo = demoData(options);
   log("building the CLI (npm run build) …");
   execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-  const pagesSmall = await pageRun(options, 10_000, false);
-  const pagesLarge = await pageRun(options, options.messages, true);
+  const [pagesSmall, pagesLarge] = (await pageRuns(options, [10_000, options.messages])) as [
+    PageRun,
+    PageRun,
+  ];
   process.stdout.write(`${pageTable(pagesSmall, pagesLarge)}\n\n`);
   if (options.quick) {
     log("decoding typedstream blobs …");

@@ -1,7 +1,9 @@
-// One session with the real server over stdio (the built CLI, as an MCP client runs it): page reads of a
-// long conversation (first page, a deep page through cursors, a date window), then — on a fresh state folder —
-// the first search, which starts the index build in the worker thread, and the same calls again while it
-// builds, until the search answers from the finished index. The server's peak RSS (VmHWM) covers all of it.
+// Sessions with the real server over stdio (the built CLI, as an MCP client runs it), one server per
+// database, side by side: page reads of a long conversation (first page, a deep page through cursors, a date
+// window, list_chats), cold and then warm, each call taking turns between the servers; then — on a fresh
+// state folder — the first search, which starts the index build in the worker thread, and the same calls
+// again while it builds, until the search answers from the finished index. A server's peak RSS (VmHWM)
+// covers all of its session.
 import { readdirSync, readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
@@ -79,7 +81,13 @@ function serverCpuMs(pid: number | null): number | null {
   }
 }
 
-export async function stdioSession(input: SessionInput): Promise<SessionOutput> {
+interface Server {
+  input: SessionInput;
+  transport: StdioClientTransport;
+  client: Client;
+}
+
+async function openServer(input: SessionInput): Promise<Server> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [input.entry, "--db", input.chatDb, "--contacts-dir", input.contactsRoot, "--read-only"],
@@ -89,105 +97,186 @@ export async function stdioSession(input: SessionInput): Promise<SessionOutput> 
   });
   const client = new Client({ name: "bench-stdio", version: "1.0.0" });
   await client.connect(transport);
-  const call = async (name: string, args: Record<string, unknown>): Promise<CallResult> => {
-    const result = (await client.callTool({ name, arguments: args })) as CallResult;
-    if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content).slice(0, 300)}`);
-    return result;
-  };
-  const timed = async (name: string, args: Record<string, unknown>) => {
-    const start = performance.now();
-    const result = await call(name, args);
-    return { ms: performance.now() - start, result };
-  };
-  const repeat = async (reps: number, name: string, args: Record<string, unknown>) => {
-    await call(name, args);
-    const samples: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const before = serverCpuMs(transport.pid);
-      samples.push((await timed(name, args)).ms);
+  return { input, transport, client };
+}
+
+async function call(server: Server, name: string, args: Record<string, unknown>): Promise<CallResult> {
+  const result = (await server.client.callTool({ name, arguments: args })) as CallResult;
+  if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content).slice(0, 300)}`);
+  return result;
+}
+
+async function timed(server: Server, name: string, args: Record<string, unknown>) {
+  const start = performance.now();
+  const result = await call(server, name, args);
+  return { ms: performance.now() - start, result };
+}
+
+/**
+ * `reps` timed calls on each server, taking turns call by call (the first server first on even rounds, last
+ * on odd ones), after one untimed call each: so a change in the machine's load falls on every server alike,
+ * and the 10k ÷ 1M ratio compares like with like rather than two sessions run one after the other.
+ */
+async function repeat(
+  servers: Server[],
+  reps: number,
+  name: string,
+  argsOf: (input: SessionInput) => Record<string, unknown>,
+): Promise<(Stats & { cpu: Stats | null })[]> {
+  for (const server of servers) await call(server, name, argsOf(server.input));
+  const samples = servers.map(() => [] as number[]);
+  const cpu = servers.map(() => [] as number[]);
+  for (let i = 0; i < reps; i++) {
+    const order = servers.map((_, index) => index);
+    if (i % 2 === 1) order.reverse();
+    for (const index of order) {
+      const server = servers[index] as Server;
+      const before = serverCpuMs(server.transport.pid);
+      samples[index]?.push((await timed(server, name, argsOf(server.input))).ms);
       // The answer is written before the server's last bookkeeping for the call: let it finish.
       await new Promise((resolve) => setTimeout(resolve, 2));
-      const after = serverCpuMs(transport.pid);
-      if (before !== null && after !== null) cpu.push(after - before);
+      const after = serverCpuMs(server.transport.pid);
+      if (before !== null && after !== null) cpu[index]?.push(after - before);
     }
-    return { ...stats(samples), cpu: cpu.length > 0 ? stats(cpu) : null };
+  }
+  return servers.map((_, index) => {
+    const cpuSamples = cpu[index] ?? [];
+    return { ...stats(samples[index] ?? []), cpu: cpuSamples.length > 0 ? stats(cpuSamples) : null };
+  });
+}
+
+const contactPage = (input: SessionInput) => ({
+  contact: input.contact,
+  start_date: "2001-01-02",
+  limit: 50,
+});
+const chatPage = (input: SessionInput) => ({ chat: input.chat, start_date: "2001-01-02", limit: 50 });
+
+/** The first search on a fresh state folder starts the build; the same calls again until it is complete. */
+async function buildPhase(
+  server: Server,
+  warmContactP50: number | undefined,
+): Promise<SessionOutput["build"]> {
+  const search = { query: server.input.searchWord };
+  const started = performance.now();
+  const first = await timed(server, "search_messages", search);
+  const partial = (r: CallResult) => JSON.stringify(r.content ?? "").includes("still being built");
+  const during: number[] = [];
+  const pages: number[] = [];
+  let done = !partial(first.result);
+  while (!done && performance.now() - started < 600_000) {
+    for (let i = 0; i < 4; i++)
+      pages.push((await timed(server, "get_recent_messages", contactPage(server.input))).ms);
+    const probe = await timed(server, "search_messages", search);
+    if (partial(probe.result)) during.push(probe.ms);
+    else done = true;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const pageDuring = stats(pages);
+  const [searchAfter] = await repeat([server], server.input.reps, "search_messages", () => search);
+  return {
+    seconds: Math.round(seconds * 10) / 10,
+    firstSearchMs: Math.round(first.ms),
+    searchDuring: stats(during),
+    pageDuring,
+    pageRatio: Math.round((pageDuring.p50 / (warmContactP50 ?? 1)) * 100) / 100,
+    searchAfter: searchAfter as Stats,
   };
+}
+
+/**
+ * One session per input, each with its own server, run side by side: every page-read measurement takes
+ * turns between the servers (repeat), then each input that asks for it measures the index build alone, the
+ * other servers closed. `reps` and `depth` come from the first input.
+ */
+export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutput[]> {
+  const servers: Server[] = [];
   try {
-    const contactPage = { contact: input.contact, start_date: "2001-01-02", limit: 50 };
-    const chatPage = { chat: input.chat, start_date: "2001-01-02", limit: 50 };
-    let cursor: unknown;
-    for (let page = 0; page < input.depth; page++) {
-      // format "json" hands back the data (with nextCursor) as well as the text.
-      const { result } = await timed("get_recent_messages", {
-        ...chatPage,
-        format: "json",
-        ...(cursor ? { cursor } : {}),
-      });
-      cursor = result.structuredContent?.nextCursor;
-      if (typeof cursor !== "string") break;
+    for (const input of inputs) servers.push(await openServer(input));
+    const [{ reps, depth }] = inputs as [SessionInput];
+    // A deep page: each server follows its chat's cursors `depth` pages back.
+    const cursors = new Map<Server, string>();
+    for (const server of servers) {
+      let cursor: unknown;
+      for (let page = 0; page < depth; page++) {
+        // format "json" hands back the data (with nextCursor) as well as the text.
+        const { result } = await timed(server, "get_recent_messages", {
+          ...chatPage(server.input),
+          format: "json",
+          ...(cursor ? { cursor } : {}),
+        });
+        cursor = result.structuredContent?.nextCursor;
+        if (typeof cursor !== "string") break;
+      }
+      if (typeof cursor === "string") cursors.set(server, cursor);
     }
-    const calls: SessionOutput["calls"] = {};
+    const calls: SessionOutput["calls"][] = servers.map(() => ({}));
+    const measure = async (
+      label: string,
+      name: string,
+      argsOf: (input: SessionInput) => Record<string, unknown>,
+      among = servers,
+    ) => {
+      const results = await repeat(among, reps, name, argsOf);
+      among.forEach((server, i) => {
+        (calls[servers.indexOf(server)] as SessionOutput["calls"])[label] = results[i] as Stats & {
+          cpu: Stats | null;
+        };
+      });
+    };
     const contactLabel = "contact, all history, newest 50";
     const chatLabel = "chat, all history, newest 50";
-    calls[contactLabel] = await repeat(input.reps, "get_recent_messages", contactPage);
-    calls[chatLabel] = await repeat(input.reps, "get_recent_messages", chatPage);
-    if (typeof cursor === "string") {
-      calls[`chat, page ${input.depth} by cursor`] = await repeat(input.reps, "get_recent_messages", {
-        ...chatPage,
-        cursor,
-      });
+    await measure(contactLabel, "get_recent_messages", contactPage);
+    await measure(chatLabel, "get_recent_messages", chatPage);
+    const withCursor = servers.filter((server) => cursors.has(server));
+    if (withCursor.length > 0) {
+      await measure(
+        `chat, page ${depth} by cursor`,
+        "get_recent_messages",
+        (input) => ({
+          ...chatPage(input),
+          cursor: cursors.get(servers.find((s) => s.input === input) as Server),
+        }),
+        withCursor,
+      );
     }
-    calls["chat, one-week window, newest 50"] = await repeat(input.reps, "get_recent_messages", {
+    await measure("chat, one-week window, newest 50", "get_recent_messages", (input) => ({
       chat: input.chat,
       start_date: input.windowStart,
       end_date: input.windowEnd,
       limit: 50,
-    });
-    calls.list_chats = await repeat(input.reps, "list_chats", {});
+    }));
+    await measure("list_chats", "list_chats", () => ({}));
     // The calls above run in a fresh process while V8 is still compiling them: its helper threads' optimising
     // compiles (and slower code until they land) count in the server's CPU, 3-5 ms per call in the first
     // ~100 calls and under 1 ms after a few hundred. The same calls again once warm separate that one-off
     // cost from what every call costs.
-    const warm: [string, string, Record<string, unknown>][] = [
+    const warm: [string, string, (input: SessionInput) => Record<string, unknown>][] = [
       [contactLabel, "get_recent_messages", contactPage],
       [chatLabel, "get_recent_messages", chatPage],
-      ["list_chats", "list_chats", {}],
+      ["list_chats", "list_chats", () => ({})],
     ];
     for (let round = 0; round < WARM_ROUNDS; round++) {
-      for (const [, name, args] of warm) await call(name, args);
+      for (const server of servers)
+        for (const [, name, argsOf] of warm) await call(server, name, argsOf(server.input));
     }
     const warmLabel = (label: string) => `${label}, warm (after ${WARM_ROUNDS * warm.length} more calls)`;
-    for (const [label, name, args] of warm) calls[warmLabel(label)] = await repeat(input.reps, name, args);
+    for (const [label, name, argsOf] of warm) await measure(warmLabel(label), name, argsOf);
 
-    let build: SessionOutput["build"] = null;
-    if (input.build) {
-      const search = { query: input.searchWord };
-      const started = performance.now();
-      const first = await timed("search_messages", search);
-      const partial = (r: CallResult) => JSON.stringify(r.content ?? "").includes("still being built");
-      const during: number[] = [];
-      const pages: number[] = [];
-      let done = !partial(first.result);
-      while (!done && performance.now() - started < 600_000) {
-        for (let i = 0; i < 4; i++) pages.push((await timed("get_recent_messages", contactPage)).ms);
-        const probe = await timed("search_messages", search);
-        if (partial(probe.result)) during.push(probe.ms);
-        else done = true;
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const pageDuring = stats(pages);
-      build = {
-        seconds: Math.round(seconds * 10) / 10,
-        firstSearchMs: Math.round(first.ms),
-        searchDuring: stats(during),
-        pageDuring,
-        pageRatio: Math.round((pageDuring.p50 / (calls[warmLabel(contactLabel)]?.p50 ?? 1)) * 100) / 100,
-        searchAfter: await repeat(input.reps, "search_messages", search),
-      };
+    // The build alone: the other servers' work would only add noise to it.
+    const builds: SessionOutput["build"][] = servers.map(() => null);
+    const peaks = servers.map((server) => peakRss(server.transport.pid));
+    for (const server of servers) if (!server.input.build) await server.client.close();
+    for (const [i, server] of servers.entries()) {
+      if (!server.input.build) continue;
+      builds[i] = await buildPhase(server, calls[i]?.[warmLabel(contactLabel)]?.p50);
     }
-    return { calls, build, peakRssMb: peakRss(transport.pid) };
+    return servers.map((server, i) => ({
+      calls: calls[i] as SessionOutput["calls"],
+      build: builds[i] ?? null,
+      peakRssMb: server.input.build ? peakRss(server.transport.pid) : (peaks[i] ?? null),
+    }));
   } finally {
-    await client.close();
+    for (const server of servers) await server.client.close();
   }
 }
