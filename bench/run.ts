@@ -17,6 +17,7 @@ import { buildIndex, progressToStderr } from "../src/messages/indexed-reader.js"
 import { searchIndexPath } from "../src/messages/search-index.js";
 import { openMessagesStore } from "../src/messages/store.js";
 import { attributedBodyText } from "../src/messages/typedstream.js";
+import { warmCodeCache } from "./code-cache-warm.js";
 import type { WorkerInput, WorkerOutput } from "./mcp-worker.js";
 import { modelBudget, modelBudgetTable } from "./model-budget.js";
 import { peersTable, runPeers } from "./peers.js";
@@ -441,7 +442,14 @@ async function startupTime(
   };
   const server: { ms: number; cpu: number | null }[] = [];
   const floor: { ms: number; cpu: number | null }[] = [];
-  if (entry === "dist") await warmCodeCache(launcher, chatDb, contactsRoot, stateDir, variant.node);
+  if (entry === "dist") {
+    await warmCodeCache({
+      command: variant.node ?? process.execPath,
+      args: [...launcher, "--db", chatDb, "--contacts-dir", contactsRoot, "--read-only"],
+      cwd: ROOT,
+      env: { ...(process.env as Record<string, string>), MAC_MESSAGES_MCP_HOME: stateDir },
+    });
+  }
   for (let i = 0; i < reps; i++) {
     server.push(await once([...launcher, "--db", chatDb, "--contacts-dir", contactsRoot, "--read-only"]));
     floor.push(await once([join(ROOT, "bench", "floor-server.mjs")]));
@@ -454,43 +462,6 @@ async function startupTime(
     floor: stats(floor.map((r) => r.ms)),
     floorCpu: cpuStats(floor),
   };
-}
-
-/**
- * The built CLI's first start on a Node writes its code cache (src/cli/code-cache.ts) once it has run a
- * while; the starts measured are the ones a user sees after that. One session held open until the server
- * says (NODE_DEBUG) it used the cache or wrote it.
- */
-async function warmCodeCache(
-  launcher: string[],
-  chatDb: string,
-  contactsRoot: string,
-  stateDir: string,
-  node: string | undefined,
-): Promise<void> {
-  const transport = new StdioClientTransport({
-    command: node ?? process.execPath,
-    args: [...launcher, "--db", chatDb, "--contacts-dir", contactsRoot, "--read-only"],
-    cwd: ROOT,
-    env: {
-      ...(process.env as Record<string, string>),
-      MAC_MESSAGES_MCP_HOME: stateDir,
-      NODE_DEBUG: "mac-messages-mcp",
-    },
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const client = new Client({ name: "bench-startup", version: "1.0.0" });
-  await client.connect(transport);
-  await client.listTools();
-  const deadline = Date.now() + 60_000;
-  while (!/code cache: (used|wrote|not written)/.test(stderr) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await client.close();
 }
 
 /**
