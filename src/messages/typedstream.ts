@@ -1,3 +1,4 @@
+import { setOwn } from "../util/set-own.js";
 import { DEFAULT_DECODE_LIMITS, DecodeBudget, DecodeLimitError, type DecodeLimits } from "./decode-limits.js";
 
 // Decoder for `message.attributedBody`: an NSArchiver "typedstream" holding an NS(Mutable)AttributedString.
@@ -602,13 +603,6 @@ function materialize(
     default:
       return { $class: cls.name, values: fields } satisfies ArchivedObject;
   }
-}
-
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  // A key named "__proto__" must become data, not change the object's prototype.
-  if (key === "__proto__")
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 interface DecodedAttributed {

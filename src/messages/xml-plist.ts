@@ -3,6 +3,7 @@
 // the XML subset plists use is tiny, so a small reader here avoids another dependency just for that case.
 // Bounds: input size, nesting depth, values and time come from DecodeLimits; every pattern below matches in
 // time linear in what it scans (no nested or adjacent quantifiers that could backtrack on hostile input).
+import { setOwn } from "../util/set-own.js";
 import { DecodeBudget, type DecodeLimits } from "./decode-limits.js";
 
 // A tag is `<name`, anything but angle brackets, `>`; a `/` just before the `>` makes it empty (`<true/>`).
@@ -81,15 +82,7 @@ export function parseXmlPlist(xml: string, bounds: Partial<DecodeLimits> | Decod
         for (let k = next(); !(k.kind === "close" && k.name === "dict"); k = next()) {
           if (k.kind !== "open" || k.name !== "key") throw new Error("XML plist: expected <key> in <dict>");
           const key = textUntilClose("key");
-          const v = value(next(), depth + 1);
-          if (key === "__proto__")
-            Object.defineProperty(out, key, {
-              value: v,
-              enumerable: true,
-              writable: true,
-              configurable: true,
-            });
-          else out[key] = v;
+          setOwn(out, key, value(next(), depth + 1));
         }
         return out;
       }
