@@ -1228,7 +1228,7 @@ interface SearchableRow {
   sort_date: string | number | null;
 }
 
-const rowFactories = new WeakMap<Statement, (values: unknown[]) => unknown>();
+const rowFactories = new WeakMap<Statement, (values: unknown[]) => Record<string, unknown>>();
 
 /**
  * A statement's rows as objects keyed by column name, as `all()` returns them. Read as arrays and keyed here:
@@ -1239,11 +1239,21 @@ const rowFactories = new WeakMap<Statement, (values: unknown[]) => unknown>();
 function rowObjects<T>(statement: Statement, params: readonly unknown[]): T[] {
   let make = rowFactories.get(statement);
   if (!make) {
-    const fields = statement.columns().map((column, i) => `${JSON.stringify(column.name)}: values[${i}]`);
-    make = new Function("values", `return { ${fields.join(", ")} };`) as (values: unknown[]) => unknown;
+    make = rowLiteral(statement.columns().map((column, i) => [column.name, `values[${i}]`]));
     rowFactories.set(statement, make);
   }
   return rawRows(statement, params).map(make) as T[];
+}
+
+/**
+ * A function that makes one object literal from a raw row (`values`): each field's name and the expression
+ * giving its value. Written for a statement's columns once, so a row is keyed without a loop of keyed stores.
+ */
+function rowLiteral(
+  fields: readonly (readonly [name: string, expression: string])[],
+): (values: unknown[]) => Record<string, unknown> {
+  const body = fields.map(([name, expression]) => `${JSON.stringify(name)}: ${expression}`).join(", ");
+  return new Function("values", `return { ${body} };`) as (values: unknown[]) => Record<string, unknown>;
 }
 
 function rawRows(statement: Statement, params: readonly unknown[]): unknown[][] {
@@ -1320,14 +1330,11 @@ function sparseRowFactory(statement: Statement, sparse: SparseColumns): SparseRo
     const order = [...MESSAGE_ROW_ORDER, "chat_id", "sort_date"].filter(
       (name) => index.has(name) || sparse.plain.has(name),
     );
-    const fields = order.map((name) => {
+    const fields = order.map((name): [string, string] => {
       const i = index.get(name);
-      return `${JSON.stringify(name)}: ${i === undefined ? String(sparse.plain.get(name)) : `values[${i}]`}`;
+      return [name, i === undefined ? String(sparse.plain.get(name)) : `values[${i}]`];
     });
-    factory = {
-      make: new Function("values", `return { ${fields.join(", ")} };`) as SparseRowFactory["make"],
-      flag: read.length - 1,
-    };
+    factory = { make: rowLiteral(fields), flag: read.length - 1 };
     sparseFactories.set(statement, factory);
   }
   return factory;
