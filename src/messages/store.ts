@@ -207,6 +207,23 @@ export function openMessagesStore(path: string, options: OpenOptions = {}): Mess
   return new MessagesStore(path, db, schema);
 }
 
+/**
+ * A value read from chat.db, kept while chat.db's `PRAGMA data_version` is the one it was read at: any commit
+ * by another connection (Messages writing, a message read or deleted) changes it.
+ */
+class KeptPerVersion<T> {
+  private version = -1;
+  private value: T | undefined;
+
+  get(version: number, read: () => T): T {
+    if (this.value === undefined || this.version !== version) {
+      this.value = read();
+      this.version = version;
+    }
+    return this.value;
+  }
+}
+
 export class MessagesStore implements MessagesReader {
   private readonly handles = new Map<number, Handle>();
   /**
@@ -215,23 +232,22 @@ export class MessagesStore implements MessagesReader {
    */
   private readonly counts = new Map<number, { count: number; lastMessageId: number; version: number }>();
   private countsDeletionMark = "";
-  /** The data_version `countsDeletionMark` was read at: a deletion commits, so it changes data_version too. */
-  private deletionMarkVersion = -1;
-  /** Unread counts by chat as of data_version `version` (see unreadCountsByChat). */
-  private unread: { version: number; byChat: Map<number, number> } | null = null;
-  /** Every chat in listChats' order, as read while chat.db's data_version was `version`. */
-  private listing: { version: number; entries: ListingEntry[] } | null = null;
+  /** deletionMark() as read at a data_version: a deletion commits, so it changes data_version too. */
+  private readonly deletions = new KeptPerVersion<string>();
+  /** Unread counts by chat (see unreadCountsByChat). */
+  private readonly unread = new KeptPerVersion<Map<number, number>>();
+  /** Every chat in listChats' order (see orderedChats). */
+  private readonly listing = new KeptPerVersion<ListingEntry[]>();
   /**
-   * The chat row, participants (handle ROWIDs) and last message of each chat listed since chat.db's
-   * data_version was `version`, by chat: other pages, filters (since_hours, whose window moves with the
-   * clock) and limits need only the chats they add.
+   * The chat row, participants (handle ROWIDs) and last message of each chat listed at this data_version, by
+   * chat: other pages, filters (since_hours, whose window moves with the clock) and limits need only the
+   * chats they add.
    */
-  private chatDetails: {
-    version: number;
+  private readonly chatDetails = new KeptPerVersion<{
     rows: Map<number, ChatRow>;
     handles: Map<number, number[]>;
     lastMessages: Map<number, Message | null>;
-  } | null = null;
+  }>();
   private deletionCalls = 0;
   /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
   private handlesVersion = -1;
@@ -434,10 +450,11 @@ export class MessagesStore implements MessagesReader {
       const chatRowids = entries.map((entry) => entry.rowid);
       // The chat rows, participants and last messages change only with chat.db too: kept per chat (they were
       // most of a warm list_chats' reads: about 2 of its 6 ms of CPU at 1M), read for chats not seen yet.
-      if (this.chatDetails?.version !== version) {
-        this.chatDetails = { version, rows: new Map(), handles: new Map(), lastMessages: new Map() };
-      }
-      const { rows, handles, lastMessages } = this.chatDetails;
+      const { rows, handles, lastMessages } = this.chatDetails.get(version, () => ({
+        rows: new Map(),
+        handles: new Map(),
+        lastMessages: new Map(),
+      }));
       const unseen = chatRowids.filter((id) => !rows.has(id));
       if (unseen.length > 0) {
         const chatRows = this.statement(
@@ -485,7 +502,7 @@ export class MessagesStore implements MessagesReader {
    * Kept while chat.db is unchanged (data_version: any commit by Messages changes it), as `handles` are.
    */
   private orderedChats(version: number): ListingEntry[] {
-    if (this.listing?.version !== version) {
+    return this.listing.get(version, () => {
       // Old databases lack chat_message_join.message_date; fall back to the messages' own dates.
       const lastDate = hasColumn(this.schema, "chat_message_join", "message_date")
         ? "(SELECT MAX(message_date) FROM chat_message_join WHERE chat_id = c.ROWID)"
@@ -499,12 +516,8 @@ export class MessagesStore implements MessagesReader {
         .safeIntegers(true)
         .raw(true)
         .all() as [bigint, ListingEntry["lastDate"]][];
-      this.listing = {
-        version,
-        entries: rows.map(([rowid, last]) => ({ rowid: Number(rowid), lastDate: last })),
-      };
-    }
-    return this.listing.entries;
+      return rows.map(([rowid, last]) => ({ rowid: Number(rowid), lastDate: last }));
+    });
   }
 
   /** The handle ROWIDs of each chat's participants, in ROWID order: one statement for all listed chats. */
@@ -580,13 +593,10 @@ export class MessagesStore implements MessagesReader {
    * none while chat.db's data_version is what it was when they were last counted (nothing was added).
    */
   private messageCounts(chatRowids: number[], version: number): Map<number, number> {
-    if (version !== this.deletionMarkVersion) {
-      const deletions = this.deletionMark();
-      this.deletionMarkVersion = version;
-      if (deletions !== this.countsDeletionMark) {
-        this.counts.clear();
-        this.countsDeletionMark = deletions;
-      }
+    const deletions = this.deletions.get(version, () => this.deletionMark());
+    if (deletions !== this.countsDeletionMark) {
+      this.counts.clear();
+      this.countsDeletionMark = deletions;
     }
     const stale = chatRowids.filter((id) => this.counts.get(id)?.version !== version);
     if (stale.length > 0) {
@@ -632,16 +642,16 @@ export class MessagesStore implements MessagesReader {
    */
   private unreadCountsByChat(version: number): Map<number, number> {
     if (!hasColumn(this.schema, "message", "is_read")) return new Map();
-    if (this.unread?.version === version) return this.unread.byChat;
-    const itemType = hasColumn(this.schema, "message", "item_type") ? "AND m.item_type = 0" : "";
-    const rows = this.statement(
-      `SELECT cmj.chat_id AS chat_id, COUNT(*) AS n FROM message m
-       JOIN chat_message_join cmj ON cmj.message_id = m.ROWID
-       WHERE m.is_read = 0 AND m.is_from_me = 0 ${itemType} AND ${this.notTapback}
-       GROUP BY cmj.chat_id`,
-    ).all() as { chat_id: number; n: number }[];
-    this.unread = { version, byChat: new Map(rows.map((r) => [r.chat_id, r.n])) };
-    return this.unread.byChat;
+    return this.unread.get(version, () => {
+      const itemType = hasColumn(this.schema, "message", "item_type") ? "AND m.item_type = 0" : "";
+      const rows = this.statement(
+        `SELECT cmj.chat_id AS chat_id, COUNT(*) AS n FROM message m
+         JOIN chat_message_join cmj ON cmj.message_id = m.ROWID
+         WHERE m.is_read = 0 AND m.is_from_me = 0 ${itemType} AND ${this.notTapback}
+         GROUP BY cmj.chat_id`,
+      ).all() as { chat_id: number; n: number }[];
+      return new Map(rows.map((r) => [r.chat_id, r.n]));
+    });
   }
 
   // ---- messages ------------------------------------------------------------------------------
