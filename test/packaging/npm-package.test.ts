@@ -92,21 +92,7 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
   });
 
   test("serves the demo over stdio to a real MCP client and answers tool calls", async () => {
-    const transport = new StdioClientTransport({
-      command: installed.bin,
-      args: ["--demo"],
-      cwd: installed.workDir,
-      // The demo is generated under TMPDIR: keep it inside this install's folder.
-      env: userEnv(installed, { TMPDIR: installed.workDir }),
-      stderr: "pipe",
-    });
-    let stderr = "";
-    transport.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    const client = new Client({ name: "npm-package-test", version: "1.0.0" });
-    try {
-      await client.connect(transport);
+    await demoSession({}, async (client) => {
       assert.equal(client.getServerVersion()?.name, pkg.name);
       assert.equal(client.getServerVersion()?.version, pkg.version);
       const { tools } = await client.listTools();
@@ -127,11 +113,7 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
       const chats = await client.callTool({ name: "list_chats", arguments: { limit: 5 } });
       assert.equal(chats.isError, undefined, textOf(chats));
       assert.match(textOf(chats), /chat:\d+/, "the demo's chats are listed");
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nserver stderr:\n${stderr}`);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("the installed command keeps its compiled program for the next start, and starts without it", async () => {
@@ -218,15 +200,18 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
 });
 
 /**
- * One session of the installed command on the demo with NODE_DEBUG on: tools/list answered, then, when
- * `until` is given, its stderr matching it before the session is closed. Returns its stderr.
+ * One session of the installed command on the demo (generated under TMPDIR: kept inside this install's
+ * folder), `body` run with its client and what it has written to stderr so far; a failure says that stderr.
  */
-async function debugSession(env: Record<string, string>, until?: RegExp): Promise<string> {
+async function demoSession<T>(
+  env: Record<string, string>,
+  body: (client: Client, stderr: () => string) => Promise<T>,
+): Promise<T> {
   const transport = new StdioClientTransport({
     command: installed.bin,
     args: ["--demo"],
     cwd: installed.workDir,
-    env: userEnv(installed, { TMPDIR: installed.workDir, NODE_DEBUG: "mac-messages-mcp", ...env }),
+    env: userEnv(installed, { TMPDIR: installed.workDir, ...env }),
     stderr: "pipe",
   });
   let stderr = "";
@@ -236,15 +221,25 @@ async function debugSession(env: Record<string, string>, until?: RegExp): Promis
   const client = new Client({ name: "npm-package-test", version: "1.0.0" });
   try {
     await client.connect(transport);
-    const { tools } = await client.listTools();
-    assert.ok(tools.length > 10, stderr);
-    if (until) await waitUntil(() => until.test(stderr), `${until} on the server's stderr`, 120_000);
-    return stderr;
+    return await body(client, () => stderr);
   } catch (error) {
     throw new Error(`${(error as Error).message}\nserver stderr:\n${stderr}`);
   } finally {
     await client.close();
   }
+}
+
+/**
+ * One session with NODE_DEBUG on: tools/list answered, then, when `until` is given, its stderr matching it
+ * before the session is closed. Returns its stderr.
+ */
+function debugSession(env: Record<string, string>, until?: RegExp): Promise<string> {
+  return demoSession({ NODE_DEBUG: "mac-messages-mcp", ...env }, async (client, stderr) => {
+    const { tools } = await client.listTools();
+    assert.ok(tools.length > 10, stderr());
+    if (until) await waitUntil(() => until.test(stderr()), `${until} on the server's stderr`, 120_000);
+    return stderr();
+  });
 }
 
 /** Every `claude mcp add …` line in a sh/bash block of README.md and docs/*.md, without its trailing comment. */
