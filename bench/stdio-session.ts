@@ -195,7 +195,7 @@ export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutp
     for (const input of inputs) servers.push(await openServer(input));
     const [{ reps, depth }] = inputs as [SessionInput];
     // A deep page: each server follows its chat's cursors `depth` pages back.
-    const cursors = new Map<Server, string>();
+    const cursors = new Map<SessionInput, string>();
     for (const server of servers) {
       let cursor: unknown;
       for (let page = 0; page < depth; page++) {
@@ -208,7 +208,7 @@ export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutp
         cursor = result.structuredContent?.nextCursor;
         if (typeof cursor !== "string") break;
       }
-      if (typeof cursor === "string") cursors.set(server, cursor);
+      if (typeof cursor === "string") cursors.set(server.input, cursor);
     }
     const calls: SessionOutput["calls"][] = servers.map(() => ({}));
     const measure = async (
@@ -228,14 +228,14 @@ export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutp
     const chatLabel = "chat, all history, newest 50";
     await measure(contactLabel, "get_recent_messages", contactPage);
     await measure(chatLabel, "get_recent_messages", chatPage);
-    const withCursor = servers.filter((server) => cursors.has(server));
+    const withCursor = servers.filter((server) => cursors.has(server.input));
     if (withCursor.length > 0) {
       await measure(
         `chat, page ${depth} by cursor`,
         "get_recent_messages",
         (input) => ({
           ...chatPage(input),
-          cursor: cursors.get(servers.find((s) => s.input === input) as Server),
+          cursor: cursors.get(input),
         }),
         withCursor,
       );
