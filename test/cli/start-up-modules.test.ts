@@ -9,13 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import type { Client } from "@modelcontextprotocol/client";
 import { build, type Metafile } from "esbuild";
 // @ts-expect-error: a plain-JavaScript build script, no declarations.
 import { cliBuildOptions, launcherBuildOptions } from "../../scripts/build-cli.mjs";
 import { buildScenario, type Scenario } from "../helpers/mcp-scenario.js";
-import { waitUntil } from "../helpers/wait.js";
+import { withStdioSession } from "../helpers/stdio-session.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const PRELOAD = join(ROOT, "test", "helpers", "loaded-modules.mjs");
@@ -49,7 +48,7 @@ after(() => {
 /** Serves the scenario over stdio, runs `session`, and returns the modules the server process loaded. */
 async function loadedModules(name: string, session: (client: Client) => Promise<void>): Promise<string[]> {
   const file = join(home, `${name}.txt`);
-  const transport = new StdioClientTransport({
+  const server = {
     command: process.execPath,
     args: [
       "--import",
@@ -68,22 +67,9 @@ async function loadedModules(name: string, session: (client: Client) => Promise<
       MAC_MESSAGES_MCP_HOME: join(home, `state-${name}`),
       LOADED_MODULES_FILE: file,
     },
-    stderr: "ignore",
-  });
-  const client = new Client({ name: "start-up-modules", version: "1.0.0" });
-  await client.connect(transport);
-  await session(client);
-  const pid = transport.pid;
-  await client.close();
-  // The list is completed by the server's exit handler: wait for the process to be gone.
-  await waitUntil(() => {
-    try {
-      process.kill(pid ?? 0, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, "the server to exit");
+  };
+  // The list is completed by the server's exit handler: the session ends once the process is gone.
+  await withStdioSession(server, ({ client }) => session(client));
   return readFileSync(file, "utf8").split("\n").filter(Boolean);
 }
 

@@ -5,12 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { READ_TOOL_NAMES, SEND_TOOL_NAMES } from "../../src/mcp/index.js";
 import { searchIndexPath } from "../../src/messages/index.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 import { buildScenario, PHONES, type Scenario, textOf } from "../helpers/mcp-scenario.js";
+import { type StdioServerCommand, withStdioSession } from "../helpers/stdio-session.js";
 import { waitUntil } from "../helpers/wait.js";
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
@@ -48,24 +47,9 @@ function childEnv(extra: Record<string, string> = {}, withFakeOsascript = false)
   return env;
 }
 
-/** `era`: the 2025 initialize handshake (the SDK client's default) or the 2026-07-28 revision, pinned. */
-async function startClient(args: string[], env: Record<string, string>, era: "legacy" | "modern" = "legacy") {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [...CLI, ...args],
-    env,
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const client = new Client(
-    { name: "cli-test", version: "1.0.0" },
-    era === "modern" ? { versionNegotiation: { mode: { pin: "2026-07-28" } } } : {},
-  );
-  await client.connect(transport);
-  return { client, stderr: () => stderr, close: () => client.close() };
+/** The CLI from source with these arguments, as an MCP client's configuration would start it. */
+function cli(args: string[], env: Record<string, string>): StdioServerCommand {
+  return { command: process.execPath, args: [...CLI, ...args], env };
 }
 
 function runCli(
@@ -82,11 +66,11 @@ function runCli(
 
 describe("stdio server", () => {
   test("lists and calls tools over stdio; sends through osascript argv", async () => {
-    const { client, close, stderr } = await startClient(
+    const server = cli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({}, true),
     );
-    try {
+    await withStdioSession(server, async ({ client, stderr }) => {
       assert.doesNotMatch(stderr(), /not an MCP client/, "no banner when a client is attached");
       const { tools } = await client.listTools();
       assert.deepEqual(
@@ -105,74 +89,74 @@ describe("stdio server", () => {
       assert.equal(sent.isError, undefined, textOf(sent));
       const calls = await fake.calls();
       assert.deepEqual(calls.at(-1)?.runArgs, [PHONES.bob, text]);
-    } finally {
-      await close();
-    }
+    });
   });
 
   test("a 2026-07-28 client is served on the same stdio entry (server/discover, no initialize)", async () => {
-    const { client, close } = await startClient(
+    const server = cli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot, "--read-only"],
       childEnv(),
-      "modern",
     );
-    try {
-      assert.equal(client.getProtocolEra(), "modern");
-      assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
-      const { tools } = await client.listTools();
-      assert.deepEqual(
-        tools.map((t) => t.name).sort(),
-        [...READ_TOOL_NAMES].sort(),
-        "read-only: no send tools",
-      );
-      const recent = await client.callTool({
-        name: "get_recent_messages",
-        arguments: { contact: "Bob Stone" },
-      });
-      assert.match(textOf(recent), /\[chat:\d+\] Bob Stone: Meet at the café/);
-    } finally {
-      await close();
-    }
+    await withStdioSession(
+      server,
+      async ({ client }) => {
+        assert.equal(client.getProtocolEra(), "modern");
+        assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+        const { tools } = await client.listTools();
+        assert.deepEqual(
+          tools.map((t) => t.name).sort(),
+          [...READ_TOOL_NAMES].sort(),
+          "read-only: no send tools",
+        );
+        const recent = await client.callTool({
+          name: "get_recent_messages",
+          arguments: { contact: "Bob Stone" },
+        });
+        assert.match(textOf(recent), /\[chat:\d+\] Bob Stone: Meet at the café/);
+      },
+      { era: "2026-07-28" },
+    );
   });
 
   test("search waits for the index with progress; scheduled messages persist in the state folder", async () => {
     const home = mkdtempSync(join(tmpdir(), "cli-state-"));
     const stateDir = join(home, ".mac-messages-mcp");
-    const { client, close } = await startClient(
+    const server = cli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
     );
     try {
-      const progress: { progress: number; total?: number }[] = [];
-      const found = await client.callTool(
-        { name: "search_messages", arguments: { query: "invoice" } },
-        { onprogress: (p) => progress.push(p) },
-      );
-      assert.equal(found.isError, undefined, textOf(found));
-      assert.match(textOf(found), /call me back about the invoice/);
-      assert.ok(progress.length > 0, "progress notifications while the index was built");
-      const last = progress.at(-1);
-      assert.equal(last?.progress, last?.total, "the last one says done");
-      assert.ok(
-        existsSync(searchIndexPath(stateDir, scenario.chatDb)),
-        "the index lives in the state folder",
-      );
+      await withStdioSession(server, async ({ client }) => {
+        const progress: { progress: number; total?: number }[] = [];
+        const found = await client.callTool(
+          { name: "search_messages", arguments: { query: "invoice" } },
+          { onprogress: (p) => progress.push(p) },
+        );
+        assert.equal(found.isError, undefined, textOf(found));
+        assert.match(textOf(found), /call me back about the invoice/);
+        assert.ok(progress.length > 0, "progress notifications while the index was built");
+        const last = progress.at(-1);
+        assert.equal(last?.progress, last?.total, "the last one says done");
+        assert.ok(
+          existsSync(searchIndexPath(stateDir, scenario.chatDb)),
+          "the index lives in the state folder",
+        );
 
-      const sendAt = new Date(Date.now() + 3_600_000).toISOString();
-      const scheduled = await client.callTool({
-        name: "schedule_message",
-        arguments: { recipient: "Bob Stone", text: "Reminder: bring the map", send_at: sendAt },
+        const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+        const scheduled = await client.callTool({
+          name: "schedule_message",
+          arguments: { recipient: "Bob Stone", text: "Reminder: bring the map", send_at: sendAt },
+        });
+        assert.equal(scheduled.isError, undefined, textOf(scheduled));
+        const onDisk = JSON.parse(readFileSync(join(stateDir, "scheduled.json"), "utf8")) as {
+          messages: { text: string; status: string; target: { handle?: string } }[];
+        };
+        assert.deepEqual(
+          onDisk.messages.map((m) => [m.text, m.status, m.target.handle]),
+          [["Reminder: bring the map", "pending", PHONES.bob]],
+        );
       });
-      assert.equal(scheduled.isError, undefined, textOf(scheduled));
-      const onDisk = JSON.parse(readFileSync(join(stateDir, "scheduled.json"), "utf8")) as {
-        messages: { text: string; status: string; target: { handle?: string } }[];
-      };
-      assert.deepEqual(
-        onDisk.messages.map((m) => [m.text, m.status, m.target.handle]),
-        [["Reminder: bring the map", "pending", PHONES.bob]],
-      );
     } finally {
-      await close();
       rmSync(home, { recursive: true, force: true });
     }
   });
@@ -182,17 +166,18 @@ describe("stdio server", () => {
     const stateDir = join(home, ".mac-messages-mcp");
     mkdirSync(stateDir);
     writeFileSync(join(stateDir, "scheduled.json"), "{ not json");
-    const { client, close, stderr } = await startClient(
+    const server = cli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
     );
     try {
-      await client.listTools();
-      // The first check runs as the server starts; wait for its report rather than for a fixed time.
-      await waitUntil(() => /was damaged/.test(stderr()), "the scheduler's damaged-file report");
-      assert.match(stderr(), /mac-messages-mcp: The scheduled messages file .*scheduled\.json was damaged/);
+      await withStdioSession(server, async ({ client, stderr }) => {
+        await client.listTools();
+        // The first check runs as the server starts; wait for its report rather than for a fixed time.
+        await waitUntil(() => /was damaged/.test(stderr()), "the scheduler's damaged-file report");
+        assert.match(stderr(), /mac-messages-mcp: The scheduled messages file .*scheduled\.json was damaged/);
+      });
     } finally {
-      await close();
       rmSync(home, { recursive: true, force: true });
     }
   });
@@ -200,11 +185,11 @@ describe("stdio server", () => {
   test("an unusable state folder: searches scan, scheduling is off, sending still works", async () => {
     // A folder under a regular file cannot be created by anyone, root included.
     const stateDir = join(notADb, "state");
-    const { client, close, stderr } = await startClient(
+    const server = cli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
     );
-    try {
+    await withStdioSession(server, async ({ client, stderr }) => {
       const found = await client.callTool(
         { name: "search_messages", arguments: { query: "invoice" } },
         { onprogress: () => {} },
@@ -217,47 +202,37 @@ describe("stdio server", () => {
       assert.ok(!names.includes("schedule_message"), "no scheduler without a state folder");
       assert.match(stderr(), /Search index unavailable .*searching by full scan/);
       assert.match(stderr(), /Scheduling messages is unavailable/);
-    } finally {
-      await close();
-    }
+    });
   });
 
   test("--demo serves the demo data; no chat.db at the default path also serves it, with a notice", async () => {
-    const demo = await startClient(["--demo", "--read-only"], childEnv());
-    try {
-      const chats = await demo.client.callTool({ name: "list_chats", arguments: { limit: 3 } });
+    await withStdioSession(cli(["--demo", "--read-only"], childEnv()), async ({ client, stderr }) => {
+      const chats = await client.callTool({ name: "list_chats", arguments: { limit: 3 } });
       assert.match(textOf(chats), /3 chats, most recent first/);
-      assert.match(demo.client.getInstructions() ?? "", /DEMO data/);
-      assert.doesNotMatch(demo.stderr(), /No Messages database/, "asked-for demo needs no notice");
-      assert.match(demo.stderr(), /Generated fresh demo data in .*demo/, "says when it made the demo data");
-    } finally {
-      await demo.close();
-    }
-    const fallback = await startClient(["--read-only"], childEnv());
-    try {
-      await fallback.client.listTools();
+      assert.match(client.getInstructions() ?? "", /DEMO data/);
+      assert.doesNotMatch(stderr(), /No Messages database/, "asked-for demo needs no notice");
+      assert.match(stderr(), /Generated fresh demo data in .*demo/, "says when it made the demo data");
+    });
+    await withStdioSession(cli(["--read-only"], childEnv()), async ({ client, stderr }) => {
+      await client.listTools();
       assert.match(
-        fallback.stderr(),
+        stderr(),
         /No Messages database at .*Library\/Messages\/chat\.db; serving the built-in demo data\. Use --db or run on a Mac with Full Disk Access\./,
       );
-      assert.match(fallback.client.getInstructions() ?? "", /DEMO data/);
-    } finally {
-      await fallback.close();
-    }
+      assert.match(client.getInstructions() ?? "", /DEMO data/);
+    });
   });
 
   test("--read-only has no send tool", async () => {
-    const { client, close } = await startClient(
+    const server = cli(
       ["--read-only", "--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv(),
     );
-    try {
+    await withStdioSession(server, async ({ client }) => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [...READ_TOOL_NAMES].sort());
       assert.match(client.getInstructions() ?? "", /read-only/);
-    } finally {
-      await close();
-    }
+    });
   });
 
   test("an explicit --db that does not exist: one line on stderr, exit 1, nothing on stdout", async () => {
@@ -269,17 +244,14 @@ describe("stdio server", () => {
   });
 
   test("an unreadable chat.db still starts; tools and check_setup explain the problem", async () => {
-    const { client, close, stderr } = await startClient(["--read-only", "--db", notADb], childEnv());
-    try {
+    await withStdioSession(cli(["--read-only", "--db", notADb], childEnv()), async ({ client, stderr }) => {
       const recent = await client.callTool({ name: "get_recent_messages", arguments: {} });
       assert.equal(recent.isError, true);
       assert.match(textOf(recent), /is not a Messages database/);
       const setup = await client.callTool({ name: "check_setup", arguments: {} });
       assert.match(textOf(setup), /✗ Messages database/);
       assert.match(stderr(), /is not a Messages database/);
-    } finally {
-      await close();
-    }
+    });
   });
 });
 

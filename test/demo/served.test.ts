@@ -8,28 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import type { Client } from "@modelcontextprotocol/client";
 import Database from "better-sqlite3";
+import { type StdioServerCommand, withStdioSession } from "../helpers/stdio-session.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const run = promisify(execFile);
 
-interface Served {
-  client: Client;
-  close(): Promise<void>;
-}
-
-async function serve(args: string[], env: Record<string, string>): Promise<Served> {
-  const transport = new StdioClientTransport({
+function served(args: string[], env: Record<string, string>): StdioServerCommand {
+  return {
     command: process.execPath,
     args: ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), ...args],
     env,
-    stderr: "pipe",
-  });
-  const client = new Client({ name: "served-demo-test", version: "1.0.0" });
-  await client.connect(transport);
-  return { client, close: () => client.close() };
+  };
 }
 
 type Content = { type: string; text?: string; data?: string; mimeType?: string };
@@ -94,14 +85,11 @@ describe("the served demo", () => {
   });
 
   test("--demo: get_attachment returns the photo (scaled down) and the PDF's text", async () => {
-    const served = await serve(["--demo", "--read-only"], env());
-    try {
+    await withStdioSession(served(["--demo", "--read-only"], env()), async ({ client }) => {
       // The demo is generated in a temporary folder and renamed into place: paths must still resolve.
-      await callTool(served.client, "list_chats", { limit: 1 });
-      await assertAttachmentsServed(served.client, join(home, "state", "demo", "Messages", "chat.db"));
-    } finally {
-      await served.close();
-    }
+      await callTool(client, "list_chats", { limit: 1 });
+      await assertAttachmentsServed(client, join(home, "state", "demo", "Messages", "chat.db"));
+    });
   });
 
   test("a macOS 26 demo from `demo:generate --macos26` is served, attachments and all", async () => {
@@ -128,12 +116,9 @@ describe("the served demo", () => {
       guids.some((g) => g.startsWith("any;")),
       "macOS 26 chat guids",
     );
-    const served = await serve(
-      ["--db", chatDb, "--contacts-dir", join(out, "AddressBook"), "--read-only"],
-      env(),
-    );
-    try {
-      const recent = textOf(await callTool(served.client, "get_recent_messages", { hours: 24 * 7 }));
+    const server = served(["--db", chatDb, "--contacts-dir", join(out, "AddressBook"), "--read-only"], env());
+    await withStdioSession(server, async ({ client }) => {
+      const recent = textOf(await callTool(client, "get_recent_messages", { hours: 24 * 7 }));
       assert.match(recent, /Sophia Reyes/);
       // The server process runs under TZ=America/Los_Angeles: times are in that zone, and it says so.
       assert.match(
@@ -141,13 +126,9 @@ describe("the served demo", () => {
         /\nTimes in America\/Los_Angeles, UTC\u221207:00|\nTimes in America\/Los_Angeles, UTC\u221208:00/,
       );
       const id = Number(/\n#(\d+) /.exec(recent)?.[1]);
-      const context = textOf(
-        await callTool(served.client, "get_message_context", { message_id: id, before: 2 }),
-      );
+      const context = textOf(await callTool(client, "get_message_context", { message_id: id, before: 2 }));
       assert.match(context, new RegExp(`^Message #${id} in chat:\\d+ with 2 before and 0 after`));
-      await assertAttachmentsServed(served.client, chatDb);
-    } finally {
-      await served.close();
-    }
+      await assertAttachmentsServed(client, chatDb);
+    });
   });
 });

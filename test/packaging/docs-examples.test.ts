@@ -20,14 +20,13 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { makeClaudeSandbox, runClaude } from "../helpers/claude-code.js";
 import { DOC_FILES, fencedBlocks, shellBlockLines } from "../helpers/docs-markdown.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 import { textOf } from "../helpers/mcp-scenario.js";
 import { REPO_ROOT } from "../helpers/packed-package.js";
 import { realClientsOrSkip } from "../helpers/real-clients.js";
+import { openStdioSession, type StdioSession, withStdioSession } from "../helpers/stdio-session.js";
 
 const MAIN = join(REPO_ROOT, "src", "cli", "main.ts");
 const realClients = realClientsOrSkip();
@@ -84,8 +83,7 @@ function shape(line: string): string {
 
 let fake: FakeOsascript;
 let home: string;
-let client: Client;
-let serverStderr = "";
+let demo: StdioSession;
 
 before(async () => {
   fake = await installFakeOsascript({ stdout: "iMessage" });
@@ -93,7 +91,7 @@ before(async () => {
   // The send_message example attaches ~/Pictures/beach.jpg.
   mkdirSync(join(home, "Pictures"));
   writeFileSync(join(home, "Pictures", "beach.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0xff, 0xd9]));
-  const transport = new StdioClientTransport({
+  demo = await openStdioSession({
     command: process.execPath,
     args: ["--import", "tsx", MAIN, "--demo"],
     env: {
@@ -101,17 +99,11 @@ before(async () => {
       HOME: home,
       MAC_MESSAGES_MCP_HOME: join(home, ".mac-messages-mcp"),
     },
-    stderr: "pipe",
   });
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    serverStderr += chunk.toString("utf8");
-  });
-  client = new Client({ name: "docs-examples", version: "1.0.0" });
-  await client.connect(transport);
 });
 
 after(async () => {
-  await client?.close();
+  await demo?.close();
   await fake?.cleanup();
   if (home) rmSync(home, { recursive: true, force: true });
 });
@@ -135,12 +127,12 @@ describe("tool-call examples in README.md and docs/ run on the demo data", { tim
       // Scheduled ids are random: the docs' id stands for the one the schedule example just made.
       if (typeof args.id === "string" && args.id.startsWith("sch_") && lastScheduledId)
         args.id = lastScheduledId;
-      const result = await client.callTool({ name: example.name, arguments: args });
+      const result = await demo.client.callTool({ name: example.name, arguments: args });
       const text = textOf(result);
       const scheduled = /\bsch_[0-9a-f]+/.exec(text);
       if (example.name === "schedule_message" && scheduled) lastScheduledId = scheduled[0];
       if (example.shownFirstLine === undefined) {
-        assert.equal(result.isError, undefined, `${text}\n${serverStderr.slice(-2000)}`);
+        assert.equal(result.isError, undefined, `${text}\n${demo.stderr().slice(-2000)}`);
       } else {
         assert.equal(
           shape(text.split("\n")[0] ?? ""),
@@ -189,26 +181,15 @@ describe("the Claude Desktop configuration in the README starts the server", () 
     );
     const compiled = join(checkout, entry.slice(REPO_ROOT.length + 1));
     assert.ok(existsSync(compiled), compiled);
-    const transport = new StdioClientTransport({
+    const desktop = {
       command: process.execPath,
       args: [compiled],
       env: { PATH: process.env.PATH ?? "", HOME: home, MAC_MESSAGES_MCP_HOME: join(home, ".desktop-state") },
-      stderr: "pipe",
-    });
-    let stderr = "";
-    transport.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    const desktop = new Client({ name: "claude-desktop-config", version: "1.0.0" });
-    try {
-      await desktop.connect(transport);
-      const contact = await desktop.callTool({ name: "find_contact", arguments: { query: "dad" } });
+    };
+    await withStdioSession(desktop, async ({ client }) => {
+      const contact = await client.callTool({ name: "find_contact", arguments: { query: "dad" } });
       assert.match(textOf(contact), /Robert Reyes/);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nserver stderr:\n${stderr}`);
-    } finally {
-      await desktop.close();
-    }
+    });
   });
 });
 
