@@ -1,36 +1,21 @@
 // The built CLI's first start on a Node writes its code cache (src/cli/code-cache.ts) once it has run a while;
 // the starts a user sees after that one use it. The bench's start-up figures are of those starts, so before
 // timing any it runs one session and holds it open until the server says (NODE_DEBUG) it used the cache or
-// wrote it.
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+// wrote it. The session is the tests' (test/helpers/stdio-session.ts, as npm-package.test.ts's code-cache
+// sessions use it): it ends once the server has exited, so the first timed start does not overlap it.
+import { type StdioServerCommand, withStdioSession } from "../test/helpers/stdio-session.js";
+import { waitUntil } from "../test/helpers/wait.js";
 
-export interface ServerCommand {
-  command: string;
-  args: string[];
-  cwd?: string;
-  /** Must set MAC_MESSAGES_MCP_HOME to the state folder the timed starts use: the cache lives there. */
-  env: Record<string, string>;
-}
-
-export async function warmCodeCache(server: ServerCommand): Promise<void> {
-  const transport = new StdioClientTransport({
-    command: server.command,
-    args: server.args,
-    ...(server.cwd ? { cwd: server.cwd } : {}),
-    env: { ...server.env, NODE_DEBUG: "mac-messages-mcp" },
-    stderr: "pipe",
+/** `server.env` must set MAC_MESSAGES_MCP_HOME to the state folder the timed starts use: the cache lives there. */
+export async function warmCodeCache(server: StdioServerCommand): Promise<void> {
+  const debug = { ...server, env: { ...server.env, NODE_DEBUG: "mac-messages-mcp" } };
+  await withStdioSession(debug, async ({ client, stderr }) => {
+    await client.listTools();
+    // Not said within a minute: the timed starts go ahead all the same, as before there was this wait.
+    await waitUntil(
+      () => /code cache: (used|wrote|not written)/.test(stderr()),
+      "the server's code cache report",
+      60_000,
+    ).catch(() => {});
   });
-  let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const client = new Client({ name: "bench-startup", version: "1.0.0" });
-  await client.connect(transport);
-  await client.listTools();
-  const deadline = Date.now() + 60_000;
-  while (!/code cache: (used|wrote|not written)/.test(stderr) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await client.close();
 }
