@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CallToolResult, Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { getToolUiResourceUri, RESOURCE_MIME_TYPE } from "@modelcontextprotocol/ext-apps/app-bridge";
 import type { Browser, Frame } from "playwright-core";
 import { VIEW_DATA_KEY } from "../../src/mcp/apps/conversation-data.js";
@@ -20,6 +19,7 @@ import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascr
 import { connect } from "../helpers/mcp-scenario.js";
 import { launchChromium } from "../helpers/remote-oauth-client.js";
 import { obtainTokens } from "../helpers/remote-oauth-http.js";
+import { openStdioSession, type StdioSession } from "../helpers/stdio-session.js";
 import { waitUntil } from "../helpers/wait.js";
 import { ourCliCommand, type RemoteCli, startRemoteCli } from "../real-clients/our-server.js";
 import {
@@ -77,11 +77,10 @@ async function texts(frame: Frame, selector: string): Promise<string[]> {
 }
 
 /** Our CLI over stdio, sending through the fake osascript, approving every confirmation it is asked. */
-async function stdioClient(extraArgs: string[] = []): Promise<{ client: Client; asked: string[] }> {
-  const { command, args } = ourCliCommand([...fixture.dataArgs, ...extraArgs]);
-  const transport = new StdioClientTransport({
-    command,
-    args,
+async function stdioClient(extraArgs: string[] = []): Promise<{ session: StdioSession; asked: string[] }> {
+  const asked: string[] = [];
+  const server = {
+    ...ourCliCommand([...fixture.dataArgs, ...extraArgs]),
     env: {
       HOME: stateDir,
       MAC_MESSAGES_MCP_HOME: stateDir,
@@ -90,19 +89,16 @@ async function stdioClient(extraArgs: string[] = []): Promise<{ client: Client; 
       MAC_MESSAGES_DELIVERY_WINDOW_MS: "0",
       TZ: "UTC",
     },
-    stderr: "pipe",
+  };
+  const session = await openStdioSession(server, {
+    clientCapabilities: { elicitation: {} },
+    setUpClient: (client) =>
+      client.setRequestHandler("elicitation/create", (request) => {
+        asked.push(request.params.message);
+        return { action: "accept" };
+      }),
   });
-  const asked: string[] = [];
-  const client = new Client(
-    { name: "apps-test-host", version: "1.0.0" },
-    { capabilities: { elicitation: {} } },
-  );
-  client.setRequestHandler("elicitation/create", (request) => {
-    asked.push(request.params.message);
-    return { action: "accept" };
-  });
-  await client.connect(transport);
-  return { client, asked };
+  return { session, asked };
 }
 
 describe("the view and its tool, as the extension defines them", () => {
@@ -162,17 +158,19 @@ describe("the view and its tool, as the extension defines them", () => {
 });
 
 describe("over stdio, in Chromium", () => {
+  let session: StdioSession;
   let client: Client;
   let asked: string[];
   const views: MountedView[] = [];
 
   before(async () => {
-    ({ client, asked } = await stdioClient());
+    ({ session, asked } = await stdioClient());
+    client = session.client;
   }, SLOW);
 
   after(async () => {
     for (const view of views) await view.close().catch(() => {});
-    await client?.close();
+    await session?.close();
   });
 
   async function show(chat: number, options: Parameters<typeof mountConversation>[3] = {}) {

@@ -9,11 +9,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { getMcpConfigForManifest } from "@anthropic-ai/mcpb";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { type DemoPaths, generateDemo } from "../../src/demo/index.js";
 import { textOf } from "../helpers/mcp-scenario.js";
 import { REPO_ROOT, withPackLock } from "../helpers/packed-package.js";
+import { type StdioServerCommand, withStdioSession } from "../helpers/stdio-session.js";
 
 const run = promisify(execFile);
 const MCPB = join(REPO_ROOT, "node_modules", ".bin", "mcpb");
@@ -51,8 +50,8 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** Starts the server the way a host does for these user settings; returns a connected SDK client. */
-async function startFromBundle(userConfig: Record<string, string | boolean>, home: string) {
+/** The server as a host starts it for these user settings, and the configuration mcpb derived for it. */
+async function bundleServer(userConfig: Record<string, string | boolean>, home: string) {
   const config = await getMcpConfigForManifest({
     manifest,
     extensionPath: unpacked,
@@ -61,20 +60,13 @@ async function startFromBundle(userConfig: Record<string, string | boolean>, hom
     pathSeparator: "/",
   });
   assert.ok(config, "the manifest yields a server configuration");
-  const transport = new StdioClientTransport({
+  const server: StdioServerCommand = {
     command: config.command,
     args: config.args ?? [],
     env: { PATH: process.env.PATH ?? "", HOME: home, TMPDIR: home, ...(config.env ?? {}) },
     cwd: home,
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const client = new Client({ name: "bundle-test", version: "1.0.0" });
-  await client.connect(transport);
-  return { client, config, stderr: () => stderr };
+  };
+  return { server, config };
 }
 
 describe("the Claude Desktop bundle (.mcpb)", { timeout: 30 * 60_000 }, () => {
@@ -96,11 +88,11 @@ describe("the Claude Desktop bundle (.mcpb)", { timeout: 30 * 60_000 }, () => {
 
   test("with the user's chat.db, contacts folder and read-only switch, the server uses all three", async () => {
     const home = mkdtempSync(join(root, "home-"));
-    const { client, config, stderr } = await startFromBundle(
+    const { server, config } = await bundleServer(
       { chat_db: demo.chatDb, contacts_dir: demo.contactsRoot, read_only: true },
       home,
     );
-    try {
+    await withStdioSession(server, async ({ client }) => {
       assert.equal(config.env?.MAC_MESSAGES_DB, demo.chatDb);
       const { tools } = await client.listTools();
       const names = tools.map((tool) => tool.name);
@@ -111,17 +103,13 @@ describe("the Claude Desktop bundle (.mcpb)", { timeout: 30 * 60_000 }, () => {
       assert.match(textOf(found), /Liam Carter/, "names come from the chosen contacts folder");
       const setup = await client.callTool({ name: "check_setup", arguments: {} });
       assert.match(textOf(setup), new RegExp(demo.chatDb.replaceAll("/", "\\/")), "reads the chosen chat.db");
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nserver stderr:\n${stderr()}`);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("with no settings, it starts on the defaults (the demo where there is no chat.db) and can send", async () => {
     const home = mkdtempSync(join(root, "home-"));
-    const { client, stderr } = await startFromBundle({}, home);
-    try {
+    const { server } = await bundleServer({}, home);
+    await withStdioSession(server, async ({ client, stderr }) => {
       const { tools } = await client.listTools();
       assert.ok(
         tools.some((tool) => tool.name === "send_message"),
@@ -130,8 +118,6 @@ describe("the Claude Desktop bundle (.mcpb)", { timeout: 30 * 60_000 }, () => {
       const chats = await client.callTool({ name: "list_chats", arguments: { limit: 3 } });
       assert.equal(chats.isError, undefined, textOf(chats));
       assert.match(stderr(), /demo/i, "says it serves the demo data");
-    } finally {
-      await client.close();
-    }
+    });
   });
 });

@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import type { Client } from "@modelcontextprotocol/client";
 import { type ClaudeSandbox, makeClaudeSandbox, runClaude } from "../helpers/claude-code.js";
 import { DOC_FILES, readDoc, shellBlockLines } from "../helpers/docs-markdown.js";
 import { textOf } from "../helpers/mcp-scenario.js";
@@ -21,6 +20,7 @@ import {
   userEnv,
 } from "../helpers/packed-package.js";
 import { realClientsOrSkip } from "../helpers/real-clients.js";
+import { withStdioSession } from "../helpers/stdio-session.js";
 import { waitUntil } from "../helpers/wait.js";
 
 const run = promisify(execFile);
@@ -203,30 +203,17 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
  * One session of the installed command on the demo (generated under TMPDIR: kept inside this install's
  * folder), `body` run with its client and what it has written to stderr so far; a failure says that stderr.
  */
-async function demoSession<T>(
+function demoSession<T>(
   env: Record<string, string>,
   body: (client: Client, stderr: () => string) => Promise<T>,
 ): Promise<T> {
-  const transport = new StdioClientTransport({
+  const server = {
     command: installed.bin,
     args: ["--demo"],
     cwd: installed.workDir,
     env: userEnv(installed, { TMPDIR: installed.workDir, ...env }),
-    stderr: "pipe",
-  });
-  let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString("utf8");
-  });
-  const client = new Client({ name: "npm-package-test", version: "1.0.0" });
-  try {
-    await client.connect(transport);
-    return await body(client, () => stderr);
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\nserver stderr:\n${stderr}`);
-  } finally {
-    await client.close();
-  }
+  };
+  return withStdioSession(server, ({ client, stderr }) => body(client, stderr));
 }
 
 /**
