@@ -11,10 +11,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { DEFAULT_DEMO_SEED, generateDemo } from "../src/demo/generate.js";
 import { openMessagesStore } from "../src/messages/store.js";
+import { withStdioSession } from "../test/helpers/stdio-session.js";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
@@ -71,70 +70,65 @@ function busiestConversation(chatDb: string): number {
 
 export async function modelBudget(): Promise<ModelBudget> {
   const dir = mkdtempSync(join(tmpdir(), "model-budget-"));
-  const client = new Client({ name: "model-budget", version: "1.0.0" });
   try {
     const demo = generateDemo({ dir: join(dir, "demo"), now: DEMO_NOW, seed: DEFAULT_DEMO_SEED });
     const chat = busiestConversation(demo.chatDb);
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [
-          "--import",
-          "tsx",
-          join(ROOT, "src", "cli", "main.ts"),
-          "--db",
-          demo.chatDb,
-          "--contacts-dir",
-          demo.contactsRoot,
-        ],
-        cwd: ROOT,
-        // Its own state folder, so the schedule tools are listed too (tools/list as a sending user sees it).
-        env: { ...process.env, HOME: dir, MAC_MESSAGES_MCP_HOME: join(dir, "state") } as Record<
-          string,
-          string
-        >,
-        stderr: "ignore",
-      }),
-    );
-    const listed = await client.listTools();
-    const toolsBytes = Buffer.byteLength(JSON.stringify(listed));
-    const outputSchemaBytes = listed.tools.reduce(
-      (sum, tool) => sum + (tool.outputSchema ? Buffer.byteLength(JSON.stringify(tool.outputSchema)) : 0),
-      0,
-    );
-    const hours = Math.ceil((Date.now() - DEMO_NOW.getTime()) / 3_600_000) + 24 * 400;
-    const result = (await client.callTool({
-      name: "get_recent_messages",
-      arguments: { chat: `chat:${chat}`, hours, limit: PAGE },
-    })) as ToolResultLike & { isError?: boolean };
-    if (result.isError) throw new Error(`get_recent_messages failed: ${contentText(result)}`);
-    // The page's size, counted from the rendering itself would be circular: ask the rows' own store.
-    const store = openMessagesStore(demo.chatDb);
-    const shown = store.getMessages({ chatRowids: [chat], limit: PAGE, order: "desc" }).length;
-    store.close();
-    const perMessage = (text: string) => Math.round(text.length / shown);
-    const claudeCode = perMessage(forwardedByClaudeCode(result));
-    const text = perMessage(forwardedAsText(result));
-    const worst = Math.max(claudeCode, text);
-    return {
-      conversation: { chat: `chat:${chat}`, messages: shown },
-      charsPerMessage: {
-        claudeCode,
-        text,
-        worst,
-        budget: CHARS_PER_MESSAGE_BUDGET,
-        met: worst <= CHARS_PER_MESSAGE_BUDGET,
-      },
-      toolsList: {
-        bytes: toolsBytes,
-        tools: listed.tools.length,
-        outputSchemaBytes,
-        budget: TOOLS_LIST_BUDGET_BYTES,
-        met: toolsBytes <= TOOLS_LIST_BUDGET_BYTES,
-      },
+    const server = {
+      command: process.execPath,
+      args: [
+        "--import",
+        "tsx",
+        join(ROOT, "src", "cli", "main.ts"),
+        "--db",
+        demo.chatDb,
+        "--contacts-dir",
+        demo.contactsRoot,
+      ],
+      cwd: ROOT,
+      // Its own state folder, so the schedule tools are listed too (tools/list as a sending user sees it).
+      env: { ...process.env, HOME: dir, MAC_MESSAGES_MCP_HOME: join(dir, "state") } as Record<string, string>,
     };
+    // The folder is removed once the server has exited (withStdioSession waits for it).
+    return await withStdioSession(server, async ({ client }) => {
+      const listed = await client.listTools();
+      const toolsBytes = Buffer.byteLength(JSON.stringify(listed));
+      const outputSchemaBytes = listed.tools.reduce(
+        (sum, tool) => sum + (tool.outputSchema ? Buffer.byteLength(JSON.stringify(tool.outputSchema)) : 0),
+        0,
+      );
+      const hours = Math.ceil((Date.now() - DEMO_NOW.getTime()) / 3_600_000) + 24 * 400;
+      const result = (await client.callTool({
+        name: "get_recent_messages",
+        arguments: { chat: `chat:${chat}`, hours, limit: PAGE },
+      })) as ToolResultLike & { isError?: boolean };
+      if (result.isError) throw new Error(`get_recent_messages failed: ${contentText(result)}`);
+      // The page's size, counted from the rendering itself would be circular: ask the rows' own store.
+      const store = openMessagesStore(demo.chatDb);
+      const shown = store.getMessages({ chatRowids: [chat], limit: PAGE, order: "desc" }).length;
+      store.close();
+      const perMessage = (text: string) => Math.round(text.length / shown);
+      const claudeCode = perMessage(forwardedByClaudeCode(result));
+      const text = perMessage(forwardedAsText(result));
+      const worst = Math.max(claudeCode, text);
+      return {
+        conversation: { chat: `chat:${chat}`, messages: shown },
+        charsPerMessage: {
+          claudeCode,
+          text,
+          worst,
+          budget: CHARS_PER_MESSAGE_BUDGET,
+          met: worst <= CHARS_PER_MESSAGE_BUDGET,
+        },
+        toolsList: {
+          bytes: toolsBytes,
+          tools: listed.tools.length,
+          outputSchemaBytes,
+          budget: TOOLS_LIST_BUDGET_BYTES,
+          met: toolsBytes <= TOOLS_LIST_BUDGET_BYTES,
+        },
+      };
+    });
   } finally {
-    await client.close().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 }
