@@ -20,6 +20,7 @@ import { connect } from "../helpers/mcp-scenario.js";
 import { launchChromium } from "../helpers/remote-oauth-client.js";
 import { obtainTokens } from "../helpers/remote-oauth-http.js";
 import { openStdioSession, type StdioSession } from "../helpers/stdio-session.js";
+import { answeringQuestions } from "../helpers/test-client.js";
 import { waitUntil } from "../helpers/wait.js";
 import { ourCliCommand, type RemoteCli, startRemoteCli } from "../real-clients/our-server.js";
 import {
@@ -90,14 +91,7 @@ async function stdioClient(extraArgs: string[] = []): Promise<{ session: StdioSe
       TZ: "UTC",
     },
   };
-  const session = await openStdioSession(server, {
-    clientCapabilities: { elicitation: {} },
-    setUpClient: (client) =>
-      client.setRequestHandler("elicitation/create", (request) => {
-        asked.push(request.params.message);
-        return { action: "accept" };
-      }),
-  });
+  const session = await openStdioSession(server, answeringQuestions("accept", asked));
   return { session, asked };
 }
 

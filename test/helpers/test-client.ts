@@ -30,3 +30,18 @@ export function testClient(options: ClientOptions): Client {
   options.setUpClient?.(client);
   return client;
 }
+
+/**
+ * A client that can be asked questions (elicitation, e.g. send_message's confirmation) and gives `action` to
+ * every one, keeping each question's text in `asked`.
+ */
+export function answeringQuestions(action: "accept" | "decline" | "cancel", asked: string[]): ClientOptions {
+  return {
+    clientCapabilities: { elicitation: {} },
+    setUpClient: (client) =>
+      client.setRequestHandler("elicitation/create", (request) => {
+        asked.push(request.params.message);
+        return { action };
+      }),
+  };
+}

@@ -17,6 +17,7 @@ import {
   PHONES,
   type Scenario,
 } from "../helpers/mcp-scenario.js";
+import { answeringQuestions } from "../helpers/test-client.js";
 
 let scenario: Scenario;
 let fake: FakeOsascript;
@@ -367,12 +368,7 @@ for (const era of ["2025", "2026-07-28"] as const) {
         chatDb: scenario.chatDb,
         contactsRoots: [scenario.contactsRoot],
         sender: new MessageSender({ env: fake.env, timeoutMs: 20_000 }),
-        clientCapabilities: { elicitation: {} },
-        setUpClient: (client) =>
-          client.setRequestHandler("elicitation/create", (request) => {
-            asked.push(request.params.message);
-            return { action };
-          }),
+        ...answeringQuestions(action, asked),
       });
     }
 
