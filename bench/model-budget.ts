@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_DEMO_SEED, generateDemo } from "../src/demo/generate.js";
 import { openMessagesStore } from "../src/messages/store.js";
-import { withStdioSession } from "../test/helpers/stdio-session.js";
+import { sourceCli, withStdioSession } from "../test/helpers/stdio-session.js";
 
 const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
@@ -74,19 +74,12 @@ export async function modelBudget(): Promise<ModelBudget> {
     const demo = generateDemo({ dir: join(dir, "demo"), now: DEMO_NOW, seed: DEFAULT_DEMO_SEED });
     const chat = busiestConversation(demo.chatDb);
     const server = {
-      command: process.execPath,
-      args: [
-        "--import",
-        "tsx",
-        join(ROOT, "src", "cli", "main.ts"),
-        "--db",
-        demo.chatDb,
-        "--contacts-dir",
-        demo.contactsRoot,
-      ],
+      ...sourceCli(
+        ["--db", demo.chatDb, "--contacts-dir", demo.contactsRoot],
+        // Its own state folder, so the schedule tools are listed too (tools/list as a sending user sees it).
+        { ...process.env, HOME: dir, MAC_MESSAGES_MCP_HOME: join(dir, "state") } as Record<string, string>,
+      ),
       cwd: ROOT,
-      // Its own state folder, so the schedule tools are listed too (tools/list as a sending user sees it).
-      env: { ...process.env, HOME: dir, MAC_MESSAGES_MCP_HOME: join(dir, "state") } as Record<string, string>,
     };
     // The folder is removed once the server has exited (withStdioSession waits for it).
     return await withStdioSession(server, async ({ client }) => {

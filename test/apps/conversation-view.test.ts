@@ -19,10 +19,10 @@ import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascr
 import { connect } from "../helpers/mcp-scenario.js";
 import { launchChromium } from "../helpers/remote-oauth-client.js";
 import { obtainTokens } from "../helpers/remote-oauth-http.js";
-import { openStdioSession, type StdioSession } from "../helpers/stdio-session.js";
+import { openStdioSession, type StdioSession, sourceCli } from "../helpers/stdio-session.js";
 import { answeringQuestions } from "../helpers/test-client.js";
 import { waitUntil } from "../helpers/wait.js";
-import { ourCliCommand, type RemoteCli, startRemoteCli } from "../real-clients/our-server.js";
+import { type RemoteCli, startRemoteCli } from "../real-clients/our-server.js";
 import {
   type AppsFixture,
   buildAppsFixture,
@@ -81,7 +81,7 @@ async function texts(frame: Frame, selector: string): Promise<string[]> {
 async function stdioClient(extraArgs: string[] = []): Promise<{ session: StdioSession; asked: string[] }> {
   const asked: string[] = [];
   const server = {
-    ...ourCliCommand([...fixture.dataArgs, ...extraArgs]),
+    ...sourceCli([...fixture.dataArgs, ...extraArgs]),
     env: {
       HOME: stateDir,
       MAC_MESSAGES_MCP_HOME: stateDir,

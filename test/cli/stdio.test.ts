@@ -9,11 +9,8 @@ import { READ_TOOL_NAMES, SEND_TOOL_NAMES } from "../../src/mcp/index.js";
 import { searchIndexPath } from "../../src/messages/index.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 import { buildScenario, PHONES, type Scenario, textOf } from "../helpers/mcp-scenario.js";
-import { type StdioServerCommand, withStdioSession } from "../helpers/stdio-session.js";
+import { sourceCli, withStdioSession } from "../helpers/stdio-session.js";
 import { waitUntil } from "../helpers/wait.js";
-
-const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
-const CLI = ["--import", "tsx", MAIN];
 
 let scenario: Scenario;
 let fake: FakeOsascript;
@@ -47,17 +44,13 @@ function childEnv(extra: Record<string, string> = {}, withFakeOsascript = false)
   return env;
 }
 
-/** The CLI from source with these arguments, as an MCP client's configuration would start it. */
-function cli(args: string[], env: Record<string, string>): StdioServerCommand {
-  return { command: process.execPath, args: [...CLI, ...args], env };
-}
-
 function runCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+    const { command, args: argv } = sourceCli(args);
+    execFile(command, argv, { env, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -66,7 +59,7 @@ function runCli(
 
 describe("stdio server", () => {
   test("lists and calls tools over stdio; sends through osascript argv", async () => {
-    const server = cli(
+    const server = sourceCli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({}, true),
     );
@@ -93,7 +86,7 @@ describe("stdio server", () => {
   });
 
   test("a 2026-07-28 client is served on the same stdio entry (server/discover, no initialize)", async () => {
-    const server = cli(
+    const server = sourceCli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot, "--read-only"],
       childEnv(),
     );
@@ -121,7 +114,7 @@ describe("stdio server", () => {
   test("search waits for the index with progress; scheduled messages persist in the state folder", async () => {
     const home = mkdtempSync(join(tmpdir(), "cli-state-"));
     const stateDir = join(home, ".mac-messages-mcp");
-    const server = cli(
+    const server = sourceCli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
     );
@@ -166,7 +159,7 @@ describe("stdio server", () => {
     const stateDir = join(home, ".mac-messages-mcp");
     mkdirSync(stateDir);
     writeFileSync(join(stateDir, "scheduled.json"), "{ not json");
-    const server = cli(
+    const server = sourceCli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
     );
@@ -185,7 +178,7 @@ describe("stdio server", () => {
   test("an unusable state folder: searches scan, scheduling is off, sending still works", async () => {
     // A folder under a regular file cannot be created by anyone, root included.
     const stateDir = join(notADb, "state");
-    const server = cli(
+    const server = sourceCli(
       ["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv({ MAC_MESSAGES_MCP_HOME: stateDir }, true),
     );
@@ -206,14 +199,14 @@ describe("stdio server", () => {
   });
 
   test("--demo serves the demo data; no chat.db at the default path also serves it, with a notice", async () => {
-    await withStdioSession(cli(["--demo", "--read-only"], childEnv()), async ({ client, stderr }) => {
+    await withStdioSession(sourceCli(["--demo", "--read-only"], childEnv()), async ({ client, stderr }) => {
       const chats = await client.callTool({ name: "list_chats", arguments: { limit: 3 } });
       assert.match(textOf(chats), /3 chats, most recent first/);
       assert.match(client.getInstructions() ?? "", /DEMO data/);
       assert.doesNotMatch(stderr(), /No Messages database/, "asked-for demo needs no notice");
       assert.match(stderr(), /Generated fresh demo data in .*demo/, "says when it made the demo data");
     });
-    await withStdioSession(cli(["--read-only"], childEnv()), async ({ client, stderr }) => {
+    await withStdioSession(sourceCli(["--read-only"], childEnv()), async ({ client, stderr }) => {
       await client.listTools();
       assert.match(
         stderr(),
@@ -224,7 +217,7 @@ describe("stdio server", () => {
   });
 
   test("--read-only has no send tool", async () => {
-    const server = cli(
+    const server = sourceCli(
       ["--read-only", "--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
       childEnv(),
     );
@@ -244,14 +237,17 @@ describe("stdio server", () => {
   });
 
   test("an unreadable chat.db still starts; tools and check_setup explain the problem", async () => {
-    await withStdioSession(cli(["--read-only", "--db", notADb], childEnv()), async ({ client, stderr }) => {
-      const recent = await client.callTool({ name: "get_recent_messages", arguments: {} });
-      assert.equal(recent.isError, true);
-      assert.match(textOf(recent), /is not a Messages database/);
-      const setup = await client.callTool({ name: "check_setup", arguments: {} });
-      assert.match(textOf(setup), /✗ Messages database/);
-      assert.match(stderr(), /is not a Messages database/);
-    });
+    await withStdioSession(
+      sourceCli(["--read-only", "--db", notADb], childEnv()),
+      async ({ client, stderr }) => {
+        const recent = await client.callTool({ name: "get_recent_messages", arguments: {} });
+        assert.equal(recent.isError, true);
+        assert.match(textOf(recent), /is not a Messages database/);
+        const setup = await client.callTool({ name: "check_setup", arguments: {} });
+        assert.match(textOf(setup), /✗ Messages database/);
+        assert.match(stderr(), /is not a Messages database/);
+      },
+    );
   });
 });
 
@@ -263,9 +259,8 @@ describe("terminal start", () => {
       t.skip("util-linux script(1) is needed to give the CLI a terminal");
       return;
     }
-    const command = [process.execPath, ...CLI, "--read-only", "--db", scenario.chatDb]
-      .map((word) => `'${word.replace(/'/g, "'\\''")}'`)
-      .join(" ");
+    const tty = sourceCli(["--read-only", "--db", scenario.chatDb]);
+    const command = [tty.command, ...tty.args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
     // script(1) runs the CLI on a pseudo-terminal, as when someone types `npm start`.
     const child = spawn(scriptPath, ["-qefc", command, "/dev/null"], { env: childEnv(), detached: true });
     let output = "";

@@ -10,18 +10,10 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import type { Client } from "@modelcontextprotocol/client";
 import Database from "better-sqlite3";
-import { type StdioServerCommand, withStdioSession } from "../helpers/stdio-session.js";
+import { sourceCli, withStdioSession } from "../helpers/stdio-session.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const run = promisify(execFile);
-
-function served(args: string[], env: Record<string, string>): StdioServerCommand {
-  return {
-    command: process.execPath,
-    args: ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), ...args],
-    env,
-  };
-}
 
 type Content = { type: string; text?: string; data?: string; mimeType?: string };
 
@@ -85,7 +77,7 @@ describe("the served demo", () => {
   });
 
   test("--demo: get_attachment returns the photo (scaled down) and the PDF's text", async () => {
-    await withStdioSession(served(["--demo", "--read-only"], env()), async ({ client }) => {
+    await withStdioSession(sourceCli(["--demo", "--read-only"], env()), async ({ client }) => {
       // The demo is generated in a temporary folder and renamed into place: paths must still resolve.
       await callTool(client, "list_chats", { limit: 1 });
       await assertAttachmentsServed(client, join(home, "state", "demo", "Messages", "chat.db"));
@@ -116,7 +108,10 @@ describe("the served demo", () => {
       guids.some((g) => g.startsWith("any;")),
       "macOS 26 chat guids",
     );
-    const server = served(["--db", chatDb, "--contacts-dir", join(out, "AddressBook"), "--read-only"], env());
+    const server = sourceCli(
+      ["--db", chatDb, "--contacts-dir", join(out, "AddressBook"), "--read-only"],
+      env(),
+    );
     await withStdioSession(server, async ({ client }) => {
       const recent = textOf(await callTool(client, "get_recent_messages", { hours: 24 * 7 }));
       assert.match(recent, /Sophia Reyes/);

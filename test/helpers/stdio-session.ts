@@ -5,6 +5,7 @@
 // wrote enough would have blocked), one waited for the process to be gone before reading what it leaves on
 // exit, the rest did not. Here once, with waits that hold on a busy two-core machine, where a tsx-compiled
 // CLI can take many seconds to answer initialize.
+import { resolve } from "node:path";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { processIsAlive } from "../../src/util/secure-file.js";
 import type { RegisteredSession } from "./mcp-scenario.js";
@@ -25,6 +26,18 @@ export interface StdioServerCommand {
 export interface StdioSession extends RegisteredSession {
   /** Everything the server has written to stderr so far. */
   stderr(): string;
+}
+
+const MAIN_TS = resolve(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
+/** tsx's loader by absolute URL: MCP clients start servers in their own working directory. */
+const TSX_LOADER = import.meta.resolve("tsx");
+
+/** Our CLI from source with these arguments, as an MCP client's configuration would hold it (no shell). */
+export function sourceCli(
+  args: string[],
+  env: Record<string, string> = {},
+): StdioServerCommand & { args: string[] } {
+  return { command: process.execPath, args: ["--import", TSX_LOADER, MAIN_TS, ...args], env };
 }
 
 /** For the answer to initialize (the SDK's default is 60 s). */

@@ -26,9 +26,13 @@ import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascr
 import { textOf } from "../helpers/mcp-scenario.js";
 import { REPO_ROOT } from "../helpers/packed-package.js";
 import { realClientsOrSkip } from "../helpers/real-clients.js";
-import { openStdioSession, type StdioSession, withStdioSession } from "../helpers/stdio-session.js";
+import {
+  openStdioSession,
+  type StdioSession,
+  sourceCli,
+  withStdioSession,
+} from "../helpers/stdio-session.js";
 
-const MAIN = join(REPO_ROOT, "src", "cli", "main.ts");
 const realClients = realClientsOrSkip();
 
 interface Example {
@@ -92,8 +96,7 @@ before(async () => {
   mkdirSync(join(home, "Pictures"));
   writeFileSync(join(home, "Pictures", "beach.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0xff, 0xd9]));
   demo = await openStdioSession({
-    command: process.execPath,
-    args: ["--import", "tsx", MAIN, "--demo"],
+    ...sourceCli(["--demo"]),
     env: {
       PATH: fake.env.PATH ?? "",
       HOME: home,

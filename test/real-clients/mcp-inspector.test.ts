@@ -14,9 +14,10 @@ import { realClientsOrSkip } from "../helpers/real-clients.js";
 import { OWNER_PASSWORD } from "../helpers/remote-fixtures.js";
 import { consentInBrowser, launchChromium } from "../helpers/remote-oauth-client.js";
 import { obtainTokens } from "../helpers/remote-oauth-http.js";
+import { sourceCli } from "../helpers/stdio-session.js";
 import { buildRealClientFixture, HOSTILE_MARKER, type RealClientFixture } from "./fixture.js";
 import { readFences } from "./model-view.js";
-import { ourCliCommand, type RemoteCli, startRemoteCli } from "./our-server.js";
+import { type RemoteCli, startRemoteCli } from "./our-server.js";
 
 const { clients, skip } = realClientsOrSkip();
 const TIMEOUT = INSPECTOR_TIMEOUT_MS + 30_000;
@@ -40,7 +41,7 @@ describe("MCP Inspector CLI over stdio", { skip, timeout: TIMEOUT * 3 }, () => {
 
   /** `inspector --cli -e MAC_MESSAGES_MCP_HOME=… node … main.ts ARGS --method …`: Inspector starts the server. */
   const stdio = (serverArgs: string[], methodArgs: string[]) => {
-    const { command, args } = ourCliCommand(serverArgs);
+    const { command, args } = sourceCli(serverArgs);
     return runInspectorCli(clients!, [
       "-e",
       `MAC_MESSAGES_MCP_HOME=${fixture.dir}`,

@@ -3,24 +3,17 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { McpServerConfig } from "../helpers/claude-code.js";
 import { getFreePort, OWNER_PASSWORD } from "../helpers/remote-fixtures.js";
+import { sourceCli } from "../helpers/stdio-session.js";
 
-const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
-export const MAIN_TS = resolve(REPO_ROOT, "src", "cli", "main.ts");
-/** tsx's loader by absolute URL: MCP clients start servers in their own working directory. */
-export const TSX_LOADER = import.meta.resolve("tsx");
 /** Start-up of a tsx-compiled CLI on a busy two-core machine: allow a lot. */
 const START_TIMEOUT_MS = 120_000;
 
-export function ourCliCommand(args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: ["--import", TSX_LOADER, MAIN_TS, ...args] };
-}
-
 /** Our CLI as an MCP client's stdio server entry; `stateDir` keeps its state (and demo data) out of $HOME. */
 export function stdioServer(args: string[], stateDir: string): McpServerConfig {
-  return { type: "stdio", ...ourCliCommand(args), env: { MAC_MESSAGES_MCP_HOME: stateDir } };
+  return { type: "stdio", ...sourceCli(args), env: { MAC_MESSAGES_MCP_HOME: stateDir } };
 }
 
 /** Runs our CLI to completion (e.g. `auth set-password`), with `input` on stdin. */
@@ -28,7 +21,7 @@ export function runOurCli(
   args: string[],
   options: { input?: string; env?: Record<string, string> } = {},
 ): { status: number | null; stdout: string; stderr: string } {
-  const { command, args: argv } = ourCliCommand(args);
+  const { command, args: argv } = sourceCli(args);
   const run = spawnSync(command, argv, {
     input: options.input ?? "",
     encoding: "utf8",
@@ -62,7 +55,7 @@ export async function startRemoteCli(dataArgs: string[]): Promise<RemoteCli> {
   if (password.status !== 0) throw new Error(`auth set-password failed: ${password.stderr}`);
   const port = await getFreePort();
   const serverUrl = `http://127.0.0.1:${port}`;
-  const { command, args } = ourCliCommand([
+  const { command, args } = sourceCli([
     ...dataArgs,
     "remote",
     "--server-url",
