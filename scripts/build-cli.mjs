@@ -24,10 +24,13 @@ export const CLI_OUT_DIR = join(ROOT, "dist", "src", "cli");
 export const PROGRAM_BUNDLE = "program.cjs";
 
 /**
- * Packages loaded from node_modules rather than bundled: native code (better-sqlite3, sharp), and packages
- * only some calls need, which are big (pdfjs-dist) or are loaded through createRequire already
- * (libphonenumber-js, bplist-creator, unhomoglyph). The MCP SDK, zod and commander are bundled: they are
- * most of start-up. @modelcontextprotocol/node is bundled too, so remote mode uses the same SDK copy.
+ * Packages loaded from node_modules rather than bundled. This list alone decides: every other package our
+ * code uses is in the script, the MCP SDK, zod and commander (most of start-up) and @modelcontextprotocol/node
+ * (so remote mode uses the same SDK copy) among them. Left out: native code (better-sqlite3, sharp); code
+ * only some calls need that is big (pdf.js, HEIC, express, the SDK's JSON Schema validator AJV) or that no
+ * server call needs (bplist-creator writes plists for the demo and tests); and unhomoglyph's confusables
+ * table, a 100 KB JSON file that JSON.parse reads from node_modules in about 4 ms, where V8 took 8 ms to
+ * build the same object from a literal in the script.
  */
 export const EXTERNAL_PACKAGES = [
   "better-sqlite3",
@@ -36,13 +39,26 @@ export const EXTERNAL_PACKAGES = [
   "heic-convert",
   "express",
   "express-rate-limit",
-  "libphonenumber-js",
+  "@modelcontextprotocol/server/validators/ajv",
   "bplist-creator",
   "unhomoglyph",
 ];
 
 /**
- * Two rewrites of our own modules for the script they are bundled into:
+ * A package our modules load where first used, `createRequire(import.meta.url)("package")` (an ES module
+ * has no require of its own: the sources run so under tsx and in tests), becomes the script's own
+ * `require("package")` in the same place. esbuild then bundles the package, as a function that still runs
+ * only there, unless EXTERNAL_PACKAGES names it (the launcher's require then loads it from node_modules).
+ * So libphonenumber-js is in the script: loaded from node_modules, the first call that read a phone number
+ * paid about 50 ms of CPU for finding, reading and compiling its hundred modules; from the script, about
+ * 14 ms (docs/performance.md).
+ */
+const CREATE_REQUIRE_OF_PACKAGE =
+  /\bcreateRequire\(import\.meta\.url\)\(\s*(["'])([^."'][^"']*)\1\s*,?\s*\)/g;
+
+/**
+ * Three rewrites of our own modules for the script they are bundled into:
+ * - a package loaded with createRequire where first used is the script's require() (see above);
  * - each keeps the `import.meta.url` of its compiled file in dist/src/, so the paths it resolves from there
  *   (the index worker, the conversation view's HTML, package.json, the demo's .sql files) are the same
  *   bundled or not;
@@ -61,6 +77,7 @@ const forTheScript = {
       const fromBundle = relative(CLI_OUT_DIR, compiled).split("\\").join("/");
       const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
       const contents = source
+        .replace(CREATE_REQUIRE_OF_PACKAGE, "require($1$2$1)")
         .replaceAll("import.meta.url", url)
         .replace(/(?<!typeof\s+)\bimport\((["'])([^."'][^"']*)\1\)/g, "__importPackage($1$2$1)");
       return contents === source ? undefined : { contents, loader: "ts" };
