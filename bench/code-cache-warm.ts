@@ -1,7 +1,7 @@
 // The built CLI's first start on a Node writes its code cache (src/cli/code-cache.ts) once it has run a while;
-// the starts a user sees after that one use it. The bench's start-up figures are of those starts, so before
-// timing any it runs one session and holds it open until the server says (NODE_DEBUG) it used the cache or
-// wrote it. The session is the tests' (test/helpers/stdio-session.ts, as npm-package.test.ts's code-cache
+// the starts a user sees after that one use it. The bench's start-up figures and its page sessions' first
+// calls are of those starts, so before timing any it runs one session and holds it open until the server says
+// (NODE_DEBUG) it used the cache or wrote it. The session is the tests' (test/helpers/stdio-session.ts, as npm-package.test.ts's code-cache
 // sessions use it): it ends once the server has exited, so the first timed start does not overlap it.
 import { type StdioServerCommand, withStdioSession } from "../test/helpers/stdio-session.js";
 import { waitUntil } from "../test/helpers/wait.js";

@@ -1,12 +1,15 @@
 // Sessions with the real server over stdio (the built CLI, as an MCP client runs it), one server per
 // database, side by side: page reads of a long conversation (first page, a deep page through cursors, a date
-// window, list_chats), cold and then warm, each call taking turns between the servers; then — on a fresh
-// state folder — the first search, which starts the index build in the worker thread, and the same calls
+// window, list_chats), cold (a new process, started with the code cache as a user's later starts are) and then
+// warm, each call taking turns between the servers; then — with no index built yet — the first search, which
+// starts the index build in the worker thread, and the same calls
 // again while it builds, until the search answers from the finished index. A server's peak RSS (VmHWM)
 // covers all of its session.
 import { readdirSync, readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+import type { StdioServerCommand } from "../test/helpers/stdio-session.js";
+import { warmCodeCache } from "./code-cache-warm.js";
 import { type Stats, stats } from "./stats.js";
 
 export interface SessionInput {
@@ -87,14 +90,18 @@ interface Server {
   client: Client;
 }
 
-async function openServer(input: SessionInput): Promise<Server> {
-  const transport = new StdioClientTransport({
+/** The session's server as an MCP client's configuration starts it: the built CLI, read-only. */
+function serverCommand(input: SessionInput): StdioServerCommand {
+  return {
     command: process.execPath,
     args: [input.entry, "--db", input.chatDb, "--contacts-dir", input.contactsRoot, "--read-only"],
     cwd: input.cwd,
     env: { ...process.env, MAC_MESSAGES_MCP_HOME: input.stateDir } as Record<string, string>,
-    stderr: "ignore",
-  });
+  };
+}
+
+async function openServer(input: SessionInput): Promise<Server> {
+  const transport = new StdioClientTransport({ ...serverCommand(input), stderr: "ignore" });
   const client = new Client({ name: "bench-stdio", version: "1.0.0" });
   await client.connect(transport);
   return { input, transport, client };
@@ -190,6 +197,11 @@ async function buildPhase(
  * other servers closed. `reps` and `depth` come from the first input.
  */
 export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutput[]> {
+  // Each server starts as a user's starts after the first do, and as the start-up rows' servers: with the code
+  // cache a first session wrote (warmCodeCache: it lists the tools, nothing more, so the index is still to be
+  // built). A first start compiles the whole program from source instead, and writes that cache 2 s in, among
+  // the timed calls: ~56M instructions on the main thread in one of them (callgrind).
+  for (const input of inputs) await warmCodeCache(serverCommand(input));
   const servers: Server[] = [];
   try {
     for (const input of inputs) servers.push(await openServer(input));
