@@ -198,9 +198,9 @@ async function buildPhase(
  */
 export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutput[]> {
   // Each server starts as a user's starts after the first do, and as the start-up rows' servers: with the code
-  // cache a first session wrote (warmCodeCache: it lists the tools, nothing more, so the index is still to be
-  // built). A first start compiles the whole program from source instead, and writes that cache 2 s in, among
-  // the timed calls: ~56M instructions on the main thread in one of them (callgrind).
+  // cache a first session wrote (warmCodeCache: it lists the tools and some chats, no search, so the index is
+  // still to be built). A first start compiles the whole program from source instead, and writes that cache
+  // among the timed calls: ~56M instructions on the main thread in one of them (callgrind).
   for (const input of inputs) await warmCodeCache(serverCommand(input));
   const servers: Server[] = [];
   try {

@@ -36,6 +36,8 @@ export interface BoundedStdioOptions {
   maxBufferedOutputBytes?: number;
   /** Told about skipped frames and dropped notifications (stderr in the CLI). */
   warn?: (message: string) => void;
+  /** Called once each answer to a tools/call request has been written. */
+  toolCallAnswered?: () => void;
 }
 
 /** The id of a request from the first bytes of its line, if it can be read there (`"id": 12` / `"id":"a"`). */
@@ -60,6 +62,7 @@ export class BoundedStdioTransport implements Transport {
   readonly #maxUnanswered: number;
   readonly #maxBuffered: number;
   readonly #warn: (message: string) => void;
+  readonly #toolCallAnswered: (() => void) | undefined;
   /** Bytes of the current line so far (only while it is within the limit). */
   #chunks: Buffer[] = [];
   #length = 0;
@@ -67,6 +70,8 @@ export class BoundedStdioTransport implements Transport {
   #skipping: { prefix: string; bytes: number } | null = null;
   /** Ids of requests handed on and not yet answered. */
   readonly #unanswered = new Set<string | number>();
+  /** Those of them that are tools/call requests (only when someone is told of their answers). */
+  readonly #toolCalls = new Set<string | number>();
   #closed = false;
   #droppedNotifications = 0;
 
@@ -77,6 +82,7 @@ export class BoundedStdioTransport implements Transport {
     this.#maxUnanswered = options.maxUnanswered ?? MAX_UNANSWERED;
     this.#maxBuffered = options.maxBufferedOutputBytes ?? MAX_BUFFERED_OUTPUT_BYTES;
     this.#warn = options.warn ?? ((message) => process.stderr.write(`mac-messages-mcp: ${message}\n`));
+    this.#toolCallAnswered = options.toolCallAnswered;
   }
 
   async start(): Promise<void> {
@@ -172,7 +178,10 @@ export class BoundedStdioTransport implements Transport {
       this.onerror?.(new Error(`unreadable message from the client: ${(error as Error).message}`));
       return;
     }
-    if (isJSONRPCRequest(message)) this.#unanswered.add(message.id);
+    if (isJSONRPCRequest(message)) {
+      this.#unanswered.add(message.id);
+      if (this.#toolCallAnswered && message.method === "tools/call") this.#toolCalls.add(message.id);
+    }
     this.onmessage?.(message);
   }
 
@@ -205,6 +214,7 @@ export class BoundedStdioTransport implements Transport {
     if (this.#stdout.writableLength <= this.#maxBuffered) this.#droppedNotifications = 0;
     const answered = isAnswer && "id" in message && this.#unanswered.delete(message.id as string | number);
     this.#write(message);
+    if (answered && this.#toolCalls.delete(message.id as string | number)) this.#toolCallAnswered?.();
     if (answered) this.#pump();
     else this.#updateFlow();
   }

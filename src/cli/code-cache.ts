@@ -11,8 +11,11 @@
 // The cache is one file per bundle content, Node version and set of flags (V8 refuses a cache made under
 // other flags or another V8, and checks nothing but the source's length otherwise), beside the program's
 // other state. Written after the program has run a while, so it also holds the functions that answering the
-// first requests compiled, and never before the first answer. A missing, unreadable or
-// unwritable cache only means a slower start; nothing here may stop the program from running.
+// first requests compiled, and never before the first answer; and once more a while after the first tool call
+// a process answers, if its cache did not hold one yet: the functions a call compiles lazily (pages, contacts,
+// libphonenumber-js, rendering) are then deserialised with the rest instead of compiled by the next start's
+// first call (docs/performance.md, "Start-up"). A missing, unreadable or unwritable cache only means a slower
+// start; nothing here may stop the program from running.
 import { createHash } from "node:crypto";
 import {
   closeSync,
@@ -33,11 +36,25 @@ import { writeFileAtomic } from "../util/secure-file.js";
 /** `NODE_DEBUG=mac-messages-mcp` prints what the cache did (used, rejected, written) on stderr. */
 const debug = debuglog("mac-messages-mcp");
 
-/** How long after the program started the cache is written (by a process still running then). */
+/**
+ * How long after the program started the cache is written (by a process still running then), and after the
+ * first tool call it answered (the answer is out by then, and a next call is likelier to be read than run).
+ */
 export const CODE_CACHE_WRITE_DELAY_MS = 2_000;
 /** Cache files kept per bundle name (other Node versions and builds): the newest few. */
 const KEPT_CACHE_FILES = 4;
 const DIGEST_BYTES = 32;
+/**
+ * What a cache holds, in the byte after its digest: what starting and the first requests compiled, or that
+ * and what a tool call compiled too. A start that used the first kind writes the second after its first call.
+ */
+const HOLDS_START_UP = 0;
+const HOLDS_A_CALL = 1;
+type Holds = typeof HOLDS_START_UP | typeof HOLDS_A_CALL;
+const HOLDS_TEXT: Record<Holds, string> = {
+  [HOLDS_START_UP]: "start-up only",
+  [HOLDS_A_CALL]: "with a tool call",
+};
 
 /**
  * Node's own CommonJS wrapper, the script seeing the same five names as a module `require` loads, and a
@@ -96,11 +113,11 @@ function onlyOurs(info: Stats): boolean {
 }
 
 /**
- * The cached data in `file`, or undefined when there is none, it is not only ours, or it is damaged. Each
- * file starts with the SHA-256 of the rest: V8 release builds do not checksum a code cache, and a damaged
- * one that passes its length check could run wrong code.
+ * The cached data in `file` and what it holds, or undefined when there is none, it is not only ours, or it is
+ * damaged. Each file starts with the SHA-256 of the rest (what it holds, then V8's data): V8 release builds do
+ * not checksum a code cache, and a damaged one that passes its length check could run wrong code.
  */
-function readCodeCache(file: string): Buffer | undefined {
+function readCodeCache(file: string): { data: Buffer; holds: Holds } | undefined {
   let contents: Buffer;
   try {
     const fd = openSync(file, "r");
@@ -117,20 +134,23 @@ function readCodeCache(file: string): Buffer | undefined {
     debug("code cache: none at %s", file);
     return undefined;
   }
-  const data = contents.subarray(DIGEST_BYTES);
+  const rest = contents.subarray(DIGEST_BYTES);
+  const holds = rest[0];
   if (
-    data.length === 0 ||
-    !createHash("sha256").update(data).digest().equals(contents.subarray(0, DIGEST_BYTES))
+    rest.length < 2 ||
+    (holds !== HOLDS_START_UP && holds !== HOLDS_A_CALL) ||
+    !createHash("sha256").update(rest).digest().equals(contents.subarray(0, DIGEST_BYTES))
   ) {
     debug("code cache: damaged, ignored: %s", file);
     return undefined;
   }
-  return data;
+  return { data: rest.subarray(1), holds };
 }
 
 /** Writes the cache atomically, owner-only in an owner-only folder (writeFileAtomic); drops the oldest. */
-function writeCodeCache(file: string, data: Buffer): void {
-  writeFileAtomic(file, Buffer.concat([createHash("sha256").update(data).digest(), data]));
+function writeCodeCache(file: string, data: Buffer, holds: Holds): void {
+  const rest = Buffer.concat([Buffer.of(holds), data]);
+  writeFileAtomic(file, Buffer.concat([createHash("sha256").update(rest).digest(), rest]));
   const dir = dirname(file);
   const prefix = basename(file).replace(/-[0-9a-f]+\.v8$/, "-");
   const others = readdirSync(dir)
@@ -138,7 +158,17 @@ function writeCodeCache(file: string, data: Buffer): void {
     .map((name) => ({ path: join(dir, name), mtime: statSync(join(dir, name)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
   for (const old of others.slice(KEPT_CACHE_FILES - 1)) unlinkSync(old.path);
-  debug("code cache: wrote %s (%d bytes)", file, data.length);
+  debug("code cache: wrote %s (%d bytes, %s)", file, data.length, HOLDS_TEXT[holds]);
+}
+
+export interface CodeCacheRun {
+  /** The script's exports. */
+  exports: unknown;
+  /**
+   * To be called whenever the program has answered a tool call: the first such answer of a process whose
+   * cache did not hold a call yet has the cache written again a while later.
+   */
+  toolCallAnswered: () => void;
 }
 
 /**
@@ -146,39 +176,76 @@ function writeCodeCache(file: string, data: Buffer): void {
  * code cache in `options.cacheDir()` when there is a usable one there, and writing one otherwise. Throws
  * only what reading or running the script itself throws.
  */
-export function runWithCodeCache(bundleFile: string, options: CodeCacheOptions): unknown {
+export function runWithCodeCache(bundleFile: string, options: CodeCacheOptions): CodeCacheRun {
   const source = readFileSync(bundleFile, "utf8");
   let cacheFile: string | undefined;
-  let cachedData: Buffer | undefined;
+  let cached: ReturnType<typeof readCodeCache>;
   try {
     cacheFile = codeCacheFile(bundleFile, source, options);
-    cachedData = readCodeCache(cacheFile);
+    cached = readCodeCache(cacheFile);
   } catch {
     // No cache folder (no home, say) is a slower start, whatever the reason.
   }
-  const script = new vm.Script(WRAPPER[0] + source + WRAPPER[1], { filename: bundleFile, cachedData });
-  const usable = cachedData !== undefined && !script.cachedDataRejected;
-  if (cachedData !== undefined) debug("code cache: %s %s", usable ? "used" : "rejected by V8", cacheFile);
-  if (!usable && cacheFile !== undefined) writeLater(script, cacheFile);
+  const script = new vm.Script(WRAPPER[0] + source + WRAPPER[1], {
+    filename: bundleFile,
+    cachedData: cached?.data,
+  });
+  const usable = cached !== undefined && !script.cachedDataRejected;
+  if (cached !== undefined) {
+    debug("code cache: %s %s", usable ? `used (${HOLDS_TEXT[cached.holds]})` : "rejected by V8", cacheFile);
+  }
+  const writer =
+    cacheFile !== undefined && !(usable && cached?.holds === HOLDS_A_CALL)
+      ? new CodeCacheWriter(script, cacheFile, !usable)
+      : undefined;
   const module = { exports: {} as unknown };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   const require = createRequire(bundleFile);
   run.call(module.exports, module.exports, require, module, bundleFile, dirname(bundleFile), importPackage);
-  return module.exports;
+  return { exports: module.exports, toolCallAnswered: () => writer?.toolCallAnswered() };
 }
 
 /**
- * Writes the cache once the program has run a while: it then also holds the functions that answering the
- * first requests compiled. Only a process that lives that long writes one (a server does; `--version` or
- * `doctor` would leave a cache of their own few functions, which the server would then use as it is). The
- * timer does not keep the process alive.
+ * Writes the cache once the program has run a while (when there was no usable one): it then also holds the
+ * functions that answering the first requests compiled. Only a process that lives that long writes one (a
+ * server does; `--version` or `doctor` would leave a cache of their own few functions, which the server
+ * would then use as it is). Then, once, a while after the first tool call answered, so that it holds what
+ * that call compiled: V8's cache has every function compiled so far, and a call compiles the most (the
+ * first page read at 1M: 479M instructions without, 396M with; docs/performance.md). A call answered
+ * before the first write makes that write the last. The timers do not keep the process alive.
  */
-function writeLater(script: vm.Script, file: string): void {
-  setTimeout(() => {
+class CodeCacheWriter {
+  readonly #script: vm.Script;
+  readonly #file: string;
+  #timer: NodeJS.Timeout | undefined;
+  #callAnswered = false;
+  #done = false;
+
+  constructor(script: vm.Script, file: string, writeSoon: boolean) {
+    this.#script = script;
+    this.#file = file;
+    if (writeSoon) this.#writeIn(CODE_CACHE_WRITE_DELAY_MS);
+  }
+
+  toolCallAnswered(): void {
+    if (this.#callAnswered || this.#done) return;
+    this.#callAnswered = true;
+    debug("code cache: to be written again after this tool call");
+    this.#writeIn(CODE_CACHE_WRITE_DELAY_MS);
+  }
+
+  #writeIn(delay: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#write(), delay).unref();
+  }
+
+  #write(): void {
+    const holds = this.#callAnswered ? HOLDS_A_CALL : HOLDS_START_UP;
+    if (holds === HOLDS_A_CALL) this.#done = true;
     try {
-      writeCodeCache(file, script.createCachedData());
+      writeCodeCache(this.#file, this.#script.createCachedData(), holds);
     } catch (error) {
       debug("code cache: not written (%s)", (error as Error).message);
     }
-  }, CODE_CACHE_WRITE_DELAY_MS).unref();
+  }
 }

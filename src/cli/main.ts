@@ -28,10 +28,11 @@ declare const PROGRAM_SHA256: string | undefined;
 
 /** The built program (the bundle's name is scripts/build-cli.mjs's PROGRAM_BUNDLE). */
 const bundle = fileURLToPath(new URL("./program.cjs", import.meta.url));
-const program: Program = existsSync(bundle)
-  ? (runWithCodeCache(bundle, {
+const built = existsSync(bundle)
+  ? runWithCodeCache(bundle, {
       cacheDir: () => join(resolveStateDir(), "code-cache"),
       sourceHash: typeof PROGRAM_SHA256 === "string" ? PROGRAM_SHA256 : undefined,
-    }) as Program)
-  : await import("./program.js");
-await program.runProgram(process.argv);
+    })
+  : undefined;
+const program: Program = built ? (built.exports as Program) : await import("./program.js");
+await program.runProgram(process.argv, { toolCallAnswered: built?.toolCallAnswered });

@@ -5,7 +5,7 @@ import { createMcpServer, SEND_TOOL_NAMES } from "../mcp/index.js";
 import { registerAuthCommands } from "./auth.js";
 import { runDoctor } from "./doctor.js";
 import { registerRemoteCommand } from "./remote.js";
-import { CONNECT_HINT, serveStdio } from "./stdio.js";
+import { CONNECT_HINT, type ServeHooks, serveStdio } from "./stdio.js";
 import { type DataOptions, openServingStores } from "./stores.js";
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -19,7 +19,7 @@ function fail(error: unknown): void {
   process.exitCode = 1;
 }
 
-export function buildProgram(): Command {
+export function buildProgram(hooks: ServeHooks = {}): Command {
   const program = new Command();
   program
     .name("mac-messages-mcp")
@@ -43,7 +43,7 @@ export function buildProgram(): Command {
     .action(async () => {
       try {
         const options = program.opts<DataOptions>();
-        await serveStdio({ ...options, readOnly: resolveReadOnly(options.readOnly) });
+        await serveStdio({ ...options, readOnly: resolveReadOnly(options.readOnly) }, hooks);
       } catch (error) {
         fail(error);
       }
@@ -92,8 +92,8 @@ export function buildProgram(): Command {
  * Runs the command line. Called by main.ts rather than run on import: the built CLI is a CommonJS script
  * (scripts/build-cli.mjs), which cannot await at its top level.
  */
-export async function runProgram(argv: string[]): Promise<void> {
-  await buildProgram()
+export async function runProgram(argv: string[], hooks: ServeHooks = {}): Promise<void> {
+  await buildProgram(hooks)
     .parseAsync(argv)
     .catch((error: unknown) => fail(error));
 }

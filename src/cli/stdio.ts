@@ -19,7 +19,13 @@ export function banner(stores: OpenedStores, readOnly: boolean): string {
   ].join("\n");
 }
 
-export async function serveStdio(options: DataOptions): Promise<void> {
+/** What the launcher (main.ts) is told while serving. */
+export interface ServeHooks {
+  /** After each answer to a tools/call: the code cache is written again after the first (code-cache.ts). */
+  toolCallAnswered?: () => void;
+}
+
+export async function serveStdio(options: DataOptions, hooks: ServeHooks = {}): Promise<void> {
   const stores = await openServingStores(options);
   if (process.stdin.isTTY) process.stderr.write(`${banner(stores, options.readOnly ?? false)}\n`);
 
@@ -29,7 +35,7 @@ export async function serveStdio(options: DataOptions): Promise<void> {
   // The wire is ours (bounded-stdio.ts): oversized frames answered and skipped, reading paused while the
   // client is not reading our answers.
   const handle = serveMcpOverStdio(() => createMcpServer(stores.deps), {
-    transport: new BoundedStdioTransport(),
+    transport: new BoundedStdioTransport({ toolCallAnswered: hooks.toolCallAnswered }),
     onerror: (error) => process.stderr.write(`mac-messages-mcp: ${error.message}\n`),
   });
   let closed = false;

@@ -6,8 +6,11 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
+import { BoundedStdioTransport } from "../../src/cli/bounded-stdio.js";
 import { buildScenario, type Scenario } from "../helpers/mcp-scenario.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -169,4 +172,42 @@ describe("stdio limits", () => {
       }
     },
   );
+});
+
+test("the transport says when a tools/call's answer has been written, and for no other answer", async () => {
+  // The launcher writes its code cache again after the first (src/cli/code-cache.ts); the streams stand for
+  // stdin and stdout, as the options allow.
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  let written = "";
+  stdout.on("data", (chunk: Buffer) => {
+    written += chunk.toString("utf8");
+  });
+  let told = 0;
+  const transport = new BoundedStdioTransport({
+    stdin,
+    stdout,
+    toolCallAnswered: () => {
+      told++;
+    },
+  });
+  const received: JSONRPCMessage[] = [];
+  transport.onmessage = (message) => received.push(message);
+  await transport.start();
+  for (const [id, method] of [
+    [1, "tools/list"],
+    [2, "tools/call"],
+    [3, "tools/call"],
+  ] as const) {
+    stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params: {} })}\n`);
+  }
+  await waitUntil(() => received.length === 3, "the three requests");
+  await transport.send({ jsonrpc: "2.0", id: 1, result: { tools: [] } });
+  assert.equal(told, 0, "not for tools/list");
+  await transport.send({ jsonrpc: "2.0", id: 2, result: { content: [] } });
+  assert.equal(told, 1, "once the tools/call's answer is sent");
+  await transport.send({ jsonrpc: "2.0", id: 3, error: { code: -32603, message: "failed" } });
+  assert.equal(told, 2, "an error answer to a tools/call counts too");
+  await waitUntil(() => written.split("\n").length === 4, "the three answers on stdout");
+  await transport.close();
 });

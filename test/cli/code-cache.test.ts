@@ -61,13 +61,15 @@ interface Run {
 
 /**
  * Runs `script` through the code cache in `cacheDir` with NODE_DEBUG on (and `env`), until it has printed its export and
- * its import, and its stderr matches `until` when given (the cache written, say); then closes its stdin.
+ * its import, and its stderr matches `until` when given (the cache written, say); then closes its stdin. With
+ * `call`, once the script has run, the child is told a tool call was answered (as the stdio server tells it).
  */
 async function runScript(
   script: string,
   cacheDir: string,
   until?: RegExp,
   env: Record<string, string> = {},
+  call = false,
 ): Promise<Run> {
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, script, cacheDir], {
     env: { ...process.env, NODE_DEBUG: "mac-messages-mcp", ...env },
@@ -86,14 +88,17 @@ async function runScript(
       resolve();
     }),
   );
+  const ran = () => run.stdout.includes("imported") && run.stdout.includes("answer");
   try {
+    if (call) {
+      await waitUntil(() => run.code !== null || ran(), "the script to run");
+      child.stdin.write("call\n");
+    }
     await waitUntil(
       () =>
         run.code !== null ||
-        (run.stdout.includes("imported") &&
-          run.stdout.includes("answer") &&
-          (!until || until.test(run.stderr))),
-      `the script to run${until ? ` and ${until}` : ""}`,
+        (ran() && (!call || run.stdout.includes("called")) && (!until || until.test(run.stderr))),
+      `the script to run${call ? ", a tool call reported" : ""}${until ? ` and ${until}` : ""}`,
     );
   } finally {
     child.stdin.end();
@@ -136,6 +141,45 @@ test("a second run uses the cache the first one wrote (owner-only, in an owner-o
   assert.match(second.stderr, new RegExp(`code cache: used .*${file}`));
 });
 
+test("a start whose cache holds start-up only writes it again after its first tool call, once", async () => {
+  // The functions a tool call compiles are in the cache the next start reads (code-cache.ts, CodeCacheWriter).
+  const script = writeScript("calls.cjs", 9);
+  const cacheDir = join(root, "state-calls", "code-cache");
+  const first = await runScript(script, cacheDir, /code cache: wrote .*start-up only/);
+  assertRan(first, 9, script);
+  const [file] = cacheFiles(cacheDir);
+  assert.ok(file, "a cache file was written");
+
+  const second = await runScript(script, cacheDir, /code cache: wrote .*with a tool call/, {}, true);
+  assertRan(second, 9, script);
+  assert.match(second.stderr, new RegExp(`code cache: used \\(start-up only\\) .*${file}`));
+  assert.equal(second.stderr.match(/code cache: wrote/g)?.length, 1, second.stderr);
+  assert.deepEqual(cacheFiles(cacheDir), [file], "the same file, replaced");
+  assert.equal(statSync(join(cacheDir, file)).mode & 0o777, 0o600);
+
+  // Reported before the child prints "called": a start using a cache that holds a call plans no write.
+  const third = await runScript(script, cacheDir, undefined, {}, true);
+  assertRan(third, 9, script);
+  assert.match(third.stderr, /code cache: used \(with a tool call\)/);
+  assert.doesNotMatch(third.stderr, /code cache: (to be written again|wrote)/);
+});
+
+test("a first start that answers a tool call writes its cache with the call's functions", async () => {
+  const script = writeScript("first-call.cjs", 11);
+  const cacheDir = join(root, "state-first-call", "code-cache");
+  const first = await runScript(script, cacheDir, /code cache: wrote .*with a tool call/, {}, true);
+  assertRan(first, 11, script);
+  assert.match(first.stderr, /code cache: none at /);
+  // Usually once, 2 s after the call; twice on a machine slow enough that the start-up write came first.
+  const writes = first.stderr.match(/code cache: wrote .*/g) ?? [];
+  assert.ok(writes.length === 1 || writes.length === 2, first.stderr);
+  assert.match(writes.at(-1) ?? "", /with a tool call/);
+  const next = await runScript(script, cacheDir, undefined, {}, true);
+  assertRan(next, 11, script);
+  assert.match(next.stderr, /code cache: used \(with a tool call\)/);
+  assert.doesNotMatch(next.stderr, /code cache: (to be written again|wrote)/);
+});
+
 test("a damaged, truncated or refused cache is ignored and replaced", async () => {
   const script = writeScript("damaged.cjs", 7);
   const cacheDir = join(root, "state-damaged", "code-cache");
@@ -160,8 +204,9 @@ test("a damaged, truncated or refused cache is ignored and replaced", async () =
       // Intact as a file (its checksum matches) but not V8's: V8 refuses it.
       what: "not a V8 cache",
       damage: () => {
-        const data = Buffer.from("not compiled code at all");
-        writeFileSync(file, Buffer.concat([createHash("sha256").update(data).digest(), data]));
+        // What the cache holds (start-up only), then the data.
+        const rest = Buffer.concat([Buffer.of(0), Buffer.from("not compiled code at all")]);
+        writeFileSync(file, Buffer.concat([createHash("sha256").update(rest).digest(), rest]));
       },
       said: /code cache: rejected by V8/,
     },

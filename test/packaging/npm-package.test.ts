@@ -117,15 +117,26 @@ describe("the packed npm package", { timeout: 30 * 60_000 }, () => {
   });
 
   test("the installed command keeps its compiled program for the next start, and starts without it", async () => {
-    // src/cli/code-cache.ts: written by a first start into the state folder, used by the next one; a
-    // damaged cache is replaced, an unwritable folder only means compiling as usual. NODE_DEBUG shows which.
+    // src/cli/code-cache.ts: written by a first start into the state folder, used by the next one, written
+    // again after the first tool call of a start whose cache did not hold one; a damaged cache is replaced,
+    // an unwritable folder only means compiling as usual. NODE_DEBUG shows which.
     const cacheDir = join(userEnv(installed).MAC_MESSAGES_MCP_HOME ?? "", "code-cache");
     rmSync(cacheDir, { recursive: true, force: true });
     const first = await debugSession({}, /code cache: wrote/);
     assert.match(first, /code cache: none at /);
+    assert.match(first, /code cache: wrote .*start-up only/);
     const [name] = readdirSync(cacheDir).filter((file) => file.endsWith(".v8"));
     assert.ok(name, first);
-    assert.match(await debugSession({}), new RegExp(`code cache: used .*${name}`));
+    const withCall = await debugSession({}, /code cache: wrote .*with a tool call/, true);
+    assert.match(withCall, new RegExp(`code cache: used \\(start-up only\\) .*${name}`));
+    assert.deepEqual(
+      readdirSync(cacheDir).filter((file) => file.endsWith(".v8")),
+      [name],
+      "the same file, replaced",
+    );
+    const next = await debugSession({}, undefined, true);
+    assert.match(next, new RegExp(`code cache: used \\(with a tool call\\) .*${name}`));
+    assert.doesNotMatch(next, /code cache: (to be written again|wrote)/);
 
     const file = join(cacheDir, name);
     const damaged = readFileSync(file);
@@ -217,13 +228,17 @@ function demoSession<T>(
 }
 
 /**
- * One session with NODE_DEBUG on: tools/list answered, then, when `until` is given, its stderr matching it
- * before the session is closed. Returns its stderr.
+ * One session with NODE_DEBUG on: tools/list answered (and a list_chats call with `call`), then, when `until`
+ * is given, its stderr matching it before the session is closed. Returns its stderr.
  */
-function debugSession(env: Record<string, string>, until?: RegExp): Promise<string> {
+function debugSession(env: Record<string, string>, until?: RegExp, call = false): Promise<string> {
   return demoSession({ NODE_DEBUG: "mac-messages-mcp", ...env }, async (client, stderr) => {
     const { tools } = await client.listTools();
     assert.ok(tools.length > 10, stderr());
+    if (call) {
+      const chats = await client.callTool({ name: "list_chats", arguments: { limit: 5 } });
+      assert.equal(chats.isError, undefined, textOf(chats));
+    }
     if (until) await waitUntil(() => until.test(stderr()), `${until} on the server's stderr`, 120_000);
     return stderr();
   });
