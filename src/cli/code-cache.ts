@@ -38,7 +38,7 @@ const debug = debuglog("mac-messages-mcp");
 
 /**
  * How long after the program started the cache is written (by a process still running then), and after the
- * first tool call it answered (the answer is out by then, and a next call is likelier to be read than run).
+ * last tool call answered once a first one has been (the answers are out by then, and no call came since).
  */
 export const CODE_CACHE_WRITE_DELAY_MS = 2_000;
 /** Cache files kept per bundle name (other Node versions and builds): the newest few. */
@@ -211,8 +211,10 @@ export function runWithCodeCache(bundleFile: string, options: CodeCacheOptions):
  * server does; `--version` or `doctor` would leave a cache of their own few functions, which the server
  * would then use as it is). Then, once, a while after the first tool call answered, so that it holds what
  * that call compiled: V8's cache has every function compiled so far, and a call compiles the most (the
- * first page read at 1M: 479M instructions without, 396M with; docs/performance.md). A call answered
- * before the first write makes that write the last. The timers do not keep the process alive.
+ * first chat page at 1M: 534M main-thread instructions without, 458M with; docs/performance.md). Each
+ * further call answered before that write puts it off again, so that it lands after a burst of calls rather
+ * than inside the next one (writing takes ~130M instructions on the main thread), and holds them all too. A
+ * call answered before the first write makes that write the last. The timers do not keep the process alive.
  */
 class CodeCacheWriter {
   readonly #script: vm.Script;
@@ -228,9 +230,9 @@ class CodeCacheWriter {
   }
 
   toolCallAnswered(): void {
-    if (this.#callAnswered || this.#done) return;
+    if (this.#done) return;
+    if (!this.#callAnswered) debug("code cache: to be written again after this tool call");
     this.#callAnswered = true;
-    debug("code cache: to be written again after this tool call");
     this.#writeIn(CODE_CACHE_WRITE_DELAY_MS);
   }
 

@@ -62,15 +62,17 @@ interface Run {
 /**
  * Runs `script` through the code cache in `cacheDir` with NODE_DEBUG on (and `env`), until it has printed its export and
  * its import, and its stderr matches `until` when given (the cache written, say); then closes its stdin. With
- * `call`, once the script has run, the child is told a tool call was answered (as the stdio server tells it).
+ * `calls` (true: one), once the script has run, the child is told that many tool calls were answered (as the
+ * stdio server tells it).
  */
 async function runScript(
   script: string,
   cacheDir: string,
   until?: RegExp,
   env: Record<string, string> = {},
-  call = false,
+  calls: number | boolean = false,
 ): Promise<Run> {
+  const call = Number(calls);
   const child = spawn(process.execPath, ["--import", "tsx", CHILD, script, cacheDir], {
     env: { ...process.env, NODE_DEBUG: "mac-messages-mcp", ...env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -92,13 +94,15 @@ async function runScript(
   try {
     if (call) {
       await waitUntil(() => run.code !== null || ran(), "the script to run");
-      child.stdin.write("call\n");
+      child.stdin.write("call\n".repeat(call));
     }
     await waitUntil(
       () =>
         run.code !== null ||
-        (ran() && (!call || run.stdout.includes("called")) && (!until || until.test(run.stderr))),
-      `the script to run${call ? ", a tool call reported" : ""}${until ? ` and ${until}` : ""}`,
+        (ran() &&
+          (run.stdout.match(/^called$/gm)?.length ?? 0) >= call &&
+          (!until || until.test(run.stderr))),
+      `the script to run${call ? `, ${call} tool calls reported` : ""}${until ? ` and ${until}` : ""}`,
     );
   } finally {
     child.stdin.end();
@@ -150,7 +154,8 @@ test("a start whose cache holds start-up only writes it again after its first to
   const [file] = cacheFiles(cacheDir);
   assert.ok(file, "a cache file was written");
 
-  const second = await runScript(script, cacheDir, /code cache: wrote .*with a tool call/, {}, true);
+  // Two calls answered in a row: one write, after both.
+  const second = await runScript(script, cacheDir, /code cache: wrote .*with a tool call/, {}, 2);
   assertRan(second, 9, script);
   assert.match(second.stderr, new RegExp(`code cache: used \\(start-up only\\) .*${file}`));
   assert.equal(second.stderr.match(/code cache: wrote/g)?.length, 1, second.stderr);
