@@ -394,7 +394,7 @@ export class IndexedMessagesReader implements MessagesReader {
     return this.store.maxRowid();
   }
 
-  listHandles(): Handle[] {
+  listHandles(): readonly Handle[] {
     return this.store.listHandles();
   }
 

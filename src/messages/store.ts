@@ -251,6 +251,11 @@ export class MessagesStore implements MessagesReader {
   private deletionCalls = 0;
   /** chat.db's `PRAGMA data_version` when `handles` was read: a miss reloads only if chat.db changed since. */
   private handlesVersion = -1;
+  /**
+   * `handles` as listHandles hands it out: one frozen array per read of the table, so a caller may key what
+   * it derives from the list (tool-context.ts: handles by phone/email key) on the array and know it current.
+   */
+  private handleList: readonly Handle[] | null = null;
   private readonly statement: (sql: string) => Statement;
   /** The same cache, untraced: a page's look-ups by IN list (replies, reactions, attachments; see inList). */
   private readonly lookup: (sql: string) => Statement;
@@ -349,6 +354,7 @@ export class MessagesStore implements MessagesReader {
       service: string;
     }[];
     this.handles.clear();
+    this.handleList = null;
     for (const r of rows) this.handles.set(r.ROWID, { rowid: r.ROWID, id: r.id, service: r.service });
   }
 
@@ -371,11 +377,12 @@ export class MessagesStore implements MessagesReader {
     });
   }
 
-  listHandles(): Handle[] {
+  listHandles(): readonly Handle[] {
     return this.run(() => {
       // Asked on every call that names a contact: the table is read again only when chat.db has changed.
       if (this.dataVersion() !== this.handlesVersion) this.loadHandles();
-      return [...this.handles.values()];
+      this.handleList ??= Object.freeze([...this.handles.values()]);
+      return this.handleList;
     });
   }
 

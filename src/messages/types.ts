@@ -277,7 +277,8 @@ export interface MessagesReader {
   close(): void;
   /** Highest message ROWID: a watermark for "new since". */
   maxRowid(): number;
-  listHandles(): Handle[];
+  /** chat.db's handles; the same array until the table is read again (after chat.db changed). */
+  listHandles(): readonly Handle[];
   getChat(ref: number | string): Chat | null;
   listChats<Counted extends boolean = true>(options: ListChatsOptions<Counted>): ChatSummary<Counted>[];
   /** Chats where any of these handles takes part. */
