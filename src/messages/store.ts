@@ -255,7 +255,7 @@ export class MessagesStore implements MessagesReader {
    * `handles` as listHandles hands it out: one frozen array per read of the table, so a caller may key what
    * it derives from the list (tool-context.ts: handles by phone/email key) on the array and know it current.
    */
-  private handleList: readonly Handle[] | null = null;
+  private handleList: readonly Handle[] = [];
   private readonly statement: (sql: string) => Statement;
   /** The same cache, untraced: a page's look-ups by IN list (replies, reactions, attachments; see inList). */
   private readonly lookup: (sql: string) => Statement;
@@ -354,8 +354,8 @@ export class MessagesStore implements MessagesReader {
       service: string;
     }[];
     this.handles.clear();
-    this.handleList = null;
     for (const r of rows) this.handles.set(r.ROWID, { rowid: r.ROWID, id: r.id, service: r.service });
+    this.handleList = Object.freeze([...this.handles.values()]);
   }
 
   private handle(rowid: number | null | undefined): Handle | null {
@@ -381,7 +381,6 @@ export class MessagesStore implements MessagesReader {
     return this.run(() => {
       // Asked on every call that names a contact: the table is read again only when chat.db has changed.
       if (this.dataVersion() !== this.handlesVersion) this.loadHandles();
-      this.handleList ??= Object.freeze([...this.handles.values()]);
       return this.handleList;
     });
   }
