@@ -124,6 +124,14 @@ function cacheFiles(dir: string): string[] {
   return readdirSync(dir).filter((name) => name.endsWith(".v8"));
 }
 
+/** A start whose cache holds a call: it uses that cache and plans no write (it runs one call, as the others). */
+async function assertKeepsCacheWithCall(script: string, cacheDir: string, value: number): Promise<void> {
+  const next = await runScript(script, cacheDir, undefined, {}, true);
+  assertRan(next, value, script);
+  assert.match(next.stderr, /code cache: used \(with a tool call\)/);
+  assert.doesNotMatch(next.stderr, /code cache: (to be written again|wrote)/);
+}
+
 test("a second run uses the cache the first one wrote (owner-only, in an owner-only folder)", async () => {
   const script = writeScript("first.cjs", 42);
   const cacheDir = join(root, "state-first", "code-cache");
@@ -163,10 +171,7 @@ test("a start whose cache holds start-up only writes it again after its first to
   assert.equal(statSync(join(cacheDir, file)).mode & 0o777, 0o600);
 
   // Reported before the child prints "called": a start using a cache that holds a call plans no write.
-  const third = await runScript(script, cacheDir, undefined, {}, true);
-  assertRan(third, 9, script);
-  assert.match(third.stderr, /code cache: used \(with a tool call\)/);
-  assert.doesNotMatch(third.stderr, /code cache: (to be written again|wrote)/);
+  await assertKeepsCacheWithCall(script, cacheDir, 9);
 });
 
 test("a first start that answers a tool call writes its cache with the call's functions", async () => {
@@ -179,10 +184,7 @@ test("a first start that answers a tool call writes its cache with the call's fu
   const writes = first.stderr.match(/code cache: wrote .*/g) ?? [];
   assert.ok(writes.length === 1 || writes.length === 2, first.stderr);
   assert.match(writes.at(-1) ?? "", /with a tool call/);
-  const next = await runScript(script, cacheDir, undefined, {}, true);
-  assertRan(next, 11, script);
-  assert.match(next.stderr, /code cache: used \(with a tool call\)/);
-  assert.doesNotMatch(next.stderr, /code cache: (to be written again|wrote)/);
+  await assertKeepsCacheWithCall(script, cacheDir, 11);
 });
 
 test("a damaged, truncated or refused cache is ignored and replaced", async () => {
