@@ -2,7 +2,8 @@
 // transcription, mentions, translation, receipts, edits versus unsends, and group events. Pure functions
 // over a selected row; the store runs the SQL and hands the rows here.
 import { appleNanosToDate } from "./apple-time.js";
-import { readSummaryInfo } from "./summary-info.js";
+import { DecodedBlobs } from "./decoded-blobs.js";
+import { readSummaryInfo, type SummaryInfo } from "./summary-info.js";
 import { foldTapbacks, type TapbackEvent } from "./tapbacks.js";
 import { textColumn } from "./text-match.js";
 import { attributedBodyText, decodeAttributedBody } from "./typedstream.js";
@@ -83,7 +84,7 @@ const RUN_KEYS_WORTH_DECODING = [TRANSCRIPTION_KEY, MENTION_KEY, FILE_TRANSFER_K
   Buffer.from(k, "latin1"),
 );
 
-interface BodyFeatures {
+export interface BodyFeatures {
   text: string | null;
   transcription: string | null;
   mentions: Mention[];
@@ -226,6 +227,21 @@ export interface RowContext {
   handle(rowid: number | null | undefined): Handle | null;
   /** Reply targets by guid, looked up in one batch for the rows being mapped. */
   replyTargets: ReadonlyMap<string, ReplyTarget>;
+  /** What rows' blobs decoded to, kept across reads (the store's: see decoded-blobs.ts). */
+  blobs: MessageBlobs;
+}
+
+/** A message's two decoded blobs: its body's features (per "is the text column empty") and its summary info. */
+export interface MessageBlobs {
+  body: DecodedBlobs<BodyFeatures>;
+  summary: DecodedBlobs<SummaryInfo>;
+}
+
+export function messageBlobs(): MessageBlobs {
+  return {
+    body: new DecodedBlobs(decodeBody),
+    summary: new DecodedBlobs((blob) => readSummaryInfo(blob)),
+  };
 }
 
 /**
@@ -239,11 +255,11 @@ export function messageFromRow(
   context: RowContext,
   position: string,
 ): Message {
-  const summary = readSummaryInfo(row.message_summary_info);
+  const summary = context.blobs.summary.get(row.ROWID, row.message_summary_info, false);
   const edit = summary.edit;
   const stored = textColumn(row.text) || null;
   // Even when `text` is set, the blob may carry a transcription or mentions (Messages writes both columns).
-  const features = decodeBody(row.attributedBody, stored === null);
+  const features = context.blobs.body.get(row.ROWID, row.attributedBody, stored === null);
   let text: string | null = stored;
   let textSource: Message["textSource"] = text !== null ? "text" : "none";
   if (text === null && features.text) {

@@ -25,9 +25,11 @@ import {
   permissionDeniedError,
 } from "./errors.js";
 import {
+  messageBlobs,
   messageFromRow,
   OPTIONAL_MESSAGE_COLUMNS,
   previewOf,
+  type RowContext,
   rowText,
   type MessageRow as SelectedMessageRow,
 } from "./message-row.js";
@@ -256,6 +258,8 @@ export class MessagesStore implements MessagesReader {
    * it derives from the list (tool-context.ts: handles by phone/email key) on the array and know it current.
    */
   private handleList: readonly Handle[] = [];
+  /** Decoded bodies and summary infos of the messages read lately (decoded-blobs.ts). */
+  private readonly blobs = messageBlobs();
   private readonly statement: (sql: string) => Statement;
   /** The same cache, untraced: a page's look-ups by IN list (replies, reactions, attachments; see inList). */
   private readonly lookup: (sql: string) => Statement;
@@ -1030,9 +1034,10 @@ export class MessagesStore implements MessagesReader {
       rows.filter((r) => r.cache_has_attachments !== 0).map((r) => r.ROWID),
     );
     const tapbacks = this.tapbacksFor(rows);
-    const context = {
+    const context: RowContext = {
       handle: (rowid: number | null | undefined) => this.handle(rowid),
       replyTargets: this.replyTargetsFor(rows),
+      blobs: this.blobs,
     };
     return rows.map((row) =>
       messageFromRow(
