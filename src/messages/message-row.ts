@@ -85,11 +85,11 @@ const RUN_KEYS_WORTH_DECODING = [TRANSCRIPTION_KEY, MENTION_KEY, FILE_TRANSFER_K
 );
 
 export interface BodyFeatures {
-  text: string | null;
-  transcription: string | null;
-  mentions: Mention[];
+  readonly text: string | null;
+  readonly transcription: string | null;
+  readonly mentions: readonly Mention[];
   /** The file-transfer guid at each U+FFFC, in order (null where the body does not say). */
-  placeholderGuids: (string | null)[];
+  readonly placeholderGuids: readonly (string | null)[];
 }
 
 /** What the attributedBody adds to a row; its text is decoded only when `needText` (no `text` column value). */
@@ -102,26 +102,28 @@ function decodeBody(blob: unknown, needText: boolean): BodyFeatures {
   }
   const decoded = decodeAttributedBody(blob);
   if (!decoded.ok) return { ...none, text: attributedBodyText(blob) };
-  const features: BodyFeatures = { ...none, text: decoded.text };
   const transcriptions: string[] = [];
+  const mentions: Mention[] = [];
+  const placeholderGuids: (string | null)[] = [];
   for (const run of decoded.runs) {
     const transcription = run.attributes[TRANSCRIPTION_KEY];
     if (typeof transcription === "string" && transcription.trim() !== "") transcriptions.push(transcription);
     const mention = run.attributes[MENTION_KEY];
     if (typeof mention === "string" && mention !== "") {
-      features.mentions.push({
-        text: decoded.text.slice(run.start, run.start + run.length),
-        handleId: mention,
-      });
+      mentions.push({ text: decoded.text.slice(run.start, run.start + run.length), handleId: mention });
     }
     for (let i = run.start; i < run.start + run.length; i++) {
       if (decoded.text[i] !== OBJECT_REPLACEMENT) continue;
       const guid = run.attributes[FILE_TRANSFER_KEY];
-      features.placeholderGuids.push(typeof guid === "string" ? guid : null);
+      placeholderGuids.push(typeof guid === "string" ? guid : null);
     }
   }
-  features.transcription = transcriptions.length > 0 ? transcriptions.join("\n") : null;
-  return features;
+  return {
+    text: decoded.text,
+    transcription: transcriptions.length > 0 ? transcriptions.join("\n") : null,
+    mentions,
+    placeholderGuids,
+  };
 }
 
 /** `[sticker: pink poodle]`, `[Genmoji: cat in sunglasses]`, or null for an ordinary attachment. */

@@ -62,36 +62,38 @@ export interface Tapback {
   part: number;
 }
 
+// EditRecord, EditInfo, Mention and Translation are read-only: the store decodes a message's blobs once and
+// hands the same values to every page that shows the message (decoded-blobs.ts).
 export interface EditRecord {
-  date: Date;
+  readonly date: Date;
   /** The text of that version; null when the blob could not be decoded. */
-  text: string | null;
+  readonly text: string | null;
 }
 
 export interface EditInfo {
   /** Message parts (0-based) that were edited. */
-  editedParts: number[];
+  readonly editedParts: readonly number[];
   /** Message parts that were unsent (retracted). */
-  unsentParts: number[];
+  readonly unsentParts: readonly number[];
   /** Versions of each edited part, oldest first. Keyed by part index. */
-  history: Record<number, EditRecord[]>;
+  readonly history: Readonly<Record<number, readonly EditRecord[]>>;
 }
 
 /** Someone named with @ in a message: the name as written and the handle it confirms. */
 export interface Mention {
   /** The mentioned name as it appears in the text. */
-  text: string;
+  readonly text: string;
   /** Phone number or email address Messages linked the mention to. */
-  handleId: string;
+  readonly handleId: string;
 }
 
 /** A translation Messages made of an incoming message (macOS 26). */
 export interface Translation {
-  text: string;
+  readonly text: string;
   /** Language it was translated into (e.g. "en"), when recorded. */
-  language: string | null;
+  readonly language: string | null;
   /** Language of the original, when recorded. */
-  sourceLanguage: string | null;
+  readonly sourceLanguage: string | null;
 }
 
 /** The message a reply answers (its thread's first message). */
@@ -143,7 +145,7 @@ export interface Message {
   /** Voice messages: what Messages transcribed (`IMAudioTranscription`). */
   transcription: string | null;
   /** People mentioned with @. */
-  mentions: Mention[];
+  mentions: readonly Mention[];
   /** Messages' translation of this message (macOS 26). */
   translation: Translation | null;
   date: Date;

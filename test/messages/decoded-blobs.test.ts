@@ -21,17 +21,13 @@ describe("DecodedBlobs", () => {
     return { blobs, calls };
   }
 
-  test("the same message with the same bytes is decoded once, and shares one frozen value", () => {
+  test("the same message with the same bytes is decoded once, and shares one value", () => {
     const { blobs, calls } = counting();
     const first = blobs.get(7, Buffer.from("hello"), true);
     // A new Buffer holding the same bytes, as each read of the row hands out.
     const second = blobs.get(7, Buffer.from("hello"), true);
     assert.equal(second, first);
     assert.deepEqual(calls, ["hello/true"]);
-    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.parts) && Object.isFrozen(first.parts[0]));
-    assert.throws(() => {
-      (first.parts as { n: number }[]).push({ n: 2 });
-    }, TypeError);
   });
 
   test("other bytes or another variant are decoded afresh, and replace what was kept", () => {
