@@ -177,7 +177,9 @@ export function comparePositions(a: Position, b: Position): number {
  * Rows of several sources, each already in date order (one index range each), merged into one date order.
  * `fetch(source, n, after)` returns up to n rows of that source strictly beyond `after` (or from the start).
  * Rows are fetched in batches (first `firstBatch`, then growing), so reading the first k rows costs O(k)
- * per source whatever the sources' sizes. A row met twice (a message in two chats) is returned once.
+ * per source whatever the sources' sizes; within `take(n)` no batch asks for more rows than the take still
+ * needs, since a source that has them all would otherwise be read past what is returned. A row met twice
+ * (a message in two chats) is returned once.
  */
 export class MergedDateOrder<S, R extends { position: Position }> {
   private readonly heads: { source: S; buffer: R[]; next: number; done: boolean; batch: number }[];
@@ -199,21 +201,22 @@ export class MergedDateOrder<S, R extends { position: Position }> {
     }));
   }
 
-  private fill(head: MergedDateOrder<S, R>["heads"][number]): void {
+  private fill(head: MergedDateOrder<S, R>["heads"][number], need: number): void {
     if (head.next < head.buffer.length || head.done) return;
     const after = head.buffer.at(-1)?.position ?? null;
-    head.buffer = this.fetch(head.source, head.batch, after);
+    const asked = Math.max(1, Math.min(head.batch, need));
+    head.buffer = this.fetch(head.source, asked, after);
     head.next = 0;
-    if (head.buffer.length < head.batch) head.done = true;
+    if (head.buffer.length < asked) head.done = true;
     head.batch = Math.min(this.maxBatch, head.batch * 4);
   }
 
-  /** The next row in date order, or undefined when every source is exhausted. */
-  next(): R | undefined {
+  /** The next row in date order, or undefined when every source is exhausted. `need`: rows still wanted. */
+  next(need = Number.POSITIVE_INFINITY): R | undefined {
     for (;;) {
       let best: MergedDateOrder<S, R>["heads"][number] | null = null;
       for (const head of this.heads) {
-        this.fill(head);
+        this.fill(head, need);
         const row = head.buffer[head.next];
         if (row === undefined) continue;
         const current = best?.buffer[best.next];
@@ -236,7 +239,7 @@ export class MergedDateOrder<S, R extends { position: Position }> {
   take(n: number): R[] {
     const rows: R[] = [];
     while (rows.length < n) {
-      const row = this.next();
+      const row = this.next(n - rows.length);
       if (row === undefined) break;
       rows.push(row);
     }

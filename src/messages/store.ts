@@ -752,8 +752,13 @@ export class MessagesStore implements MessagesReader {
       query.unreadOnly ?? false,
     );
     const window = windowClause(query, MESSAGE_FILTER_COLUMNS);
+    const streams = this.orderStreams(query);
+    // A page may come from one source or from several (a person's iMessage and SMS handles): each source's
+    // first batch is its share of the page, and take() reads further only as far as the page still needs.
+    // Reading every source's full page first read about twice the rows a two-handle person's page shows.
+    const sourceCount = new Set(streams.map((stream) => stream.source)).size;
     return new MergedDateOrder(
-      this.orderStreams(query),
+      streams,
       direction,
       (stream, n, after) => {
         const position = after ?? start;
@@ -770,7 +775,7 @@ export class MessagesStore implements MessagesReader {
         }
         return this.readOrdered(stream.source, range, tie, direction, select, filter, n);
       },
-      firstBatch,
+      Math.ceil(firstBatch / Math.max(1, sourceCount)),
     );
   }
 

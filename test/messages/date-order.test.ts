@@ -9,7 +9,13 @@ import { after, before, describe, test } from "node:test";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { APPLE_EPOCH_MS } from "../../src/messages/apple-time.js";
 import { encodeAttributedBody } from "../../src/messages/codec.js";
-import { dateKey, dateRanges, decodePosition } from "../../src/messages/date-order.js";
+import {
+  dateKey,
+  dateRanges,
+  decodePosition,
+  MergedDateOrder,
+  type Position,
+} from "../../src/messages/date-order.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { SearchIndex } from "../../src/messages/search-index.js";
 import type { Message, MessageQuery } from "../../src/messages/types.js";
@@ -285,6 +291,50 @@ describe("date keys and windows", () => {
     assert.equal(ranges[1]!.low, BigInt(appleSeconds(Date.UTC(2020, 0, 1))));
     assert.equal(ranges[1]!.high, BigInt(appleSeconds(Date.UTC(2020, 0, 2)) - 1));
     assert.deepEqual(dateRanges({ since: day.until, until: day.since }), []);
+  });
+});
+
+describe("merging sources", () => {
+  /** Two sources in newest-first order, rows numbered by age; `reads` records what each fetch asked for. */
+  function merged(sources: Record<string, number[]>, firstBatch: number) {
+    const reads: string[] = [];
+    const rows = (name: string) =>
+      (sources[name] ?? []).map((age) => ({ name, age, position: { key: BigInt(-age), rowid: age } }));
+    const order = new MergedDateOrder(
+      Object.keys(sources),
+      "desc",
+      (name, n, after: Position | null) => {
+        reads.push(`${name}:${n}`);
+        return rows(name)
+          .filter((row) => after === null || row.position.key < after.key)
+          .slice(0, n);
+      },
+      firstBatch,
+    );
+    return { order, reads };
+  }
+  const ages = (from: number, count: number, step = 1) =>
+    Array.from({ length: count }, (_, i) => from + i * step);
+
+  test("merges in date order, and reads no further than the page needs when one source has it all", () => {
+    const { order, reads } = merged({ imessage: ages(1, 100), sms: ages(1000, 100) }, 5);
+    assert.deepEqual(
+      order.take(12).map((row) => row.age),
+      ages(1, 12),
+    );
+    // Each source's first batch, then the one that has the page only for what the page still needs.
+    assert.deepEqual(reads, ["imessage:5", "sms:5", "imessage:7"]);
+  });
+
+  test("interleaved sources give every row once, newest first, with or without a page size", () => {
+    const { order } = merged({ imessage: ages(1, 40, 2), sms: ages(2, 40, 2) }, 3);
+    assert.deepEqual(
+      order.take(30).map((row) => row.age),
+      ages(1, 30),
+    );
+    const rest: number[] = [];
+    for (let row = order.next(); row !== undefined; row = order.next()) rest.push(row.age);
+    assert.deepEqual(rest, ages(31, 50));
   });
 });
 
