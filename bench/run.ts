@@ -49,6 +49,8 @@ interface Conversation {
   chat: string;
   handleRowid: number;
   contact: string;
+  /** The most active other handle (not in the chat): pages no earlier call of the session has read. */
+  otherContact: string;
   messages: number;
   windowStart: string;
   windowEnd: string;
@@ -68,6 +70,12 @@ function longestConversation(chatDb: string): Conversation {
         "SELECT h.ROWID AS rowid, h.id AS id FROM chat_handle_join x JOIN handle h ON h.ROWID = x.handle_id WHERE x.chat_id = ? LIMIT 1",
       )
       .get(chat.rowid) as { rowid: number; id: string };
+    const other = db
+      .prepare(
+        `SELECT h.id AS id FROM handle h WHERE h.ROWID NOT IN (SELECT handle_id FROM chat_handle_join WHERE chat_id = ?)
+         ORDER BY (SELECT COUNT(*) FROM message m WHERE m.handle_id = h.ROWID) DESC LIMIT 1`,
+      )
+      .get(chat.rowid) as { id: string };
     // A week in the middle of the chat's history: a date-bounded page far from the newest rows.
     const middle = db
       .prepare(
@@ -81,6 +89,7 @@ function longestConversation(chatDb: string): Conversation {
       chat: chat.identifier,
       handleRowid: handle.rowid,
       contact: handle.id,
+      otherContact: other.id,
       messages: chat.n,
       windowStart: day(start),
       windowEnd: day(new Date(start.getTime() + 7 * 86_400_000)),
@@ -181,6 +190,7 @@ async function pageRuns(options: Options, sizes: number[]): Promise<PageRun[]> {
         contactsRoot: run.demo.contactsRoot,
         stateDir: run.stateDir,
         contact: run.conversation.contact,
+        otherContact: run.conversation.otherContact,
         chat: run.conversation.chat,
         windowStart: run.conversation.windowStart,
         windowEnd: run.conversation.windowEnd,

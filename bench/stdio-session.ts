@@ -1,6 +1,7 @@
 // Sessions with the real server over stdio (the built CLI, as an MCP client runs it), one server per
 // database, side by side: page reads of a long conversation (first page, a deep page through cursors, a date
-// window, list_chats), cold (a new process, started with the code cache as a user's later starts are) and then
+// window, list_chats; each read again and again) and of another person's history (a page not read before in
+// each call), cold (a new process, started with the code cache as a user's later starts are) and then
 // warm, each call taking turns between the servers; then — with no index built yet — the first search, which
 // starts the index build in the worker thread, and the same calls
 // again while it builds, until the search answers from the finished index. A server's peak RSS (VmHWM)
@@ -20,6 +21,8 @@ export interface SessionInput {
   stateDir: string;
   /** A handle id (phone/email) of the longest one-to-one conversation. */
   contact: string;
+  /** Another person's handle id, outside that chat: a walk back through pages the session has not read. */
+  otherContact: string;
   /** chat_identifier of the longest chat. */
   chat: string;
   /** ISO date of a one-week window inside the chat's history. */
@@ -129,8 +132,9 @@ async function repeat(
   reps: number,
   name: string,
   argsOf: (input: SessionInput) => Record<string, unknown>,
+  onResult?: (input: SessionInput, result: CallResult) => void,
 ): Promise<(Stats & { cpu: Stats | null })[]> {
-  for (const server of servers) await call(server, name, argsOf(server.input));
+  for (const server of servers) onResult?.(server.input, await call(server, name, argsOf(server.input)));
   const samples = servers.map(() => [] as number[]);
   const cpu = servers.map(() => [] as number[]);
   for (let i = 0; i < reps; i++) {
@@ -139,7 +143,9 @@ async function repeat(
     for (const index of order) {
       const server = servers[index] as Server;
       const before = serverCpuMs(server.transport.pid);
-      samples[index]?.push((await timed(server, name, argsOf(server.input))).ms);
+      const { ms, result } = await timed(server, name, argsOf(server.input));
+      samples[index]?.push(ms);
+      onResult?.(server.input, result);
       // The answer is written before the server's last bookkeeping for the call: let it finish.
       await new Promise((resolve) => setTimeout(resolve, 2));
       const after = serverCpuMs(server.transport.pid);
@@ -157,6 +163,17 @@ const contactPage = (input: SessionInput) => ({
   start_date: "2001-01-02",
   limit: 50,
 });
+/** The cursor a page's text offers for the next older page (`call again with cursor "…"`). */
+function cursorIn(result: CallResult): string {
+  const texts = Array.isArray(result.content) ? result.content : [];
+  const text = texts
+    .map((block: { text?: unknown }) => (typeof block.text === "string" ? block.text : ""))
+    .join("\n");
+  const match = /call again with cursor "([^"]+)"/.exec(text);
+  if (!match?.[1]) throw new Error(`no cursor for an older page in: ${text.slice(-300)}`);
+  return match[1];
+}
+
 const chatPage = (input: SessionInput) => ({ chat: input.chat, start_date: "2001-01-02", limit: 50 });
 
 /** The first search on a fresh state folder starts the build; the same calls again until it is complete. */
@@ -228,8 +245,9 @@ export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutp
       name: string,
       argsOf: (input: SessionInput) => Record<string, unknown>,
       among = servers,
+      onResult?: (input: SessionInput, result: CallResult) => void,
     ) => {
-      const results = await repeat(among, reps, name, argsOf);
+      const results = await repeat(among, reps, name, argsOf, onResult);
       among.forEach((server, i) => {
         (calls[servers.indexOf(server)] as SessionOutput["calls"])[label] = results[i] as Stats & {
           cpu: Stats | null;
@@ -239,6 +257,17 @@ export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutp
     const contactLabel = "contact, all history, newest 50";
     const chatLabel = "chat, all history, newest 50";
     await measure(contactLabel, "get_recent_messages", contactPage);
+    // The rows here read one page again and again, as an assistant checking a conversation does; the store
+    // keeps what those messages decoded to. This one reads a page no call of the session has read: each call
+    // the next older page of another person's history, following the cursor the last answer gave.
+    const walkBack = new Map<SessionInput, string | undefined>();
+    await measure(
+      "another contact, each call the next older page",
+      "get_recent_messages",
+      (input) => ({ ...contactPage(input), contact: input.otherContact, cursor: walkBack.get(input) }),
+      servers,
+      (input, result) => walkBack.set(input, cursorIn(result)),
+    );
     await measure(chatLabel, "get_recent_messages", chatPage);
     const withCursor = servers.filter((server) => cursors.has(server.input));
     if (withCursor.length > 0) {
