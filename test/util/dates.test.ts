@@ -171,13 +171,15 @@ describe("time zones and how times are written", () => {
       "Times in America/Los_Angeles, UTC\u221208:00/\u221207:00.",
     );
   });
-  test("times match Intl's own wall clock across offset changes (offsets are remembered per hour)", () => {
+  test("times match Intl's own wall clock across offset changes (offsets are remembered per day and per hour)", () => {
     const cases: [zone: string, near: string][] = [
       ["America/Los_Angeles", "2025-03-09T10:00:00Z"], // DST starts at 02:00 local
       ["America/Los_Angeles", "2025-11-02T09:00:00Z"], // and ends: 01:00–02:00 happens twice
       ["Australia/Lord_Howe", "2025-04-05T15:00:00Z"], // a half-hour change, at :00 local and :30 UTC
       ["Asia/Kathmandu", "1985-12-31T18:30:00Z"], // +05:30 → +05:45
       ["Africa/Monrovia", "1972-01-07T00:44:30Z"], // −00:44:30 (not whole minutes) → UTC
+      ["Pacific/Apia", "2011-12-30T10:00:00Z"], // −10:00 → +14:00: 30 December 2011 never happened there
+      ["Europe/Paris", "2025-10-26T01:00:00Z"], // ends at 03:00 local, inside a UTC day
     ];
     for (const [zone, near] of cases) {
       const intl = new Intl.DateTimeFormat("en-US", {
@@ -190,8 +192,13 @@ describe("time zones and how times are written", () => {
         minute: "2-digit",
         second: "2-digit",
       });
-      // Odd steps over three hours each side, so instants land at every minute and second of the hours.
-      for (let ms = Date.parse(near) - 3 * 3_600_000; ms < Date.parse(near) + 3 * 3_600_000; ms += 433_001) {
+      // Odd steps over a day and a half each side, so instants land at every minute and second of the hours,
+      // in the days around the change and in the day that holds it.
+      for (
+        let ms = Date.parse(near) - 36 * 3_600_000;
+        ms < Date.parse(near) + 36 * 3_600_000;
+        ms += 433_001
+      ) {
         const date = new Date(ms);
         const p = Object.fromEntries(intl.formatToParts(date).map((part) => [part.type, part.value]));
         const wall = `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
