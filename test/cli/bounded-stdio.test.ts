@@ -12,9 +12,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 import { BoundedStdioTransport } from "../../src/cli/bounded-stdio.js";
 import { buildScenario, type Scenario } from "../helpers/mcp-scenario.js";
+import { sourceCli } from "../helpers/stdio-session.js";
 import { waitUntil } from "../helpers/wait.js";
 
-const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
 const SLOW = { timeout: 240_000 };
 
 let scenario: Scenario;
@@ -39,20 +39,10 @@ interface Session {
 }
 
 function start(): Session {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      MAIN,
-      "--db",
-      scenario.chatDb,
-      "--contacts-dir",
-      scenario.contactsRoot,
-      "--read-only",
-    ],
-    { env: { ...process.env, HOME: home, MAC_MESSAGES_MCP_HOME: join(home, "state") } },
-  );
+  const cli = sourceCli(["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot, "--read-only"]);
+  const child = spawn(cli.command, cli.args, {
+    env: { ...process.env, HOME: home, MAC_MESSAGES_MCP_HOME: join(home, "state") },
+  });
   const answers = new Map<unknown, Record<string, unknown>>();
   let buffered = "";
   child.stdout.on("data", (chunk: Buffer) => {

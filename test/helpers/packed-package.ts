@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
+import { processIsAlive } from "../../src/util/secure-file.js";
 
 const run = promisify(execFile);
 
@@ -59,7 +60,7 @@ export async function withPackLock<T>(work: () => Promise<T>): Promise<T> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = Number(readFileSync(join(PACK_LOCK, "pid"), { encoding: "utf8", flag: "a+" }));
-      if (owner > 0 && !isAlive(owner)) rmSync(PACK_LOCK, { recursive: true, force: true });
+      if (owner > 0 && !processIsAlive(owner)) rmSync(PACK_LOCK, { recursive: true, force: true });
       else await delay(2_000);
     }
   }
@@ -67,15 +68,6 @@ export async function withPackLock<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } finally {
     rmSync(PACK_LOCK, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

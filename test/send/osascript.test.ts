@@ -5,18 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AppleScriptError, runAppleScript } from "../../src/send/index.js";
+import { processIsAlive } from "../../src/util/secure-file.js";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 
 const SCRIPT = "on run argv\n\treturn item 1 of argv\nend run\n";
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("runAppleScript", () => {
   let fake: FakeOsascript;
@@ -144,7 +136,7 @@ describe("runAppleScript", () => {
     );
     const started = (await fake.started()).slice(before);
     assert.equal(started.length, 1, "one osascript was started");
-    assert.equal(isAlive(started[0]!), false, "the timed-out osascript must be gone");
+    assert.equal(processIsAlive(started[0]!), false, "the timed-out osascript must be gone");
   });
 
   it("takes the timeout from MAC_MESSAGES_OSASCRIPT_TIMEOUT_MS and rejects a bad value clearly", async () => {

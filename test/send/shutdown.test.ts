@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type FakeOsascript, installFakeOsascript } from "../helpers/fake-osascript.js";
 import { buildScenario, PHONES, type Scenario } from "../helpers/mcp-scenario.js";
+import { sourceCli } from "../helpers/stdio-session.js";
 import { waitUntil } from "../helpers/wait.js";
 
-const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
 const SLOW = { timeout: 180_000 };
 
 let scenario: Scenario;
@@ -37,18 +37,15 @@ interface Server {
 }
 
 function startServer(home: string): Server {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", MAIN, "--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot],
-    {
-      env: {
-        HOME: home,
-        MAC_MESSAGES_MCP_HOME: join(home, "state"),
-        PATH: fake.env.PATH ?? "",
-        MAC_MESSAGES_DELIVERY_WINDOW_MS: "0",
-      },
+  const cli = sourceCli(["--db", scenario.chatDb, "--contacts-dir", scenario.contactsRoot]);
+  const child = spawn(cli.command, cli.args, {
+    env: {
+      HOME: home,
+      MAC_MESSAGES_MCP_HOME: join(home, "state"),
+      PATH: fake.env.PATH ?? "",
+      MAC_MESSAGES_DELIVERY_WINDOW_MS: "0",
     },
-  );
+  });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
