@@ -10,8 +10,15 @@
 // are read-only. They are not frozen at run time: Object.freeze on each decoded part cost a page read for
 // the first time about 10% more instructions (callgrind), which is what a cache must not make slower.
 
-/** Messages whose decoded blobs are kept (least recently read dropped first): twenty pages of 50, ~1 MB. */
+/** Messages whose decoded blobs are kept (least recently read dropped first): twenty pages of 50. */
 export const DECODED_BLOBS_KEPT = 1024;
+/**
+ * And at most this many bytes of blobs (a decoded value is about as large as its blob): a typical body is a few
+ * hundred bytes, so the count bounds the cache, but a conversation of long pasted texts must not make it tens of
+ * megabytes. A blob above DECODED_BLOB_MAX_BYTES is decoded at each read and not kept.
+ */
+export const DECODED_BLOBS_MAX_BYTES = 2 * 1024 * 1024;
+export const DECODED_BLOB_MAX_BYTES = 16 * 1024;
 
 interface Entry<T> {
   blob: Buffer;
@@ -19,13 +26,18 @@ interface Entry<T> {
   value: T;
 }
 
-/** Results of one pure decoder of a blob, per message; a least-recently-used set of `capacity` messages. */
+/** Results of one pure decoder of a blob, per message; the least recently read are dropped past the bounds. */
 export class DecodedBlobs<T> {
   private readonly entries = new Map<number, Entry<T>>();
+  private bytes = 0;
 
   constructor(
     private readonly decode: (blob: Buffer, variant: boolean) => T,
-    private readonly capacity = DECODED_BLOBS_KEPT,
+    private readonly bounds = {
+      count: DECODED_BLOBS_KEPT,
+      bytes: DECODED_BLOBS_MAX_BYTES,
+      blobBytes: DECODED_BLOB_MAX_BYTES,
+    },
   ) {}
 
   /**
@@ -41,17 +53,22 @@ export class DecodedBlobs<T> {
         this.entries.set(rowid, kept);
         return kept.value;
       }
+      this.bytes -= kept.blob.length;
     }
     const value = this.decode(blob, variant);
+    if (blob.length > this.bounds.blobBytes) return value;
     this.entries.set(rowid, { blob, variant, value });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    this.bytes += blob.length;
+    while (this.entries.size > this.bounds.count || this.bytes > this.bounds.bytes) {
+      const [oldest, entry] = this.entries.entries().next().value as [number, Entry<T>];
+      this.entries.delete(oldest);
+      this.bytes -= entry.blob.length;
     }
     return value;
   }
 
-  get size(): number {
-    return this.entries.size;
+  /** Messages kept, and the bytes of their blobs. */
+  get size(): { count: number; bytes: number } {
+    return { count: this.entries.size, bytes: this.bytes };
   }
 }

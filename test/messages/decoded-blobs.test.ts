@@ -14,10 +14,13 @@ describe("DecodedBlobs", () => {
   /** A decoder that counts its calls and returns a fresh object each time. */
   function counting() {
     const calls: string[] = [];
-    const blobs = new DecodedBlobs((blob: Buffer, variant: boolean) => {
-      calls.push(`${blob.toString()}/${variant}`);
-      return { text: blob.toString(), variant, parts: [{ n: 1 }] };
-    }, 2);
+    const blobs = new DecodedBlobs(
+      (blob: Buffer, variant: boolean) => {
+        calls.push(`${blob.toString()}/${variant}`);
+        return { text: blob.toString(), variant, parts: [{ n: 1 }] };
+      },
+      { count: 2, bytes: 150, blobBytes: 64 },
+    );
     return { blobs, calls };
   }
 
@@ -37,7 +40,7 @@ describe("DecodedBlobs", () => {
     assert.equal(blobs.get(7, Buffer.from("hello, edited"), false).variant, false);
     assert.equal(blobs.get(7, Buffer.from("hello, edited"), false).text, "hello, edited");
     assert.deepEqual(calls, ["hello/true", "hello, edited/true", "hello, edited/false"]);
-    assert.equal(blobs.size, 1);
+    assert.deepEqual(blobs.size, { count: 1, bytes: "hello, edited".length });
   });
 
   test("keeps the most recently read messages, up to its capacity", () => {
@@ -46,7 +49,7 @@ describe("DecodedBlobs", () => {
     blobs.get(2, Buffer.from("two"), true);
     blobs.get(1, Buffer.from("one"), true); // 1 is now the most recent
     blobs.get(3, Buffer.from("three"), true); // drops 2, the least recent
-    assert.equal(blobs.size, 2);
+    assert.equal(blobs.size.count, 2);
     blobs.get(1, Buffer.from("one"), true);
     blobs.get(2, Buffer.from("two"), true);
     assert.deepEqual(calls, ["one/true", "two/true", "three/true", "two/true"]);
@@ -62,7 +65,21 @@ describe("DecodedBlobs", () => {
     blobs.get(1, null, true);
     blobs.get(2, "text where a blob belongs", true);
     assert.deepEqual(calls, [null, null, "text where a blob belongs"]);
-    assert.equal(blobs.size, 0);
+    assert.equal(blobs.size.count, 0);
+  });
+
+  test("keeps no more than its bytes of blobs, and no blob above its size for one", () => {
+    const { blobs, calls } = counting();
+    const long = Buffer.alloc(65, "x");
+    blobs.get(1, long, true);
+    blobs.get(1, long, true);
+    assert.equal(calls.length, 2, "a blob over 64 bytes is decoded at each read");
+    assert.deepEqual(blobs.size, { count: 0, bytes: 0 });
+    // 150 bytes hold two blobs of 60, not three: the oldest goes.
+    for (const rowid of [1, 2, 3]) blobs.get(rowid, Buffer.alloc(60, String(rowid)), true);
+    assert.deepEqual(blobs.size, { count: 2, bytes: 120 });
+    blobs.get(1, Buffer.alloc(60, "1"), true);
+    assert.equal(calls.length, 6, "message 1 was dropped, so it is decoded again");
   });
 });
 
