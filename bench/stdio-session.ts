@@ -265,7 +265,15 @@ export async function stdioSessions(inputs: SessionInput[]): Promise<SessionOutp
       contact: input.otherContact,
       cursor: walkBack.get(input),
     });
-    const walkedBack = (input: SessionInput, result: CallResult) => walkBack.set(input, cursorIn(result));
+    const walkedBack = (input: SessionInput, result: CallResult) => {
+      const cursor = cursorIn(result);
+      // Past the newest page a walk may end (and start again); the newest page itself always has an older one,
+      // so no cursor there means the answer's wording changed, and the row would silently read one page again.
+      if (cursor === undefined && walkBack.get(input) === undefined) {
+        throw new Error(`no cursor for an older page in ${input.otherContact}'s newest page`);
+      }
+      walkBack.set(input, cursor);
+    };
     const olderLabel = "another contact, each call the next older page";
     await measure(olderLabel, "get_recent_messages", olderPage, servers, walkedBack);
     await measure(chatLabel, "get_recent_messages", chatPage);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
+import { dateToAppleNanosBigInt } from "../../src/messages/apple-time.js";
 import { DecodedBlobs } from "../../src/messages/decoded-blobs.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { encodeMessageSummaryInfo } from "../../src/messages/summary-info.js";
@@ -142,7 +143,7 @@ describe("a store's pages after Messages edits a message it has read", () => {
             ],
           },
         }),
-        (BigInt(editedAt.getTime() - Date.UTC(2001, 0, 1)) * 1_000_000n).toString(),
+        dateToAppleNanosBigInt(editedAt),
         rowid,
       );
     const edited = newest();
