@@ -36,8 +36,9 @@ function skeleton(ch: string): string {
  * What one character looks like for matching against the tag: a lower-case ASCII letter or symbol when it
  * can pass for one, "" when invisible, else itself. Several routes, because the table's prototypes are
  * case-specific (Cyrillic "т" maps to small-capital "ᴛ", its capital "Т" to "T"; "m" maps to "rn").
+ * Exported for the test that derives BRACKET_UNITS from it.
  */
-function fold(ch: string): string {
+export function fold(ch: string): string {
   const known = FOLDED.get(ch);
   if (known !== undefined) return known;
   const folded = foldUncached(ch);
@@ -107,19 +108,41 @@ function foldedText(text: string): string {
   return folded + foldAscii(text.slice(at));
 }
 
-/** A cheap first look: text with no bracket-ish character and no "&" cannot hold a tag. */
-const MAYBE_BRACKET = /[<&\u2039\u3008\u27e8\u2329\ufe64\uff1c\u02c2\u1438\u276c\u276e\u227a\u2b9c]/u;
+/**
+ * Every character that fold() turns into the first character of a tag's opening (`<`, `❬`, `〈`, or the `&` of
+ * "&lt;"): text without one of them cannot hold a tag, and most pages have none, emoji or not. Derived by
+ * folding every code point (test/mcp/render-fence.test.ts holds this list to that): it holds common letters
+ * too (Japanese "く" passes for "〈"), whose text takes the long way. The two outside the BMP (U+1D236,
+ * U+21FE8) are listed by their high surrogate: the few hundred rare characters that share it take the long way.
+ */
+const BRACKET_UNITS = new Set([
+  ..."&<\u02c2\u1438\u16b2\u2039\u2329\u276c\u276e\u27e8\u3008\u304f\u31db\ufe3f\ufe60\ufe64\uff06\uff1c",
+  "\ud834",
+  "\ud847",
+]);
+const ASCII_BRACKET = /[&<]/;
+/** The code units at or above the first non-ASCII look-alike (U+02C2): few on a page, each looked up. */
+const HIGH_UNIT = /[\u02c2-\uffff]/g;
 
-/** Any character outside printable ASCII: look-alike brackets and letters are all among them. */
-const NON_ASCII = /[^ -~\t\n\r]/;
+/**
+ * Whether `text` holds one of BRACKET_UNITS. Not one regular expression of them: V8 took about 30 µs to find
+ * none in a page of 50 messages, this about 6 µs (one regular expression per page was the most of it).
+ */
+function mayHoldTag(text: string): boolean {
+  if (ASCII_BRACKET.test(text)) return true;
+  HIGH_UNIT.lastIndex = 0;
+  for (let unit = HIGH_UNIT.exec(text); unit !== null; unit = HIGH_UNIT.exec(text))
+    if (BRACKET_UNITS.has(unit[0])) return true;
+  return false;
+}
 
 /**
  * Makes any look-alike of the fence tags inside third-party text harmless by swapping its opening bracket
  * for a square one ("[/untrusted-message-content>"); everything else (including "<3") is left as written.
  */
 export function neutraliseDelimiters(text: string): string {
-  if (!MAYBE_BRACKET.test(text) && !NON_ASCII.test(text)) return text;
-  // One emoji in a page of messages gets here: fold it all once, and map positions back only on a match.
+  if (!mayHoldTag(text)) return text;
+  // One "&" in a page of messages gets here: fold it all once, and map positions back only on a match.
   if (!FOLDED_TAG_ANYWHERE.test(foldedText(text))) return text;
   // The folded text, and for each of its UTF-16 units the index of the original character it came from.
   let folded = "";

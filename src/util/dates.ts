@@ -304,13 +304,31 @@ function wallFields(date: Date, timeZone: string): WallFields {
   return parts as unknown as WallFields;
 }
 
+/**
+ * isoInZone's texts by instant, for the zone written in last (a server writes in one). A page's dates are
+ * written at each read, and an assistant reads the same newest messages again and again.
+ */
+let isoTexts = { timeZone: "", byInstant: new Map<number, string>() };
+
 /** ISO 8601 with the zone's offset at that instant, e.g. `2025-03-01T14:05:00-08:00` (structured output). */
 export function isoInZone(date: Date, timeZone: string): string {
+  const instant = date.getTime();
+  if (isoTexts.timeZone !== timeZone) isoTexts = { timeZone, byInstant: new Map() };
+  const known = isoTexts.byInstant.get(instant);
+  if (known !== undefined) return known;
   const p = wallFields(date, timeZone);
-  const ms = date.getTime() % 1000;
+  const ms = instant % 1000;
   const fraction = ms === 0 ? "" : `.${String((ms + 1000) % 1000).padStart(3, "0")}`;
-  const offset = offsetText(utcOffsetMinutes(date.getTime(), timeZone), "-");
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${fraction}${offset}`;
+  const offset = offsetText(utcOffsetMinutes(instant, timeZone), "-");
+  const text = `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${fraction}${offset}`;
+  if (isoTexts.byInstant.size >= MAX_CACHED_INSTANTS) isoTexts.byInstant.clear();
+  isoTexts.byInstant.set(instant, text);
+  // The lines built from a view read its dates back (instantOf): hand them the instant, so that V8's date
+  // parser does not run for each date of a page read for the first time. Only where Date.parse would read
+  // the text back exactly: four-digit years, and an offset of whole minutes (not 1900 Amsterdam's +00:19:32).
+  if (instant >= CACHED_FROM && instant < CACHED_UNTIL && offsetSeconds(instant, timeZone) % 60 === 0)
+    rememberInstant(text, instant);
+  return text;
 }
 
 /** "2025-03-01 14:05": a compact wall-clock time in the zone, for lines a model reads. */
@@ -332,10 +350,14 @@ export function instantOf(text: string): number {
   let ms = instants.get(text);
   if (ms === undefined) {
     ms = Date.parse(text);
-    if (instants.size >= MAX_CACHED_INSTANTS) instants.clear();
-    instants.set(text, ms);
+    rememberInstant(text, ms);
   }
   return ms;
+}
+
+function rememberInstant(text: string, ms: number): void {
+  if (instants.size >= MAX_CACHED_INSTANTS) instants.clear();
+  instants.set(text, ms);
 }
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;

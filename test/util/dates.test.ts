@@ -210,6 +210,29 @@ describe("time zones and how times are written", () => {
 });
 
 describe("instantOf", () => {
+  test("reads isoInZone's texts back as Date.parse does (isoInZone hands it their instants)", () => {
+    const cases: [zone: string, from: string][] = [
+      ["America/Los_Angeles", "2025-03-08T00:00:00Z"],
+      ["Asia/Kathmandu", "1985-12-30T00:00:00Z"],
+      ["Europe/Amsterdam", "1900-06-01T00:00:00Z"], // +00:19:32: the text's offset is rounded to +00:20
+      ["Africa/Monrovia", "1972-01-05T00:00:00Z"], // −00:44:30, then UTC
+      ["UTC", "2001-01-01T00:00:00Z"],
+    ];
+    for (const [zone, from] of cases) {
+      for (let ms = Date.parse(from); ms < Date.parse(from) + 3 * 86_400_000; ms += 3_600_007) {
+        const text = isoInZone(new Date(ms), zone);
+        assert.equal(isoInZone(new Date(ms), zone), text, "the same text again");
+        assert.equal(Object.is(instantOf(text), Date.parse(text)), true, `${zone}: ${text}`);
+      }
+    }
+    // One instant in two zones in turn: each zone's own text, however the memo of the last zone is kept.
+    const date = new Date("2025-07-01T12:00:00.250Z");
+    for (let round = 0; round < 2; round++) {
+      assert.equal(isoInZone(date, "Asia/Tokyo"), "2025-07-01T21:00:00.250+09:00");
+      assert.equal(isoInZone(date, "America/New_York"), "2025-07-01T08:00:00.250-04:00");
+    }
+  });
+
   test("reads a date text as Date.parse does, the first time and every time after, also once its memory is full", () => {
     const texts = [
       "2025-03-01T14:05:00-08:00",
