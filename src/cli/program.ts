@@ -1,4 +1,5 @@
 // The `mac-messages-mcp` command (run by main.ts): stdio MCP server by default, plus doctor, remote and auth commands.
+import "./zod-settings.js";
 import { Command, Option } from "commander";
 import { PACKAGE_INFO, resolveReadOnly } from "../config/index.js";
 import { createMcpServer, SEND_TOOL_NAMES } from "../mcp/index.js";

@@ -113,7 +113,7 @@ export function buildScenario(): Scenario {
   const old = w.addMessage({
     chatRowid: alice,
     handleRowid: hAlice,
-    text: "Old news about the rocket launch",
+    text: "Old news about the rocket launch & the landing",
     date: at(48),
     isFromMe: false,
     isRead: true,
