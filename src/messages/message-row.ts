@@ -253,7 +253,7 @@ export function messageBlobs(): MessageBlobs {
 export function messageFromRow(
   row: MessageRow,
   attachments: Attachment[],
-  tapbackEvents: TapbackEvent[],
+  tapbackEvents: readonly TapbackEvent[],
   context: RowContext,
   position: string,
 ): Message {

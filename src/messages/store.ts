@@ -209,6 +209,10 @@ export function openMessagesStore(path: string, options: OpenOptions = {}): Mess
   return new MessagesStore(path, db, schema);
 }
 
+/** Messages whose reactions `reactions` keeps at most (beyond, it starts again). */
+const MAX_KEPT_REACTIONS = 4096;
+const NO_REACTIONS: readonly TapbackEvent[] = [];
+
 /**
  * A value read from chat.db, kept while chat.db's `PRAGMA data_version` is the one it was read at: any commit
  * by another connection (Messages writing, a message read or deleted) changes it.
@@ -260,6 +264,12 @@ export class MessagesStore implements MessagesReader {
   private handleList: readonly Handle[] = [];
   /** Decoded bodies and summary infos of the messages read lately (decoded-blobs.ts). */
   private readonly blobs = messageBlobs();
+  /**
+   * Each message's reaction events by its guid, as read at one data_version: a reaction added or taken back
+   * commits and changes it, and then every message's are read again. An assistant reads the same newest
+   * messages again and again, and their reactions were two index probes per message each time.
+   */
+  private readonly reactions = new KeptPerVersion<Map<string, readonly TapbackEvent[]>>();
   private readonly statement: (sql: string) => Statement;
   /** The same cache, untraced: a page's look-ups by IN list (replies, reactions, attachments; see inList). */
   private readonly lookup: (sql: string) => Statement;
@@ -1074,9 +1084,26 @@ export class MessagesStore implements MessagesReader {
     return result;
   }
 
-  private tapbacksFor(rows: MessageRow[]): Map<string, TapbackEvent[]> {
+  /**
+   * The reaction events of these messages, by guid: those of messages read since chat.db last changed are kept
+   * (`reactions`), the others looked up.
+   */
+  private tapbacksFor(rows: MessageRow[]): ReadonlyMap<string, readonly TapbackEvent[]> {
+    if (!hasColumn(this.schema, "message", "associated_message_guid")) return new Map();
+    const kept = this.reactions.get(this.dataVersion(), () => new Map());
+    let unread = rows.filter((r) => !kept.has(r.guid));
+    if (unread.length === 0) return kept;
+    if (kept.size + unread.length > MAX_KEPT_REACTIONS) {
+      kept.clear();
+      unread = rows;
+    }
+    const found = this.readTapbacks(unread);
+    for (const row of unread) kept.set(row.guid, found.get(row.guid) ?? NO_REACTIONS);
+    return kept;
+  }
+
+  private readTapbacks(rows: MessageRow[]): Map<string, TapbackEvent[]> {
     const result = new Map<string, TapbackEvent[]>();
-    if (!hasColumn(this.schema, "message", "associated_message_guid")) return result;
     const forms = rows.flatMap((r) =>
       associatedGuidForms(
         r.guid,

@@ -62,7 +62,7 @@ export interface TapbackEvent {
  * message part, the newest (a new tapback replaces that person's previous one). A removal takes away that
  * person's reaction only when it is of the kind removed (emoji reactions are told apart by their emoji).
  */
-export function foldTapbacks(events: TapbackEvent[]): Tapback[] {
+export function foldTapbacks(events: readonly TapbackEvent[]): Tapback[] {
   const sorted = [...events].sort((a, b) => a.date.getTime() - b.date.getTime());
   const live = new Map<string, Tapback>();
   for (const event of sorted) {
