@@ -1,15 +1,14 @@
 // Decoded blobs kept across reads: used only for the same bytes, so what Messages changes is read afresh.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
+import type { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { dateToAppleNanosBigInt } from "../../src/messages/apple-time.js";
 import { DecodedBlobs } from "../../src/messages/decoded-blobs.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { encodeMessageSummaryInfo } from "../../src/messages/summary-info.js";
 import { encodeAttributedBody } from "../../src/messages/typedstream-encode.js";
+import { oneToOneChat } from "../helpers/one-to-one-chat.js";
 
 describe("DecodedBlobs", () => {
   /** A decoder that counts its calls and returns a fresh object each time. */
@@ -92,15 +91,8 @@ describe("a store's pages after Messages edits a message it has read", () => {
   let rowid: number;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), "mmcp-decoded-blobs-"));
-    writer = new ChatDbWriter(join(dir, "chat.db"));
-    const ann = writer.addHandle({ id: "+15550100001", service: "iMessage" });
-    chat = writer.addChat({
-      identifier: "+15550100001",
-      service: "iMessage",
-      isGroup: false,
-      participants: [ann],
-    });
+    let ann: number;
+    ({ dir, writer, handle: ann, chat } = oneToOneChat("mmcp-decoded-blobs-"));
     // As since Ventura: the text only in attributedBody.
     rowid = writer.addMessage({
       chatRowid: chat,

@@ -1,12 +1,11 @@
 // Reactions kept across reads while chat.db is unchanged: a reaction Messages adds or takes back is shown at
 // the next read, also of a page read before, and of a message whose reactions were already kept.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
+import type { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
+import { oneToOneChat } from "../helpers/one-to-one-chat.js";
 
 describe("a store's pages after someone reacts to a message it has read", () => {
   let dir: string;
@@ -18,15 +17,7 @@ describe("a store's pages after someone reacts to a message it has read", () => 
   const at = (minute: number) => new Date(Date.UTC(2026, 10, 30, 17, minute));
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), "mmcp-kept-reactions-"));
-    writer = new ChatDbWriter(join(dir, "chat.db"));
-    ann = writer.addHandle({ id: "+15550100001", service: "iMessage" });
-    chat = writer.addChat({
-      identifier: "+15550100001",
-      service: "iMessage",
-      isGroup: false,
-      participants: [ann],
-    });
+    ({ dir, writer, handle: ann, chat } = oneToOneChat("mmcp-kept-reactions-"));
     for (let i = 0; i < 5; i++) {
       const message = writer.addMessage({
         chatRowid: chat,
@@ -87,15 +78,9 @@ describe("reactions of more messages than the store keeps", () => {
   const COUNT = 5000;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), "mmcp-kept-reactions-many-"));
-    const writer = new ChatDbWriter(join(dir, "chat.db"));
-    const ann = writer.addHandle({ id: "+15550100001", service: "iMessage" });
-    chat = writer.addChat({
-      identifier: "+15550100001",
-      service: "iMessage",
-      isGroup: false,
-      participants: [ann],
-    });
+    const made = oneToOneChat("mmcp-kept-reactions-many-");
+    ({ dir, chat } = made);
+    const { writer, handle: ann } = made;
     const base = Date.UTC(2026, 0, 1);
     writer.db.transaction(() => {
       for (let i = 0; i < COUNT; i++) {
@@ -122,7 +107,7 @@ describe("reactions of more messages than the store keeps", () => {
       }
     })();
     writer.close();
-    store = openMessagesStore(join(dir, "chat.db"));
+    store = openMessagesStore(writer.path);
   });
 
   after(() => {

@@ -10,6 +10,7 @@ import { ChatDbWriter } from "../../src/demo/chatdb-writer.js";
 import { instantKey } from "../../src/messages/date-order.js";
 import { type MessagesStore, openMessagesStore } from "../../src/messages/index.js";
 import { windowClause } from "../../src/messages/sql.js";
+import { oneToOneChat } from "../helpers/one-to-one-chat.js";
 
 const NOW = Date.UTC(2025, 5, 15, 12);
 const MINUTE = 60_000;
@@ -49,15 +50,7 @@ function truth(): Map<number, number> {
 }
 
 before(() => {
-  root = mkdtempSync(join(tmpdir(), "mmcp-list-chats-"));
-  writer = new ChatDbWriter(join(root, "chat.db"));
-  ann = writer.addHandle({ id: "+15550100001", service: "iMessage" });
-  chat = writer.addChat({
-    identifier: "+15550100001",
-    service: "iMessage",
-    isGroup: false,
-    participants: [ann],
-  });
+  ({ dir: root, writer, handle: ann, chat } = oneToOneChat("mmcp-list-chats-"));
   other = writer.addChat({ identifier: "group", service: "iMessage", isGroup: true, participants: [ann] });
   for (let i = 0; i < 5; i++) add(chat);
   for (let i = 0; i < 3; i++) add(other);
