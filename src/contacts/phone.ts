@@ -1,6 +1,7 @@
 // Normalisation of phone numbers, email addresses and Messages handle ids into comparable keys.
 import { createRequire } from "node:module";
 import type { CountryCode } from "libphonenumber-js";
+import { setWithin } from "../util/bounded-map.js";
 
 /**
  * libphonenumber-js, loaded on first use: its ES build is over a hundred modules (about a tenth of the
@@ -106,9 +107,7 @@ export function handleKey(id: string, region: CountryCode = defaultRegion()): st
   const cached = keys.get(id);
   if (cached !== undefined) return cached;
   const key = computeHandleKey(id, region);
-  if (keys.size >= HANDLE_KEY_CACHE_LIMIT) keys.clear();
-  keys.set(id, key);
-  return key;
+  return setWithin(keys, HANDLE_KEY_CACHE_LIMIT, id, key);
 }
 
 const HANDLE_KEY_CACHE_LIMIT = 50_000;

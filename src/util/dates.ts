@@ -1,3 +1,4 @@
+import { setWithin } from "./bounded-map.js";
 import { UserFacingError } from "./user-facing-error.js";
 // The one date vocabulary of the tools: how `start_date`, `end_date` and `timezone` arguments are read, and
 // how times are written back. Hand-written because it is small and must be exact: JavaScript's own `Date`
@@ -145,17 +146,14 @@ function blockOffset(
 ): number {
   let blocks = cache.get(timeZone);
   if (!blocks) {
-    blocks = new Map();
-    if (cache.size >= MAX_CACHED_ZONES) cache.clear();
-    cache.set(timeZone, blocks);
+    blocks = setWithin(cache, MAX_CACHED_ZONES, timeZone, new Map());
   }
   const block = Math.floor(ms / size);
   let offset = blocks.get(block);
   if (offset === undefined) {
     const first = intlOffsetSeconds(block * size, timeZone);
     offset = first === intlOffsetSeconds(block * size + size - 1000, timeZone) ? first : Number.NaN;
-    if (blocks.size >= MAX_CACHED_BLOCKS) blocks.clear();
-    blocks.set(block, offset);
+    setWithin(blocks, MAX_CACHED_BLOCKS, block, offset);
   }
   return offset;
 }
@@ -321,13 +319,12 @@ export function isoInZone(date: Date, timeZone: string): string {
   const fraction = ms === 0 ? "" : `.${String((ms + 1000) % 1000).padStart(3, "0")}`;
   const offset = offsetText(utcOffsetMinutes(instant, timeZone), "-");
   const text = `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}${fraction}${offset}`;
-  if (isoTexts.byInstant.size >= MAX_CACHED_INSTANTS) isoTexts.byInstant.clear();
-  isoTexts.byInstant.set(instant, text);
+  setWithin(isoTexts.byInstant, MAX_CACHED_INSTANTS, instant, text);
   // The lines built from a view read its dates back (instantOf): hand them the instant, so that V8's date
   // parser does not run for each date of a page read for the first time. Only where Date.parse would read
   // the text back exactly: four-digit years, and an offset of whole minutes (not 1900 Amsterdam's +00:19:32).
   if (instant >= CACHED_FROM && instant < CACHED_UNTIL && offsetSeconds(instant, timeZone) % 60 === 0)
-    rememberInstant(text, instant);
+    setWithin(instants, MAX_CACHED_INSTANTS, text, instant);
   return text;
 }
 
@@ -347,17 +344,7 @@ const MAX_CACHED_INSTANTS = 4096;
  * its receipts', and V8's date parser was about 3% of a page's instructions.
  */
 export function instantOf(text: string): number {
-  let ms = instants.get(text);
-  if (ms === undefined) {
-    ms = Date.parse(text);
-    rememberInstant(text, ms);
-  }
-  return ms;
-}
-
-function rememberInstant(text: string, ms: number): void {
-  if (instants.size >= MAX_CACHED_INSTANTS) instants.clear();
-  instants.set(text, ms);
+  return instants.get(text) ?? setWithin(instants, MAX_CACHED_INSTANTS, text, Date.parse(text));
 }
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
