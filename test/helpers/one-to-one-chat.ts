@@ -18,6 +18,11 @@ export interface OneToOneChat {
 export function oneToOneChat(prefix: string): OneToOneChat {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const writer = new ChatDbWriter(join(dir, "chat.db"));
+  return { dir, writer, ...addOneToOneChat(writer) };
+}
+
+/** The person and the one-to-one chat with them, added to a chat.db being written. */
+export function addOneToOneChat(writer: ChatDbWriter): { handle: number; chat: number } {
   const handle = writer.addHandle({ id: "+15550100001", service: "iMessage" });
   const chat = writer.addChat({
     identifier: "+15550100001",
@@ -25,5 +30,5 @@ export function oneToOneChat(prefix: string): OneToOneChat {
     isGroup: false,
     participants: [handle],
   });
-  return { dir, writer, handle, chat };
+  return { handle, chat };
 }

@@ -24,6 +24,7 @@ import {
   structured,
   textOf,
 } from "../helpers/mcp-scenario.js";
+import { addOneToOneChat } from "../helpers/one-to-one-chat.js";
 
 const FIXTURE_DB = EXPORTER_TEST_DB;
 // A 16×16 HEIC made with libheif's heif-enc; embedded so the test needs no encoder.
@@ -260,13 +261,7 @@ describe("parity attachment tools: confinement to the attachments folder", () =>
     symlinkSync(dir, join(attachments, "dir-out"));
 
     const writer = new ChatDbWriter(join(messagesDir, "chat.db"));
-    const handle = writer.addHandle({ id: "+15550100001", service: "iMessage" });
-    const chat = writer.addChat({
-      identifier: "+15550100001",
-      service: "iMessage",
-      isGroup: false,
-      participants: [handle],
-    });
+    const { handle, chat } = addOneToOneChat(writer);
     const files: [string, string | null, string, string | null][] = [
       ["notes", "~/Library/Messages/Attachments/ab/notes.txt", "notes.txt", "text/plain"],
       ["linkIn", "~/Library/Messages/Attachments/ab/link-in.txt", "link-in.txt", "text/plain"],
